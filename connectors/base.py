@@ -1,0 +1,116 @@
+"""The connector contract: a cursor in, pages of posts out.
+
+A connector knows its platform's API and nothing about storage, scheduling,
+sentiment or Slack. It translates its client library's exceptions into the
+few typed errors below, so the core never imports prawcore or tweepy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class Post:
+    """One mention as a platform reported it, normalised."""
+
+    platform: str
+    post_id: str
+    author: str
+    text: str
+    created_at: datetime  # timezone-aware, always
+    url: str | None = None
+    reply_to: str | None = None  # id of the post this one answers
+    thread_id: str | None = None  # root of the conversation (X conversation_id, Reddit submission)
+    author_id: str | None = None
+    lang: str | None = None  # the platform's own language hint, if any
+    metrics: Mapping[str, int] = field(default_factory=dict)  # followers, likes, score, ...
+    extra: Mapping[str, str] = field(default_factory=dict)  # platform specifics: subreddit, ...
+
+    def __post_init__(self) -> None:
+        if self.created_at.tzinfo is None:
+            raise ValueError(f"{self.platform}:{self.post_id}: created_at must be timezone-aware")
+
+
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    """Where a source got to for one query; owned and persisted by the core.
+
+    ``position`` is the connector's own opaque marker (a since_id, a timestamp,
+    a line number). ``recent_ids`` are the ids seen at the edge of the last
+    read, so a connector that re-reads an overlap window can drop repeats.
+    """
+
+    position: str | None = None
+    recent_ids: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, object]:
+        """The cursor as a JSON-serialisable mapping."""
+        return {"position": self.position, "recent_ids": list(self.recent_ids)}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, object] | None) -> Cursor:
+        """Rebuild a cursor stored with :meth:`to_json`; ``None`` is the start."""
+        if not data:
+            return cls()
+        position = data.get("position")
+        recent = data.get("recent_ids") or ()
+        return cls(
+            position=None if position is None else str(position),
+            recent_ids=tuple(str(i) for i in recent),  # type: ignore[union-attr]
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """What to look for: one brand's terms, and its own accounts on this platform."""
+
+    brand: str
+    terms: tuple[str, ...]
+    handles: tuple[str, ...] = ()  # the brand's own account names on this platform
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """A batch of posts and the cursor that is safe to save once they are stored.
+
+    Until the last page of a read, ``cursor`` may equal the cursor the read
+    started from: re-reading is cheap (posts are upserted), skipping is not.
+    """
+
+    posts: tuple[Post, ...]
+    cursor: Cursor
+    skipped: int = 0  # malformed items dropped (already logged by the connector)
+
+
+class Connector(Protocol):
+    """A source of posts for one platform."""
+
+    platform: str
+
+    def fetch(self, query: Query, cursor: Cursor) -> Iterator[Page]:
+        """Yield pages of posts newer than ``cursor``, oldest page last or first as the API allows."""
+        ...
+
+
+class SourceError(Exception):
+    """A failure talking to a platform, classified once at the API edge."""
+
+
+class AuthError(SourceError):
+    """Credentials missing, wrong or revoked (401/403): disable the source, tell a person."""
+
+
+class RateLimited(SourceError):
+    """The platform asked us to slow down (429 or an exhausted budget)."""
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class Unavailable(SourceError):
+    """5xx, timeouts, connection failures: retry later with the cursor unchanged."""

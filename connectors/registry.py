@@ -1,0 +1,29 @@
+"""The explicit list of sources: platform name -> settings model and connector factory."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from connectors.base import Connector
+from connectors.replay import ReplayConnector, ReplaySettings
+from connectors.settings import SourceSettings
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """How to configure and build one kind of source."""
+
+    settings: type[SourceSettings]
+    build: Callable[..., Connector]  # build(settings, clock=...) -> Connector
+
+
+def _replay(settings: Any, *, clock: Callable[[], datetime]) -> Connector:
+    return ReplayConnector(settings, clock=clock)
+
+
+SOURCES: dict[str, SourceSpec] = {
+    "replay": SourceSpec(ReplaySettings, _replay),
+}

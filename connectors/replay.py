@@ -1,0 +1,138 @@
+"""``replay``: a JSON Lines file of posts, replayed as if the posts arrived live.
+
+It is what the demo, the tests and the benchmarks run on. The cursor is the
+number of lines consumed, so a restart resumes exactly where the last stored
+page ended. In ``live`` mode a post is released only once the clock has moved
+past its place in the file's own timeline.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, ValidationInfo, field_validator
+
+from connectors.base import Cursor, Page, Post, Query, Unavailable
+from connectors.matching import mentions, term_pattern
+from connectors.settings import SourceSettings
+
+log = logging.getLogger(__name__)
+
+
+class ReplaySettings(SourceSettings):
+    """``[sources.replay]``."""
+
+    path: Path
+    page_size: int = Field(default=200, ge=1, le=100_000)
+    # "all": every post at once. "live": posts appear as the clock passes their time.
+    mode: Literal["all", "live"] = "all"
+    speed: float = Field(default=1.0, gt=0)  # live mode: 60 = one recorded hour per minute
+
+    @field_validator("path")
+    @classmethod
+    def _relative_to_config(cls, path: Path, info: ValidationInfo) -> Path:
+        base = (info.context or {}).get("base_dir")
+        return path if path.is_absolute() or base is None else Path(base) / path
+
+
+class ReplayConnector:
+    """Reads posts from a JSON Lines file; the cursor is a line number."""
+
+    platform = "replay"
+
+    def __init__(
+        self, settings: ReplaySettings, *, clock: Callable[[], datetime], started_at: datetime | None = None
+    ) -> None:
+        self.settings = settings
+        self._clock = clock
+        self._started_at = started_at or clock()
+
+    def fetch(self, query: Query, cursor: Cursor) -> Iterator[Page]:
+        """Yield pages of matching posts after line ``cursor.position``."""
+        start = int(cursor.position or 0)
+        pattern = term_pattern(query.terms + query.handles)
+        try:
+            lines = self.settings.path.read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise Unavailable(f"replay file {self.settings.path}: {exc}") from exc
+        release_until = self._release_horizon(lines)
+        batch: list[Post] = []
+        skipped = 0
+        end = saved = start  # lines before `end` are consumed; `saved` is the last cursor handed out
+        for index in range(start, len(lines)):
+            line = lines[index].strip()
+            post = None
+            if line:
+                try:
+                    post = parse_post(json.loads(line))
+                except (ValueError, TypeError, KeyError) as exc:
+                    log.warning("replay %s line %d skipped: %s", self.settings.path, index + 1, exc)
+                    skipped += 1
+            if post is not None and release_until is not None and post.created_at > release_until:
+                break  # not yet "live": resume from this line next time
+            end = index + 1
+            if post is not None and (mentions(post.text, pattern) or _authored_by(post, query.handles)):
+                batch.append(post)
+            if len(batch) >= self.settings.page_size:
+                yield Page(tuple(batch), Cursor(str(end)), skipped)
+                batch, skipped, saved = [], 0, end
+        if batch or skipped or end != saved:
+            yield Page(tuple(batch), Cursor(str(end)), skipped)
+
+    def _release_horizon(self, lines: list[str]) -> datetime | None:
+        """In live mode, the latest post time that has 'happened' by now on the replay clock."""
+        if self.settings.mode == "all":
+            return None
+        first = _first_time(lines)
+        if first is None:
+            return None
+        elapsed = (self._clock() - self._started_at) * self.settings.speed
+        return first + elapsed
+
+
+def parse_post(data: dict[str, Any]) -> Post:
+    """Build a :class:`Post` from one JSON object in the replay format (see DESIGN.md)."""
+    if not isinstance(data, dict):
+        raise TypeError("each line must be a JSON object")
+    created = datetime.fromisoformat(str(data["created_at"]).replace("Z", "+00:00"))
+    if created.tzinfo is None:
+        raise ValueError(f"created_at {data['created_at']!r} has no time zone")
+    metrics = data.get("metrics") or {}
+    if not isinstance(metrics, dict):
+        raise TypeError("metrics must be an object")
+    text = data["text"]
+    if not isinstance(text, str):
+        raise TypeError("text must be a string")
+    return Post(
+        platform=str(data["platform"]),
+        post_id=str(data["id"]),
+        author=str(data.get("author") or ""),
+        text=text,
+        created_at=created,
+        url=data.get("url"),
+        reply_to=None if data.get("reply_to") is None else str(data["reply_to"]),
+        thread_id=None if data.get("thread_id") is None else str(data["thread_id"]),
+        lang=data.get("lang"),
+        metrics={str(k): int(v) for k, v in metrics.items() if isinstance(v, int | float)},
+    )
+
+
+def _authored_by(post: Post, handles: tuple[str, ...]) -> bool:
+    names = {h.lower().lstrip("@") for h in handles}
+    return post.author.lower().lstrip("@") in names
+
+
+def _first_time(lines: list[str]) -> datetime | None:
+    for line in lines:
+        try:
+            return parse_post(json.loads(line)).created_at
+        except (ValueError, TypeError, KeyError):
+            continue
+    return None
+
+

@@ -1,0 +1,225 @@
+"""Load ``config.toml`` into typed, frozen settings, reporting every problem at once."""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from datetime import time, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator, model_validator
+
+from connectors.registry import SOURCES
+from models.settings import ClassifierSettings
+from monitor.durations import Duration
+
+DEFAULT_PATH = Path("config.toml")
+ENV_PATH = "BRAND_MONITOR_CONFIG"
+
+
+class ConfigError(Exception):
+    """The config is unusable; ``problems`` lists each one as ``field: what is wrong``."""
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        self.source = source
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"{source}: {len(problems)} problem(s) in the config:\n{lines}")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StorageSettings(_Section):
+    """``[storage]``: where posts, cursors and the outbox live."""
+
+    # SQLAlchemy URL. A relative SQLite path is taken relative to the config file.
+    url: str = "sqlite:///brand-monitor.db"
+    echo: bool = False
+
+    @field_validator("url")
+    @classmethod
+    def _known_backend(cls, url: str) -> str:
+        if not re.match(r"^(sqlite|postgresql)(\+\w+)?://", url):
+            raise ValueError(f"unsupported database URL {url!r}: use sqlite:///path.db or postgresql://user@host/db")
+        return url
+
+
+class SlackSettings(_Section):
+    """``[slack]``: where alerts go. Without a token in the environment they go to the console."""
+
+    token_env: str = "SLACK_BOT_TOKEN"
+    base_url: str = "https://slack.com/api/"
+    alerts_channel: str = "#brand-alerts"
+    digest_channel: str = "#brand-digest"
+    ops_channel: str = "#brand-monitor-ops"
+    # Slack allows about one message per second per channel.
+    min_interval: Duration = timedelta(seconds=1)
+    timeout: Duration = timedelta(seconds=15)
+
+
+class ScheduleSettings(_Section):
+    """``[schedule]``: how often periodic jobs run, and the local time zone for the digest."""
+
+    timezone: str = "UTC"
+    digest_time: time = time(9, 0)
+    classify_interval: Duration = timedelta(seconds=30)
+    deliver_interval: Duration = timedelta(seconds=5)
+    spike_check_interval: Duration = timedelta(minutes=5)
+    reply_check_interval: Duration = timedelta(minutes=1)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {name!r}: use an IANA name like Europe/Warsaw or UTC") from None
+        return name
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The configured zone as a tzinfo."""
+        return ZoneInfo(self.timezone)
+
+
+class AlertSettings(_Section):
+    """``[alerts]``: which simple alert rules are on."""
+
+    negative_posts: bool = True  # one alert per new negative post
+
+
+class BrandSettings(_Section):
+    """One ``[[brands]]`` entry."""
+
+    name: str = Field(min_length=1)
+    terms: tuple[str, ...] = Field(min_length=1)
+    # The brand's own accounts per platform: { x = "acme", reddit = ["acme", "acme_support"] }
+    handles: dict[str, str | tuple[str, ...]] = Field(default_factory=dict)
+
+    @field_validator("terms")
+    @classmethod
+    def _no_blank_terms(cls, terms: tuple[str, ...]) -> tuple[str, ...]:
+        if any(not t.strip() for t in terms):
+            raise ValueError("search terms must not be blank")
+        return terms
+
+    def handles_on(self, platform: str) -> tuple[str, ...]:
+        """The brand's own account names on ``platform``."""
+        value = self.handles.get(platform, ())
+        return (value,) if isinstance(value, str) else tuple(value)
+
+
+SourcesSettings = create_model(  # type: ignore[call-overload]
+    "SourcesSettings",
+    __config__=ConfigDict(extra="forbid", frozen=True),
+    **{name: (spec.settings | None, None) for name, spec in SOURCES.items()},
+)
+
+
+class Config(_Section):
+    """The whole validated config."""
+
+    storage: StorageSettings = StorageSettings()
+    classifier: ClassifierSettings = ClassifierSettings()
+    slack: SlackSettings = SlackSettings()
+    schedule: ScheduleSettings = ScheduleSettings()
+    alerts: AlertSettings = AlertSettings()
+    brands: tuple[BrandSettings, ...] = Field(min_length=1)
+    sources: SourcesSettings = SourcesSettings()  # type: ignore[valid-type]
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> Config:
+        names = [b.name for b in self.brands]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"brands: duplicate brand name(s) {dupes}: each [[brands]] needs its own name")
+        for platform, settings in self.enabled_sources().items():
+            unknown = sorted(set(settings.brands or ()) - set(names))
+            if unknown:
+                raise ValueError(f"sources.{platform}.brands: unknown brand(s) {unknown}; known: {names}")
+        return self
+
+    def enabled_sources(self) -> dict[str, Any]:
+        """The configured sources that are switched on, by platform name."""
+        out = {}
+        for name in SOURCES:
+            settings = getattr(self.sources, name)
+            if settings is not None and settings.enabled:
+                out[name] = settings
+        return out
+
+    def brand(self, name: str) -> BrandSettings:
+        """The brand called ``name``."""
+        for brand in self.brands:
+            if brand.name == name:
+                return brand
+        raise KeyError(name)
+
+
+def resolve_path(explicit: str | os.PathLike[str] | None, env: Mapping[str, str] | None = None) -> Path:
+    """``--config`` if given, else ``./config.toml`` if present, else ``$BRAND_MONITOR_CONFIG``."""
+    env = os.environ if env is None else env
+    if explicit:
+        return Path(explicit)
+    if DEFAULT_PATH.exists() or not env.get(ENV_PATH):
+        return DEFAULT_PATH
+    return Path(env[ENV_PATH])
+
+
+def load_config(path: str | os.PathLike[str], *, env: Mapping[str, str] | None = None) -> Config:
+    """Read and validate the TOML file at ``path``; raise :class:`ConfigError` listing every problem."""
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(str(path), ["file not found: pass --config PATH or set $BRAND_MONITOR_CONFIG"]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(str(path), [f"cannot read the file: {exc}"]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(path), [f"not valid TOML: {exc}"]) from None
+    return parse_config(raw, source=str(path), base_dir=path.parent, env=env)
+
+
+def parse_config(
+    raw: Mapping[str, Any], *, source: str = "<config>", base_dir: Path | None = None, env: Mapping[str, str] | None = None
+) -> Config:
+    """Validate an already-parsed TOML mapping."""
+    env = os.environ if env is None else env
+    raw = _anchor_sqlite_path(dict(raw), base_dir)
+    try:
+        return Config.model_validate(raw, context={"env": env, "base_dir": base_dir})
+    except ValidationError as exc:
+        raise ConfigError(source, [_describe(err) for err in exc.errors()]) from None
+
+
+def _anchor_sqlite_path(raw: dict[str, Any], base_dir: Path | None) -> dict[str, Any]:
+    storage = raw.get("storage")
+    if base_dir is None or not isinstance(storage, dict) or not isinstance(storage.get("url"), str):
+        return raw
+    match = re.match(r"^(sqlite(?:\+\w+)?:///)(?!/)(.+)$", storage["url"])
+    if match and match.group(2) != ":memory:":
+        storage = {**storage, "url": match.group(1) + str((base_dir / match.group(2)).resolve())}
+        raw["storage"] = storage
+    return raw
+
+
+def _describe(err: Mapping[str, Any]) -> str:
+    where = ".".join(str(part) for part in err["loc"]) or "(top level)"
+    kind, msg = err["type"], err["msg"]
+    if kind == "extra_forbidden":
+        return f"{where}: unknown key (misspelt, or not supported here); remove it or check the example config.toml"
+    if kind == "missing":
+        return f"{where}: required key is missing"
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, ") :]
+    msg = msg.replace("a valid tuple", "a list").replace("Tuple should", "The list should")
+    got = err.get("input")
+    if kind.endswith("_type") or kind.endswith("_parsing"):
+        return f"{where}: {msg} (got {got!r})"
+    return f"{where}: {msg}"
