@@ -134,5 +134,3 @@ def _first_time(lines: list[str]) -> datetime | None:
         except (ValueError, TypeError, KeyError):
             continue
     return None
-
-

@@ -187,7 +187,11 @@ def load_config(path: str | os.PathLike[str], *, env: Mapping[str, str] | None =
 
 
 def parse_config(
-    raw: Mapping[str, Any], *, source: str = "<config>", base_dir: Path | None = None, env: Mapping[str, str] | None = None
+    raw: Mapping[str, Any],
+    *,
+    source: str = "<config>",
+    base_dir: Path | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> Config:
     """Validate an already-parsed TOML mapping."""
     env = os.environ if env is None else env

@@ -1,0 +1,195 @@
+"""Drains the outbox into a sink: claim, send, mark; reconcile what a dead process left mid-send."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine
+
+from monitor.alerts import outbox
+from monitor.alerts.outbox import Claimed
+from monitor.alerts.sink import Delivered, DeliveryError, Sink
+
+log = logging.getLogger(__name__)
+
+PARENT_WAIT = timedelta(seconds=5)
+
+
+def worker_id() -> str:
+    """This process's identity in ``outbox.claimed_by``: host, pid and a per-start token."""
+    return f"{socket.gethostname()[:30]}/{os.getpid()}/{uuid.uuid4().hex[:8]}"
+
+
+@dataclass
+class DeliveryReport:
+    """What one pass over the outbox did."""
+
+    sent: int = 0
+    retried: int = 0
+    dead: int = 0
+    reconciled: int = 0
+    waiting: int = 0  # still undelivered after this pass
+
+
+class Delivery:
+    """Sends due outbox rows through ``sink``, at most one message per ``min_interval`` per channel."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        sink: Sink,
+        *,
+        clock: Callable[[], datetime],
+        worker: str | None = None,
+        min_interval: timedelta = timedelta(seconds=1),
+        lease: timedelta = timedelta(minutes=2),
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.engine = engine
+        self.sink = sink
+        self.clock = clock
+        self.worker = worker or worker_id()
+        self.min_interval = min_interval.total_seconds()
+        self.lease = lease
+        self.sleep = sleep
+        self._last_sent: dict[str, float] = {}
+
+    def run_once(self, *, limit: int = 50, should_stop: Callable[[], bool] = lambda: False) -> DeliveryReport:
+        """Reconcile abandoned sends, then deliver up to ``limit`` due messages."""
+        report = DeliveryReport()
+        report.reconciled = self.reconcile()
+        with self.engine.begin() as conn:
+            claimed = outbox.claim_due(conn, now=self.clock(), worker=self.worker, limit=limit)
+        for index, row in enumerate(claimed):
+            if should_stop():
+                self._release(claimed[index:])
+                break
+            self._deliver(row, report)
+        with self.engine.connect() as conn:
+            report.waiting = outbox.undelivered(conn)
+        return report
+
+    def reconcile(self) -> int:
+        """Settle rows left in ``sending``: by a dead process on this host now, by others after the lease."""
+        now = self.clock()
+        with self.engine.begin() as conn:
+            stale = outbox.stale_sending(conn, claimed_before=now + timedelta(seconds=1))
+        settled = 0
+        for row in stale:
+            if not (_dead_here(row.claimed_by, self.worker) or row.claimed_at < now - self.lease):
+                continue
+            thread = self._location(row.message.thread_key)
+            try:
+                found = self.sink.find(row.message, thread=thread, since=row.claimed_at)
+            except DeliveryError as exc:
+                log.warning("outbox %s: cannot check whether it was sent yet: %s", row.message.dedup_key, exc)
+                continue
+            with self.engine.begin() as conn:
+                if found:
+                    outbox.mark_sent(conn, row.id, channel=found.channel, ts=found.ts, now=self.clock())
+                    log.info("outbox %s: was delivered before a crash; marked sent", row.message.dedup_key)
+                else:
+                    outbox.mark_retry(
+                        conn,
+                        row.id,
+                        error="interrupted mid-send; not found at the target",
+                        at=self.clock(),
+                        count_attempt=False,
+                    )
+            settled += 1
+        return settled
+
+    def _deliver(self, row: Claimed, report: DeliveryReport) -> None:
+        message = row.message
+        thread = self._location(message.thread_key)
+        target = self._location(message.update_key)
+        if (message.thread_key and thread is None) or (message.update_key and target is None):
+            with self.engine.begin() as conn:  # its parent is not out yet: wait for it, keep order
+                outbox.mark_retry(
+                    conn,
+                    row.id,
+                    error="waiting for the parent message",
+                    at=self.clock() + PARENT_WAIT,
+                    count_attempt=False,
+                )
+            report.retried += 1
+            return
+        self._pace(message.channel)
+        try:
+            if target is not None:
+                delivered = self.sink.update(message, target=target)
+            else:
+                delivered = self.sink.post(message, thread=thread)
+        except DeliveryError as exc:
+            self._failed(row, exc, report)
+            return
+        finally:
+            self._last_sent[message.channel] = time.monotonic()
+        with self.engine.begin() as conn:
+            outbox.mark_sent(conn, row.id, channel=delivered.channel, ts=delivered.ts, now=self.clock())
+        report.sent += 1
+
+    def _failed(self, row: Claimed, exc: DeliveryError, report: DeliveryReport) -> None:
+        key = row.message.dedup_key
+        if exc.ambiguous:
+            log.warning("outbox %s: %s; will check the channel before retrying", key, exc)
+            report.retried += 1
+            return  # stays 'sending' until reconciled
+        with self.engine.begin() as conn:
+            if exc.permanent:
+                outbox.mark_dead(conn, row.id, error=str(exc))
+                log.error("outbox %s: rejected for good: %s", key, exc)
+                report.dead += 1
+                return
+            delay = (
+                timedelta(seconds=exc.retry_after) if exc.retry_after is not None else outbox.retry_delay(row.attempts)
+            )
+            outbox.mark_retry(conn, row.id, error=str(exc), at=self.clock() + delay)
+        log.warning("outbox %s: %s; retry in %.0fs (attempt %d)", key, exc, delay.total_seconds(), row.attempts)
+        report.retried += 1
+
+    def _location(self, key: str | None) -> Delivered | None:
+        if key is None:
+            return None
+        with self.engine.connect() as conn:
+            found = outbox.location(conn, key)
+        return Delivered(*found) if found else None
+
+    def _pace(self, channel: str) -> None:
+        last = self._last_sent.get(channel)
+        if last is not None:
+            wait = self.min_interval - (time.monotonic() - last)
+            if wait > 0:
+                self.sleep(wait)
+
+    def _release(self, rows: list[Claimed]) -> None:
+        with self.engine.begin() as conn:
+            for row in rows:
+                outbox.mark_retry(conn, row.id, error="released at shutdown", at=self.clock(), count_attempt=False)
+
+
+def _dead_here(claimed_by: str, me: str) -> bool:
+    """True when ``claimed_by`` is an earlier process on this host that is no longer running."""
+    try:
+        host, pid_text, token = claimed_by.split("/")
+        my_host, my_pid, my_token = me.split("/")
+    except ValueError:
+        return True
+    if host != my_host:
+        return False
+    if pid_text == my_pid:
+        return token != my_token  # same pid, new start (e.g. pid 1 in a container)
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, ValueError):
+        return False
+    return False

@@ -1,0 +1,112 @@
+"""The one place everything is wired together; tests call it with fakes at the edges."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Engine
+
+from connectors.base import Connector
+from connectors.registry import SOURCES
+from models.base import Classifier
+from monitor import health
+from monitor.alerts.console import ConsoleSink
+from monitor.alerts.delivery import Delivery
+from monitor.alerts.sink import Sink
+from monitor.alerts.slack import SlackSink
+from monitor.clock import utc_now
+from monitor.config import Config
+from monitor.pipeline import NegativePostRule, Pipeline
+from monitor.storage import migrate
+from monitor.storage.engine import make_engine
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class App:
+    """The wired daemon: configuration, database, sources, pipeline and delivery."""
+
+    config: Config
+    engine: Engine
+    connectors: dict[str, Connector]
+    pipeline: Pipeline
+    delivery: Delivery
+    clock: Callable[[], datetime]
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    def polls(self) -> list[tuple[str, str]]:
+        """Every (source, brand) pair to poll."""
+        pairs = []
+        for name, settings in self.config.enabled_sources().items():
+            for brand in self.config.brands:
+                if settings.brands is None or brand.name in settings.brands:
+                    pairs.append((name, brand.name))
+        return pairs
+
+
+class _LazyClassifier:
+    """Loads the model on first use, once, so start-up and `check-config` stay fast."""
+
+    def __init__(self, load: Callable[[], Classifier]) -> None:
+        self._load = load
+        self._model: Classifier | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self) -> Classifier:
+        with self._lock:
+            if self._model is None:
+                self._model = self._load()
+            return self._model
+
+
+def make_sink(config: Config, env: Mapping[str, str]) -> Sink:
+    """Slack when a bot token is in the environment, else the console."""
+    token = env.get(config.slack.token_env, "")
+    if token:
+        return SlackSink(token, base_url=config.slack.base_url, timeout=config.slack.timeout)
+    log.warning("$%s is not set: alerts are printed to the console instead of Slack", config.slack.token_env)
+    return ConsoleSink()
+
+
+def bootstrap(
+    config: Config,
+    *,
+    clock: Callable[[], datetime] = utc_now,
+    sink: Sink | None = None,
+    classifier: Classifier | Callable[[], Classifier] | None = None,
+    connectors: dict[str, Connector] | None = None,
+    env: Mapping[str, str] | None = None,
+    migrate_schema: bool = True,
+) -> App:
+    """Build the app from ``config``; any edge can be replaced (sink, classifier, connectors, clock)."""
+    env = os.environ if env is None else env
+    engine = make_engine(config.storage.url, echo=config.storage.echo)
+    if migrate_schema:
+        migrate.upgrade(engine)
+        with engine.begin() as conn:
+            health.enable_all(conn)
+    if connectors is None:
+        connectors = {
+            name: SOURCES[name].build(settings, clock=clock) for name, settings in config.enabled_sources().items()
+        }
+    if classifier is None:
+        from models.loading import load_classifier
+
+        classifier_factory: Callable[[], Classifier] = _LazyClassifier(lambda: load_classifier(config.classifier))
+    elif callable(classifier) and not hasattr(classifier, "classify"):
+        classifier_factory = _LazyClassifier(classifier)
+    else:
+        fixed = classifier
+        classifier_factory = lambda: fixed  # type: ignore[assignment,return-value]  # noqa: E731
+    rules = []
+    if config.alerts.negative_posts:
+        rules.append(NegativePostRule(channel=config.slack.alerts_channel))
+    pipeline = Pipeline(engine=engine, config=config, clock=clock, classifier=classifier_factory, rules=rules)
+    delivery = Delivery(engine, sink or make_sink(config, env), clock=clock, min_interval=config.slack.min_interval)
+    return App(config=config, engine=engine, connectors=connectors, pipeline=pipeline, delivery=delivery, clock=clock)

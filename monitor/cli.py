@@ -1,0 +1,153 @@
+"""``brand-monitor``: the command line (contract in DESIGN.md). Exit 0 ok, 1 runtime failure, 2 bad usage/config."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+
+from models.base import ModelLoadError
+from monitor import logs
+from monitor.config import Config, ConfigError, load_config, resolve_path
+
+log = logging.getLogger("brand-monitor")
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+
+
+def _load(args: argparse.Namespace) -> Config:
+    return load_config(resolve_path(args.config))
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    """Validate the config and say what it sets up."""
+    config = _load(args)
+    sources = ", ".join(config.enabled_sources()) or "none"
+    print(f"{resolve_path(args.config)}: OK — {len(config.brands)} brand(s), sources: {sources}")
+    return EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """The daemon, or one pass of every due job with ``--once``."""
+    from monitor.bootstrap import bootstrap
+    from monitor.daemon import Daemon, install_stop_handlers, run_once
+
+    config = _load(args)
+    app = bootstrap(config)
+    if args.once:
+        install_stop_handlers(app)
+        totals = run_once(app)
+        log.info("run --once: %s", ", ".join(f"{k} {v}" for k, v in totals.items()))
+        return EXIT_OK
+    Daemon(app).run()
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """The whole pipeline on the sample posts shipped with the package."""
+    from monitor.demo import run_demo
+
+    return run_demo(config_path=args.config, model=args.model)
+
+
+def cmd_classify(args: argparse.Namespace) -> int:
+    """Classify posts from stdin, one JSON object per line out."""
+    from models.loading import load_classifier
+
+    config = _load(args)
+    classifier = load_classifier(config.classifier)
+    batch: list[str] = []
+
+    def flush() -> None:
+        for sentiment in classifier.classify(batch):
+            out = {
+                "label": sentiment.label,
+                "score": round(sentiment.score, 4),
+                "negative": round(sentiment.negative, 4),
+                "low_confidence": sentiment.low_confidence,
+                "lang": sentiment.lang,
+            }
+            print(json.dumps(out, ensure_ascii=False), flush=True)
+        batch.clear()
+
+    for line in sys.stdin:
+        line = line.rstrip("\n")
+        if not line.strip():
+            continue
+        text = line
+        if line.lstrip().startswith("{"):
+            try:
+                data = json.loads(line)
+                text = str(data.get("text", "")) if isinstance(data, dict) else line
+            except json.JSONDecodeError:
+                text = line
+        batch.append(text)
+        if len(batch) >= config.classifier.batch_size:
+            flush()
+    if batch:
+        flush()
+    return EXIT_OK
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    """Apply schema migrations."""
+    from monitor.storage import migrate
+    from monitor.storage.engine import make_engine
+
+    config = _load(args)
+    engine = make_engine(config.storage.url)
+    before = migrate.current_revision(engine)
+    migrate.upgrade(engine)
+    after = migrate.current_revision(engine)
+    print(f"database at revision {after}" + ("" if before == after else f" (was {before or 'empty'})"))
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every command."""
+    parser = argparse.ArgumentParser(prog="brand-monitor", description=__doc__)
+    parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING or ERROR (default INFO)")
+    parser.add_argument("--log-json", action="store_true", help="log JSON lines instead of text")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, func: Callable[[argparse.Namespace], int], help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.add_argument("--config", help="config file (default ./config.toml, then $BRAND_MONITOR_CONFIG)")
+        p.set_defaults(func=func)
+        return p
+
+    run = command("run", cmd_run, "run the daemon")
+    run.add_argument("--once", action="store_true", help="run every due job once, deliver its alerts, and exit")
+    demo = command("demo", cmd_demo, "run the whole pipeline on shipped sample posts, no credentials needed")
+    demo.add_argument("--model", help="sentiment model id or local directory (default: the configured one)")
+    command("check-config", cmd_check_config, "validate the config file")
+    command("classify", cmd_classify, 'classify posts read from stdin (JSON {"text": ...} or plain text per line)')
+    db = sub.add_parser("db", help="database commands")
+    db_sub = db.add_subparsers(dest="db_command", required=True, metavar="DB_COMMAND")
+    upgrade = db_sub.add_parser("upgrade", help="apply schema migrations")
+    upgrade.add_argument("--config", help="config file")
+    upgrade.set_defaults(func=cmd_db_upgrade)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``brand-monitor`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logs.configure(level=args.log_level, json_lines=args.log_json)
+    try:
+        return int(args.func(args))
+    except ConfigError as exc:
+        print(f"brand-monitor: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except ModelLoadError as exc:
+        print(f"brand-monitor: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

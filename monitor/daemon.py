@@ -1,0 +1,158 @@
+"""The scheduled daemon (APScheduler) and the one-shot run used by ``run --once``."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from models.base import ModelLoadError
+from monitor.bootstrap import App
+
+log = logging.getLogger(__name__)
+
+# How long `run --once` keeps delivering before leaving the rest queued in the outbox.
+ONCE_DELIVERY_BUDGET = timedelta(seconds=60)
+
+
+def run_once(app: App) -> dict[str, int]:
+    """Run every due job once, in order, and deliver what it raised; returns counts."""
+    totals = {"fetched": 0, "new_posts": 0, "classified": 0, "sent": 0, "undelivered": 0}
+    for source, brand in app.polls():
+        if app.stop.is_set():
+            break
+        result = app.pipeline.poll(source, app.connectors[source], app.config.brand(brand))
+        totals["fetched"] += result.fetched
+        totals["new_posts"] += result.new_posts
+        if result.skipped_reason:
+            log.info("source %s (%s) not polled: %s", source, brand, result.skipped_reason)
+    if not app.stop.is_set():
+        totals["classified"] = app.pipeline.classify_pending(should_stop=app.stop.is_set)
+    totals["sent"], totals["undelivered"] = _drain(app)
+    return totals
+
+
+def _drain(app: App) -> tuple[int, int]:
+    """Deliver until nothing is due now (retries scheduled later stay queued), within a time budget."""
+    deadline = time.monotonic() + ONCE_DELIVERY_BUDGET.total_seconds()
+    sent = 0
+    while not app.stop.is_set():
+        report = app.delivery.run_once(should_stop=app.stop.is_set)
+        sent += report.sent
+        if (report.sent == 0 and report.reconciled == 0) or time.monotonic() > deadline:
+            return sent, report.waiting
+    return sent, -1
+
+
+class Daemon:
+    """Runs the app's jobs on a schedule until SIGTERM or SIGINT."""
+
+    def __init__(self, app: App, *, extra_jobs: list[tuple[str, Callable[[], Any], dict[str, Any]]] | None = None):
+        self.app = app
+        self.scheduler = BackgroundScheduler(
+            timezone=app.config.schedule.tz,
+            executors={"default": ThreadPoolExecutor(max_workers=4)},
+            # One run of a job at a time; a backlog of missed runs collapses into one.
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
+        )
+        self._extra_jobs = extra_jobs or []
+
+    def add_jobs(self) -> None:
+        """Register every job: polls per (source, brand), classify, deliver, and the extra ones."""
+        config = self.app.config
+        now = self.app.clock()
+        for index, (source, brand) in enumerate(self.app.polls()):
+            interval = config.enabled_sources()[source].interval
+            self.scheduler.add_job(
+                self._guard(f"poll {source}/{brand}", self._poll, source, brand),
+                "interval",
+                seconds=interval.total_seconds(),
+                id=f"poll:{source}:{brand}",
+                # Spread first polls a little so brands of one platform don't fire together.
+                next_run_time=now + timedelta(seconds=min(index * 2, interval.total_seconds() / 2)),
+            )
+        self.scheduler.add_job(
+            self._guard("classify", self._classify),
+            "interval",
+            seconds=config.schedule.classify_interval.total_seconds(),
+            id="classify",
+            next_run_time=now,
+        )
+        self.scheduler.add_job(
+            self._guard("deliver", self._deliver),
+            "interval",
+            seconds=config.schedule.deliver_interval.total_seconds(),
+            id="deliver",
+            next_run_time=now,
+        )
+        for job_id, func, trigger in self._extra_jobs:
+            self.scheduler.add_job(self._guard(job_id, func), id=job_id, **trigger)
+
+    def run(self) -> None:
+        """Start the scheduler and block until asked to stop; then finish cleanly."""
+        stop = self.app.stop
+        previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            self.add_jobs()
+            self.scheduler.start()
+            log.info("brand-monitor running: %d poll jobs", len(self.app.polls()))
+            while not stop.wait(1.0):
+                pass
+            log.info("stopping: finishing the current batch")
+        finally:
+            if self.scheduler.running:
+                self.scheduler.shutdown(wait=True)
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            self.app.engine.dispose()
+            log.info("stopped")
+
+    def _poll(self, source: str, brand: str) -> None:
+        result = self.app.pipeline.poll(source, self.app.connectors[source], self.app.config.brand(brand))
+        if result.new_posts:
+            self._wake("classify")
+
+    def _classify(self) -> None:
+        if self.app.pipeline.classify_pending(should_stop=self.app.stop.is_set):
+            self._wake("deliver")
+
+    def _deliver(self) -> None:
+        report = self.app.delivery.run_once(should_stop=self.app.stop.is_set)
+        if report.sent and not self.app.stop.is_set():
+            self._wake("deliver")  # more may be due; the per-channel pace keeps Slack happy
+
+    def _wake(self, job_id: str) -> None:
+        try:
+            self.scheduler.modify_job(job_id, next_run_time=self.app.clock())
+        except Exception:  # noqa: BLE001 - the job may be gone during shutdown
+            log.debug("could not wake job %s", job_id)
+
+    def _guard(self, name: str, func: Callable[..., Any], *args: Any) -> Callable[[], None]:
+        """Wrap a job so its failure is logged and never kills the daemon."""
+
+        def job() -> None:
+            if self.app.stop.is_set():
+                return
+            try:
+                func(*args)
+            except ModelLoadError as exc:
+                log.error("job %s: %s", name, exc)
+            except Exception:
+                log.exception("job %s failed; it will run again at its next time", name)
+
+        job.__name__ = f"job_{name}"
+        return job
+
+
+def install_stop_handlers(app: App) -> None:
+    """SIGTERM/SIGINT set the app's stop flag (used by `run --once`)."""
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: app.stop.set())

@@ -1,0 +1,236 @@
+"""The daemon's core steps: poll a source into storage, classify stored posts, raise alerts.
+
+Every step is at-least-once and idempotent. Posts and the cursor that covers
+them commit together; labels and the alerts they cause commit together; the
+outbox's unique keys make a repeated step enqueue nothing new.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from sqlalchemy import Connection, Engine, select
+
+from connectors.base import AuthError, Connector, Query, RateLimited, SourceError
+from models.base import Classifier, Sentiment
+from monitor import health
+from monitor.alerts import messages, outbox
+from monitor.config import BrandSettings, Config
+from monitor.storage import posts as post_store
+from monitor.storage.schema import mentions, posts
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ClassifiedPost:
+    """A post that just got its label, with the brands it mentions."""
+
+    pk: int
+    brands: tuple[str, ...]
+    sentiment: Sentiment
+    alert: messages.AlertPost
+    from_brand: bool
+
+
+class Rule(Protocol):
+    """Something that reacts to newly classified posts (inside their transaction)."""
+
+    def __call__(self, conn: Connection, classified: Sequence[ClassifiedPost], *, now: datetime) -> None: ...
+
+
+@dataclass
+class PollResult:
+    """What one poll of (source, brand) did."""
+
+    source: str
+    brand: str
+    pages: int = 0
+    fetched: int = 0
+    new_posts: int = 0
+    skipped: int = 0
+    error: str | None = None
+    skipped_reason: str | None = None  # why the poll did not run (backing off, disabled)
+
+
+@dataclass
+class Pipeline:
+    """Poll → store → classify → alert, against one database."""
+
+    engine: Engine
+    config: Config
+    clock: Callable[[], datetime]
+    classifier: Callable[[], Classifier]  # loaded lazily, once
+    rules: list[Rule] = field(default_factory=list)
+
+    def poll(self, source: str, connector: Connector, brand: BrandSettings, *, force: bool = False) -> PollResult:
+        """Fetch new posts for one brand from one source and store them page by page."""
+        result = PollResult(source, brand.name)
+        now = self.clock()
+        with self.engine.connect() as conn:
+            state = health.read(conn, source=source, brand=brand.name)
+        if state.disabled_reason:
+            result.skipped_reason = f"disabled: {state.disabled_reason}"
+            return result
+        if not force and state.next_poll_at is not None and state.next_poll_at > now:
+            result.skipped_reason = f"backing off until {state.next_poll_at.isoformat()}"
+            return result
+        platform = getattr(connector, "platform", source)
+        # A replay file mixes platforms, so it looks for the brand's accounts on all of them.
+        handles = _all_handles(brand) if platform == "replay" else brand.handles_on(platform)
+        query = Query(brand=brand.name, terms=brand.terms, handles=handles)
+        with self.engine.connect() as conn:
+            cursor = post_store.load_cursor(conn, source=source, brand=brand.name)
+        started = time.monotonic()
+        try:
+            for page in connector.fetch(query, cursor):
+                with self.engine.begin() as conn:
+                    stored = post_store.store_page(
+                        conn,
+                        source=source,
+                        brand=brand.name,
+                        posts_in=page.posts,
+                        cursor=page.cursor,
+                        brand_handles=_all_handles(brand),
+                        now=self.clock(),
+                    )
+                result.pages += 1
+                result.fetched += len(page.posts)
+                result.new_posts += stored.new_posts
+                result.skipped += page.skipped
+        except AuthError as exc:
+            result.error = f"credentials rejected: {exc}"
+            with self.engine.begin() as conn:
+                health.disable(
+                    conn,
+                    source=source,
+                    brand=brand.name,
+                    now=self.clock(),
+                    reason=str(exc),
+                    ops_channel=self.config.slack.ops_channel,
+                )
+            log.error("source %s (%s) disabled: %s", source, brand.name, exc)
+            return result
+        except SourceError as exc:
+            result.error = str(exc)
+            retry_after = exc.retry_after if isinstance(exc, RateLimited) else None
+            with self.engine.begin() as conn:
+                wait = health.failed(
+                    conn,
+                    source=source,
+                    brand=brand.name,
+                    now=self.clock(),
+                    error=str(exc),
+                    retry_after=retry_after,
+                    ops_channel=self.config.slack.ops_channel,
+                )
+            log.warning(
+                "source %s (%s): %s; next try in %.0fs (%d new posts kept)",
+                source,
+                brand.name,
+                exc,
+                wait.total_seconds(),
+                result.new_posts,
+            )
+            return result
+        with self.engine.begin() as conn:
+            health.succeeded(conn, source=source, brand=brand.name, now=self.clock(), new_posts=result.new_posts)
+        log.info(
+            "source %s (%s): %d fetched, %d new, %d malformed skipped in %.2fs",
+            source,
+            brand.name,
+            result.fetched,
+            result.new_posts,
+            result.skipped,
+            time.monotonic() - started,
+        )
+        return result
+
+    def classify_pending(self, *, should_stop: Callable[[], bool] = lambda: False) -> int:
+        """Classify stored posts without a label, in batches, until none are left; returns how many."""
+        batch_size = self.config.classifier.batch_size
+        done = 0
+        while not should_stop():
+            with self.engine.connect() as conn:
+                pending = post_store.unclassified(conn, limit=batch_size)
+            if not pending:
+                break
+            sentiments = self.classifier().classify([p.text for p in pending])
+            if len(sentiments) != len(pending):
+                raise RuntimeError(f"classifier returned {len(sentiments)} results for {len(pending)} posts")
+            now = self.clock()
+            with self.engine.begin() as conn:
+                labelled = list(zip((p.pk for p in pending), sentiments, strict=True))
+                post_store.save_sentiments(conn, labelled, now=now)
+                classified = _classified(conn, labelled)
+                for rule in self.rules:
+                    rule(conn, classified, now=now)
+            done += len(pending)
+        return done
+
+
+def _all_handles(brand: BrandSettings) -> tuple[str, ...]:
+    out: list[str] = []
+    for platform in brand.handles:
+        out.extend(brand.handles_on(platform))
+    return tuple(out)
+
+
+def _classified(conn: Connection, labelled: Sequence[tuple[int, Sentiment]]) -> list[ClassifiedPost]:
+    by_pk = dict(labelled)
+    brands: dict[int, list[str]] = {}
+    for pk, brand in conn.execute(select(mentions.c.post_pk, mentions.c.brand).where(mentions.c.post_pk.in_(by_pk))):
+        brands.setdefault(pk, []).append(brand)
+    rows = conn.execute(
+        select(
+            posts.c.id,
+            posts.c.platform,
+            posts.c.post_id,
+            posts.c.author,
+            posts.c.text,
+            posts.c.url,
+            posts.c.created_at,
+            posts.c.metrics,
+            posts.c.lang,
+            posts.c.from_brand,
+        ).where(posts.c.id.in_(by_pk))
+    )
+    out = []
+    for row in rows:
+        sentiment = by_pk[row.id]
+        followers = (row.metrics or {}).get("followers")
+        alert = messages.AlertPost(
+            pk=row.id,
+            platform=row.platform,
+            post_id=row.post_id,
+            author=row.author,
+            text=row.text,
+            url=row.url,
+            created_at=row.created_at,
+            followers=followers,
+            negative=sentiment.negative,
+            lang=row.lang,
+        )
+        out.append(ClassifiedPost(row.id, tuple(sorted(brands.get(row.id, []))), sentiment, alert, row.from_brand))
+    out.sort(key=lambda c: c.pk)
+    return out
+
+
+@dataclass(frozen=True)
+class NegativePostRule:
+    """The first alert rule: each new negative post (not by the brand itself) → one alert per brand."""
+
+    channel: str
+
+    def __call__(self, conn: Connection, classified: Sequence[ClassifiedPost], *, now: datetime) -> None:
+        """Enqueue an alert for every negative post in ``classified``."""
+        for post in classified:
+            if post.from_brand or not post.sentiment.is_negative:
+                continue
+            for brand in post.brands:
+                outbox.enqueue(conn, messages.negative_post(brand, post.alert, channel=self.channel), now=now)

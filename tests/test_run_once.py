@@ -1,0 +1,169 @@
+"""`brand-monitor run --once` end to end: replay source, local tiny model, local Slack, real processes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from monitor.storage.engine import make_engine
+from monitor.storage.schema import outbox, posts
+from tests.conftest import make_post, write_posts
+from tests.support.tiny_model import TRAINING
+
+ROOT = Path(__file__).resolve().parents[1]
+
+NEGATIVE = [t for t, label in TRAINING if label == 0]
+OTHER = [t for t, label in TRAINING if label != 0]
+
+
+def replay_posts() -> list[dict]:
+    texts = [*NEGATIVE, *OTHER] * 3
+    # Every post mentions the brand so the replay source picks it up.
+    return [make_post(i + 1, f"{text} #acme") for i, text in enumerate(texts)]
+
+
+def write_config(tmp_path: Path, *, db_url: str, model: Path, slack_url: str, replay: Path, batch: int = 4) -> Path:
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f"""
+[storage]
+url = "{db_url}"
+[classifier]
+model = "{model}"
+batch_size = {batch}
+[slack]
+base_url = "{slack_url}"
+alerts_channel = "#brand-alerts"
+min_interval = "10ms"
+timeout = "2s"
+[[brands]]
+name = "Acme"
+terms = ["acme"]
+handles = {{ x = "AcmeSupport" }}
+[sources.replay]
+path = "{replay}"
+page_size = 5
+""",
+        encoding="utf-8",
+    )
+    return config
+
+
+def brand_monitor(config: Path, token: str, *args: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "SLACK_BOT_TOKEN": token, "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "monitor", "run", "--once", "--config", str(config), *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def finish(proc: subprocess.Popen[str]) -> str:
+    out, _ = proc.communicate(timeout=180)
+    assert proc.returncode == 0, out
+    return out
+
+
+def expected_alert_keys(model: Path, posts_in: list[dict]) -> set[str]:
+    from models.loading import load_classifier
+    from models.settings import ClassifierSettings
+
+    sentiments = load_classifier(ClassifierSettings(model=str(model))).classify([p["text"] for p in posts_in])
+    return {f"negative:Acme:x:{p['id']}" for p, s in zip(posts_in, sentiments, strict=True) if s.is_negative}
+
+
+@pytest.fixture
+def setup(tmp_path, db_url, tiny_model_dir, fake_slack):
+    posts_in = replay_posts()
+    replay = write_posts(tmp_path / "posts.jsonl", posts_in)
+    config = write_config(tmp_path, db_url=db_url, model=tiny_model_dir, slack_url=fake_slack.base_url, replay=replay)
+    expected = expected_alert_keys(tiny_model_dir, posts_in)
+    assert len(expected) >= 6, "the tiny model should find the negative training lines"
+    return config, expected, posts_in
+
+
+def test_run_once_delivers_then_a_second_run_sends_nothing(setup, fake_slack, db_url) -> None:
+    config, expected, posts_in = setup
+    finish(brand_monitor(config, fake_slack.token))
+    assert sorted(fake_slack.keys()) == sorted(expected)
+    first = list(fake_slack.keys())
+    finish(brand_monitor(config, fake_slack.token))
+    assert fake_slack.keys() == first
+    engine = make_engine(db_url)
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(posts)).scalar() == len(posts_in)
+    engine.dispose()
+    # what Slack got is readable: a header, the post, its facts, and a fallback text
+    message = fake_slack.messages[0]
+    assert message.text.startswith("Negative mention of Acme on X")
+    assert [b["type"] for b in message.blocks] == ["header", "section", "context"]
+
+
+def test_sigkill_mid_batch_then_restart_delivers_every_alert_exactly_once(setup, fake_slack, db_url) -> None:
+    config, expected, _ = setup
+    # Kill the process at the worst moment: Slack has recorded a message but not yet answered.
+    killed = threading.Event()
+    procs: list[subprocess.Popen[str]] = []
+
+    def kill_on_third_post(method: str, args: dict) -> None:
+        if method == "chat.postMessage" and len(fake_slack.messages) == 2 and not killed.is_set():
+            killed.set()
+            procs[0].send_signal(signal.SIGKILL)
+            time.sleep(0.5)
+
+    fake_slack.on_call = kill_on_third_post
+    procs.append(brand_monitor(config, fake_slack.token))
+    procs[0].communicate(timeout=180)
+    assert killed.is_set() and procs[0].returncode == -signal.SIGKILL
+    fake_slack.on_call = None
+    finish(brand_monitor(config, fake_slack.token))
+    assert sorted(fake_slack.keys()) == sorted(expected)  # none lost, none doubled
+    engine = make_engine(db_url)
+    with engine.connect() as conn:
+        statuses = {s for (s,) in conn.execute(select(outbox.c.status))}
+    engine.dispose()
+    assert statuses == {"sent"}
+
+
+@pytest.mark.parametrize("delay", [0.0, 1.5])
+def test_sigkill_at_any_point_loses_and_doubles_nothing(setup, fake_slack, delay, db_url) -> None:
+    config, expected, posts_in = setup
+    proc = brand_monitor(config, fake_slack.token)
+    # Wait until the process is past start-up (its first Slack call), then kill it a little later.
+    deadline = time.monotonic() + 120
+    while not fake_slack.calls and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(delay)
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate(timeout=60)
+    finish(brand_monitor(config, fake_slack.token))
+    assert sorted(fake_slack.keys()) == sorted(expected)
+    engine = make_engine(db_url)
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(posts)).scalar() == len(posts_in)
+    engine.dispose()
+
+
+def test_slack_down_then_back_delivers_everything_once(setup, fake_slack) -> None:
+    config, expected, _ = setup
+    fake_slack.down = True
+    finish(brand_monitor(config, fake_slack.token))
+    assert fake_slack.keys() == []
+    fake_slack.down = False
+    # The retry is scheduled with back-off; a later run once it is due delivers all.
+    deadline = time.monotonic() + 60
+    while sorted(fake_slack.keys()) != sorted(expected) and time.monotonic() < deadline:
+        finish(brand_monitor(config, fake_slack.token))
+        time.sleep(1)
+    assert sorted(fake_slack.keys()) == sorted(expected)
