@@ -6,10 +6,12 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Column,
+    Date,
     Float,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -131,4 +133,104 @@ outbox = Table(
     Column("slack_ts", String(32)),
     Column("last_error", Text),
     Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
+)
+
+# --- spikes (issue 5): one row per spike; its Slack thread is keyed by ``spike_key`` -------------
+spikes = Table(
+    "spikes",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("spike_key", String(191), nullable=False, unique=True),  # brand:metric:opened bucket
+    Column("brand", String(128), nullable=False),
+    Column("metric", String(16), nullable=False),  # negative | volume | share
+    Column("status", String(16), nullable=False),  # open | resolved
+    Column("opened_at", UTCDateTime, nullable=False),  # the bucket that opened it
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("resolved_at", UTCDateTime),
+    Column("peak_at", UTCDateTime, nullable=False),
+    Column("peak_count", Float, nullable=False),
+    Column("expected", Float, nullable=False),  # the baseline at opening
+    Column("updates", Integer, nullable=False, server_default="0"),
+    Column("drivers", JSON),  # what drives it (terms, top posts, platforms, languages, viral or not)
+    Index("ix_spikes_brand_opened_at", "brand", "opened_at"),
+)
+
+# The detector's learned state per (brand, metric), saved after every bucket it consumed.
+spike_detectors = Table(
+    "spike_detectors",
+    metadata,
+    Column("brand", String(128), primary_key=True),
+    Column("metric", String(16), primary_key=True),
+    Column("state", JSON, nullable=False),
+    Column("last_bucket_at", UTCDateTime),  # the newest bucket fed; the next run starts after it
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# --- posts due for reply (issue 6) --------------------------------------------------------------
+reply_items = Table(
+    "reply_items",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("brand", String(128), nullable=False),
+    Column("post_pk", BigId, ForeignKey("posts.id", ondelete="CASCADE"), nullable=False),
+    Column("platform", String(32), nullable=False),
+    Column("post_id", String(191), nullable=False),
+    # open | acknowledged | snoozed | handled | replied | not_negative
+    Column("status", String(16), nullable=False),
+    Column("priority", String(16), nullable=False),  # high | normal | low
+    Column("priority_score", Float, nullable=False),
+    Column("category", String(64)),  # billing, delivery, outage, ... (routing)
+    Column("channel", String(128), nullable=False),  # where its thread lives
+    Column("reason", Text, nullable=False),  # why it needs a reply, shown in the alert
+    Column("posted_at", UTCDateTime, nullable=False),
+    Column("due_at", UTCDateTime, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("reminded_at", UTCDateTime),
+    Column("escalated_at", UTCDateTime),
+    Column("snoozed_until", UTCDateTime),
+    Column("acknowledged_at", UTCDateTime),
+    Column("acknowledged_by", String(64)),
+    Column("first_reply_at", UTCDateTime),  # the brand's first reply on the platform
+    Column("closed_at", UTCDateTime),
+    Column("closed_by", String(64)),  # a Slack user id, or "platform" for the brand's own reply
+    Column("within_sla", Boolean),  # set when closed: first response before due_at
+    Column("alert_key", String(191), nullable=False),  # outbox key of the thread's first message
+    UniqueConstraint("brand", "post_pk"),
+    Index("ix_reply_items_status_due_at", "status", "due_at"),
+    Index("ix_reply_items_brand_posted_at", "brand", "posted_at"),
+    Index("ix_reply_items_platform_post_id", "platform", "post_id"),
+)
+
+# "Not negative" and similar corrections from people, kept for evaluation and retraining.
+classification_feedback = Table(
+    "classification_feedback",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("post_pk", BigId, ForeignKey("posts.id", ondelete="CASCADE"), nullable=False),
+    Column("label", String(16), nullable=False),  # the label a person says is right
+    Column("model_label", String(16)),  # what the model said
+    Column("user_id", String(64)),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_classification_feedback_post_pk", "post_pk"),
+)
+
+# --- the daily digest (issue 7): one row per (day, channel), sent exactly once ------------------
+digest_runs = Table(
+    "digest_runs",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("digest_date", Date, nullable=False),  # the local day it covers
+    Column("channel", String(128), nullable=False),
+    Column("status", String(16), nullable=False),  # pending | sent | dead
+    Column("text", Text, nullable=False),
+    Column("blocks", JSON),
+    Column("chart", LargeBinary),  # PNG
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("sent_at", UTCDateTime),
+    Column("slack_ts", String(32)),
+    Column("file_id", String(64)),
+    Column("last_error", Text),
+    UniqueConstraint("digest_date", "channel"),
 )
