@@ -1,0 +1,56 @@
+"""``[spikes]`` settings: how eagerly the crisis-spike detector fires and how it quiets down."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from monitor.durations import Duration
+
+Sensitivity = Literal["low", "medium", "high"]
+
+# Per-bucket false-alarm probability under the learned baseline, per sensitivity level.
+# "medium" is about one chance alarm per year of 5-minute buckets if the model were exact.
+SIGNIFICANCE: dict[str, float] = {"low": 1e-7, "medium": 1e-6, "high": 1e-4}
+
+
+class SpikeSettings(BaseModel):
+    """Detector knobs; the shipped defaults are meant to work for any brand without tuning."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    sensitivity: Sensitivity = "medium"
+    bucket: Duration = timedelta(minutes=5)
+    # Mentions needed in the flagged window before anything is raised, however unlikely the count.
+    min_volume: float = Field(default=5, ge=0)
+    # Observed volume must also be at least this multiple of the expected volume.
+    min_ratio: float = Field(default=1.5, ge=1)
+    # Scan windows, in buckets: 1 catches a burst at once, longer ones a slow-building crisis.
+    windows: tuple[int, ...] = (1, 3, 12)
+    # A spike resolves after this long back at baseline; reopening within `cooldown` after that
+    # updates the same spike (same Slack thread) instead of paging again.
+    resolve_after: Duration = timedelta(minutes=30)
+    cooldown: Duration = timedelta(hours=6)
+    # Re-notify an open spike when its volume grows by this factor over what was last reported.
+    update_growth: float = Field(default=1.5, gt=1)
+    # Baseline memory: level (trend), daily rhythm per hour of day, weekly rhythm per weekday.
+    level_halflife: Duration = timedelta(hours=12)
+    daily_halflife: Duration = timedelta(days=5)
+    weekly_halflife: Duration = timedelta(days=21)
+    # Cold start: until this much history was seen, the detector is stricter (see docs/spikes.md).
+    warmup: Duration = timedelta(days=1)
+    min_history: int = Field(default=12, ge=1)  # buckets seen before any alarm at all
+
+    @field_validator("windows")
+    @classmethod
+    def _positive_windows(cls, windows: tuple[int, ...]) -> tuple[int, ...]:
+        if not windows or any(w < 1 for w in windows):
+            raise ValueError("windows must be a non-empty list of bucket counts >= 1")
+        return tuple(sorted(set(windows)))
+
+    @property
+    def significance(self) -> float:
+        """The per-bucket false-alarm probability for the chosen sensitivity."""
+        return SIGNIFICANCE[self.sensitivity]
