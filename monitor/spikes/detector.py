@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from monitor.spikes.baseline import CLIP, MAX_DISPERSION, Baseline, ewma_rate
+from monitor.spikes.calibration import ScoreHistory
 from monitor.spikes.settings import SpikeSettings
 from monitor.spikes.stats import nb_sf
 
@@ -58,6 +59,11 @@ class _Test:
     p_value: float
     significant: bool
 
+    @property
+    def score(self) -> float:
+        """Surprise in decades of probability."""
+        return -math.log10(max(self.p_value, 1e-300))
+
 
 @dataclass
 class _Spike:
@@ -65,6 +71,7 @@ class _Spike:
     status: Literal["open", "cooling"]
     reported_count: float  # bucket count last announced (opened / updated)
     peak_count: float
+    peak_score: float = 0.0
     calm_buckets: int = 0
     resolved_at: str | None = None
 
@@ -78,6 +85,7 @@ class SpikeDetector:
         self._recent: deque[tuple[float, float]] = deque(maxlen=self._memory())
         self._dispersion = {w: PRIOR_DISPERSION for w in self.settings.windows}
         self._dispersion_seen = 0
+        self._history = ScoreHistory(decay=0.5 ** (self.settings.bucket / self.settings.calibration_halflife))
         self._first_at: datetime | None = None
         self._last_at: datetime | None = None
         self._spike: _Spike | None = None
@@ -99,6 +107,7 @@ class SpikeDetector:
         self._recent.append((count, mean))
         test = self._test(at) if exposure > 0 else None
         events = self._advance(at, count, mean, test)
+        self._remember(test, events)
         self._learn(at, count, mean, exposure)
         self._last_at = at
         return events
@@ -120,7 +129,7 @@ class SpikeDetector:
         if self._baseline.seen < s.min_history:
             return None  # cold start: no opinion until a minimum of history
         cold = self._first_at is not None and at - self._first_at < s.warmup
-        threshold = s.significance / len(s.windows) * (COLD_SIGNIFICANCE_FACTOR if cold else 1.0)
+        threshold = s.significance * (COLD_SIGNIFICANCE_FACTOR if cold else 1.0)
         min_ratio = s.min_ratio * (COLD_RATIO_FACTOR if cold else 1.0)
         recent = list(self._recent)
         best: _Test | None = None
@@ -131,14 +140,30 @@ class SpikeDetector:
             expected = sum(m for _, m in recent[-w:])
             if count < s.min_volume or count < min_ratio * expected:
                 continue
-            p = nb_sf(count, expected, self._dispersion[w])
+            p = min(1.0, nb_sf(count, expected, self._dispersion[w]) * len(s.windows))
             if best is None or p < best.p_value:
                 best = _Test(w, count, expected, p, p <= threshold)
         # A window only counts while its newest bucket is itself above expectation: no alarms on the way down.
         newest_count, newest_mean = recent[-1]
-        if best is not None and newest_count <= newest_mean:
+        if best is not None and best.significant and (newest_count <= newest_mean or not self._rare(best.score)):
             best = _Test(best.window, best.count, best.expected, best.p_value, False)
         return best
+
+    def _rare(self, score: float) -> bool:
+        # As surprising as at most `chance_rate` buckets a day of this series' own recent history.
+        per_day = timedelta(days=1) / self.settings.bucket
+        return self._history.fraction_at_least(score) * per_day < self.settings.chance_rate
+
+    def _remember(self, test: _Test | None, events: list[SpikeEvent]) -> None:
+        # Quiet buckets are remembered one by one; a spike once, by its peak, when it resolves.
+        score = test.score if test else 0.0
+        spike = self._spike
+        if spike is not None and spike.status == "open":
+            spike.peak_score = max(spike.peak_score, score)
+        elif any(e.kind == "resolved" for e in events) and spike is not None:
+            self._history.record(spike.peak_score)
+        else:
+            self._history.record(score)
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -231,6 +256,7 @@ class SpikeDetector:
                 "dispersion_seen": self._dispersion_seen,
                 "first_at": self._first_at.isoformat() if self._first_at else None,
                 "last_at": self._last_at.isoformat() if self._last_at else None,
+                "history": self._history.to_dict(),
                 "spike": asdict(self._spike) if self._spike else None,
             }
         )
@@ -248,6 +274,7 @@ class SpikeDetector:
             saved = {int(w): float(v) for w, v in data["dispersion"].items()}
             detector._dispersion = {w: saved.get(w, PRIOR_DISPERSION) for w in detector.settings.windows}
             detector._dispersion_seen = int(data["dispersion_seen"])
+            detector._history = ScoreHistory.from_dict(data["history"])
             detector._first_at = datetime.fromisoformat(data["first_at"]) if data["first_at"] else None
             detector._last_at = datetime.fromisoformat(data["last_at"]) if data["last_at"] else None
             detector._spike = _Spike(**data["spike"]) if data["spike"] else None

@@ -11,9 +11,13 @@ from monitor.durations import Duration
 
 Sensitivity = Literal["low", "medium", "high"]
 
-# Per-bucket false-alarm probability under the learned baseline, per sensitivity level.
-# "medium" is about one chance alarm per year of 5-minute buckets if the model were exact.
-SIGNIFICANCE: dict[str, float] = {"low": 1e-7, "medium": 1e-6, "high": 1e-4}
+# Per sensitivity: (per-bucket false-alarm probability under the count model, and the most
+# buckets per day that may be as surprising in the series' own recent history). Both must hold.
+SENSITIVITY: dict[str, tuple[float, float]] = {
+    "low": (1e-7, 1 / 14),
+    "medium": (1e-6, 1 / 7),
+    "high": (1e-4, 1 / 2),
+}
 
 
 class SpikeSettings(BaseModel):
@@ -40,6 +44,8 @@ class SpikeSettings(BaseModel):
     daily_halflife: Duration = timedelta(days=5)
     weekly_halflife: Duration = timedelta(days=21)
     # Cold start: until this much history was seen, the detector is stricter (see docs/spikes.md).
+    # Memory of how surprising this series usually gets (see monitor/spikes/calibration.py).
+    calibration_halflife: Duration = timedelta(days=14)
     warmup: Duration = timedelta(days=1)
     min_history: int = Field(default=12, ge=1)  # buckets seen before any alarm at all
 
@@ -53,4 +59,9 @@ class SpikeSettings(BaseModel):
     @property
     def significance(self) -> float:
         """The per-bucket false-alarm probability for the chosen sensitivity."""
-        return SIGNIFICANCE[self.sensitivity]
+        return SENSITIVITY[self.sensitivity][0]
+
+    @property
+    def chance_rate(self) -> float:
+        """Buckets per day allowed to be this surprising in the series' own history."""
+        return SENSITIVITY[self.sensitivity][1]
