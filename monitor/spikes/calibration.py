@@ -1,10 +1,12 @@
-"""How often does this series produce a surprise this large? A decayed histogram of past scores.
+"""How often does this series produce a surprise this large? A decayed histogram of past bursts.
 
 Real mention counts have heavier tails than any count model: some brands get a burst of
-retweets every afternoon. A bucket's score (-log10 of its tail probability) is therefore also
-compared with the series' own history of scores: it must be rarer than the sensitivity's
-"chance alarms per day" budget, so a bursty series does not page every day while a quiet one
-still pages on its first real spike.
+retweets every afternoon. A burst's score (-log10 of its tail probability) is therefore also
+compared with the series' own history of bursts: bursts at least as surprising must have
+happened less often than the sensitivity's "chance alarms per day" budget, so a bursty series
+does not page every day while a quiet one still pages on its first real spike. A burst is a run
+of consecutive surprising buckets and counts once, by its peak, so a long spike does not make
+every later one look ordinary.
 """
 
 from __future__ import annotations
@@ -13,31 +15,42 @@ from dataclasses import asdict, dataclass, field
 
 BIN = 0.5  # score units (decades of probability) per histogram bin
 BINS = 200  # scores above BIN * BINS share the last bin
+BURST_SCORE = 2.0  # a bucket with p <= 1% belongs to a burst
 
 
 @dataclass
 class ScoreHistory:
-    """Exponentially decayed counts of past bucket scores."""
+    """Exponentially decayed counts of past bursts by peak score, per bucket of history."""
 
     decay: float  # per-bucket retention factor, e.g. 0.5 ** (1 / halflife_in_buckets)
     counts: list[float] = field(default_factory=lambda: [0.0] * BINS)
-    mass: float = 0.0  # decayed number of buckets recorded
+    buckets: float = 0.0  # decayed number of buckets seen
+    run_peak: float = 0.0  # peak score of the burst in progress (0: none)
+    pending_age: int = 0  # buckets not yet applied to `counts` (aged lazily)
 
-    def record(self, score: float) -> None:
-        """Age the history by one bucket and add ``score``."""
-        d = self.decay
-        counts = self.counts
-        for i, value in enumerate(counts):
-            if value:
-                counts[i] = value * d
-        counts[_bin(score)] += 1.0
-        self.mass = self.mass * d + 1.0
+    def observe(self, score: float, *, in_spike: bool = False) -> None:
+        """Age the history by one bucket; a burst (or open spike) is recorded once it ends."""
+        self.pending_age += 1
+        self.buckets = self.buckets * self.decay + 1.0
+        if in_spike or score >= BURST_SCORE:
+            self.run_peak = max(self.run_peak, score)
+        elif self.run_peak:
+            self._age()
+            self.counts[_bin(self.run_peak)] += 1.0
+            self.run_peak = 0.0
 
-    def fraction_at_least(self, score: float) -> float:
-        """Decayed fraction of recorded buckets whose score was at least ``score`` (0 when empty)."""
-        if self.mass <= 0:
+    def bursts_per_bucket(self, score: float) -> float:
+        """Decayed rate of past bursts peaking at ``score`` or more, per bucket (0 when empty)."""
+        if self.buckets <= 0:
             return 0.0
-        return sum(self.counts[_bin(score) :]) / self.mass
+        self._age()
+        return sum(self.counts[_bin(score) :]) / self.buckets
+
+    def _age(self) -> None:
+        if self.pending_age:
+            factor = self.decay**self.pending_age
+            self.counts = [c * factor for c in self.counts]
+            self.pending_age = 0
 
     def to_dict(self) -> dict:
         """Plain-data form for JSON."""

@@ -71,7 +71,6 @@ class _Spike:
     status: Literal["open", "cooling"]
     reported_count: float  # bucket count last announced (opened / updated)
     peak_count: float
-    peak_score: float = 0.0
     calm_buckets: int = 0
     resolved_at: str | None = None
 
@@ -107,7 +106,7 @@ class SpikeDetector:
         self._recent.append((count, mean))
         test = self._test(at) if exposure > 0 else None
         events = self._advance(at, count, mean, test)
-        self._remember(test, events)
+        self._remember(test)
         self._learn(at, count, mean, exposure)
         self._last_at = at
         return events
@@ -152,18 +151,11 @@ class SpikeDetector:
     def _rare(self, score: float) -> bool:
         # As surprising as at most `chance_rate` buckets a day of this series' own recent history.
         per_day = timedelta(days=1) / self.settings.bucket
-        return self._history.fraction_at_least(score) * per_day < self.settings.chance_rate
+        return self._history.bursts_per_bucket(score) * per_day < self.settings.chance_rate
 
-    def _remember(self, test: _Test | None, events: list[SpikeEvent]) -> None:
-        # Quiet buckets are remembered one by one; a spike once, by its peak, when it resolves.
-        score = test.score if test else 0.0
+    def _remember(self, test: _Test | None) -> None:
         spike = self._spike
-        if spike is not None and spike.status == "open":
-            spike.peak_score = max(spike.peak_score, score)
-        elif any(e.kind == "resolved" for e in events) and spike is not None:
-            self._history.record(spike.peak_score)
-        else:
-            self._history.record(score)
+        self._history.observe(test.score if test else 0.0, in_spike=spike is not None and spike.status == "open")
 
     # -- lifecycle -----------------------------------------------------------------------------
 
