@@ -80,13 +80,17 @@ class Baseline:
             self.daily_seen[hour] += weight
             rate = ewma_rate(daily_hl, self.daily_seen[hour]) * weight
             self.daily[hour] += rate * (ratio - self.daily[hour])
-        _normalise(self.daily, self.daily_seen)
+        self.level *= _normalise(self.daily, self.daily_seen)
+        if min(self.daily_seen) < 1:
+            return  # the weekday factor means nothing until the daily rhythm has been seen once
         day = at.weekday()
         daily = self.season(at) / weekly
         ratio = clipped / (self.level * max(daily, 1e-6) * exposure)
         self.weekly_seen[day] += 1
-        self.weekly[day] += ewma_rate(weekly_hl, self.weekly_seen[day]) * (ratio - self.weekly[day])
-        _normalise(self.weekly, self.weekly_seen)
+        # A weekday starts from a prior of "like any other day", worth a day of buckets.
+        prior = weekly_hl / 7
+        self.weekly[day] += ewma_rate(weekly_hl, self.weekly_seen[day] + prior) * (ratio - self.weekly[day])
+        self.level *= _normalise(self.weekly, self.weekly_seen)
 
     def to_dict(self) -> dict:
         """Plain-data form for JSON."""
@@ -106,12 +110,13 @@ def _hour_weights(at: datetime) -> tuple[tuple[int, float], tuple[int, float]]:
     return (lower % HOURS, 1.0 - frac), ((lower + 1) % HOURS, frac)
 
 
-def _normalise(factors: list[float], seen: list[float]) -> None:
-    # Keep the factors averaging 1 over the slots seen so far, so "level" stays the overall mean.
+def _normalise(factors: list[float], seen: list[float]) -> float:
+    # Keep the factors averaging 1 over the slots seen so far, so "level" stays the overall mean;
+    # returns the factor the level must absorb so that expectations do not jump.
     visited = [i for i, n in enumerate(seen) if n > 0]
-    if not visited:
-        return
-    mean = sum(factors[i] for i in visited) / len(visited)
-    if mean > 0:
-        for i in visited:
-            factors[i] = max(factors[i] / mean, 0.0)
+    mean = sum(factors[i] for i in visited) / len(visited) if visited else 1.0
+    if mean <= 0:
+        return 1.0
+    for i in visited:
+        factors[i] = max(factors[i] / mean, 0.0)
+    return mean

@@ -14,9 +14,9 @@ Sensitivity = Literal["low", "medium", "high"]
 # Per sensitivity: (per-bucket false-alarm probability under the count model, and the most
 # buckets per day that may be as surprising in the series' own recent history). Both must hold.
 SENSITIVITY: dict[str, tuple[float, float]] = {
-    "low": (1e-7, 1 / 14),
-    "medium": (1e-6, 1 / 7),
-    "high": (1e-4, 1 / 2),
+    "low": (1e-7, 1 / 10),
+    "medium": (1e-5, 1 / 4),
+    "high": (1e-4, 1.0),
 }
 
 
@@ -40,7 +40,7 @@ class SpikeSettings(BaseModel):
     # Re-notify an open spike when its volume grows by this factor over what was last reported.
     update_growth: float = Field(default=1.5, gt=1)
     # Baseline memory: level (trend), daily rhythm per hour of day, weekly rhythm per weekday.
-    level_halflife: Duration = timedelta(hours=12)
+    level_halflife: Duration = timedelta(days=1)
     daily_halflife: Duration = timedelta(days=5)
     weekly_halflife: Duration = timedelta(days=21)
     # Cold start: until this much history was seen, the detector is stricter (see docs/spikes.md).
