@@ -23,6 +23,8 @@ class ScoreHistory:
     """Exponentially decayed counts of past bursts by peak score, per bucket of history."""
 
     decay: float  # per-bucket retention factor, e.g. 0.5 ** (1 / halflife_in_buckets)
+    # Burst-free buckets assumed before any history: one early burst does not make a series "bursty".
+    prior: float = 0.0
     counts: list[float] = field(default_factory=lambda: [0.0] * BINS)
     buckets: float = 0.0  # decayed number of buckets seen
     run_peak: float = 0.0  # peak score of the burst in progress (0: none)
@@ -41,10 +43,10 @@ class ScoreHistory:
 
     def bursts_per_bucket(self, score: float) -> float:
         """Decayed rate of past bursts peaking at ``score`` or more, per bucket (0 when empty)."""
-        if self.buckets <= 0:
+        if self.buckets + self.prior <= 0:
             return 0.0
         self._age()
-        return sum(self.counts[_bin(score) :]) / self.buckets
+        return sum(self.counts[_bin(score) :]) / (self.buckets + self.prior)
 
     def _age(self) -> None:
         if self.pending_age:

@@ -30,6 +30,7 @@ STATE_VERSION = 1
 # Over-dispersion starts as if this many buckets had shown this much, so a young series is conservative.
 PRIOR_DISPERSION, PRIOR_WEIGHT = 0.25, 20
 DISPERSION_HALFLIFE = timedelta(days=3)
+CALIBRATION_PRIOR = timedelta(days=7)  # of burst-free history assumed for a new series
 # While warming up (less than `warmup` of history), alarms need this much more evidence.
 COLD_SIGNIFICANCE_FACTOR, COLD_RATIO_FACTOR = 1e-2, 2.0
 
@@ -84,7 +85,10 @@ class SpikeDetector:
         self._recent: deque[tuple[float, float]] = deque(maxlen=self._memory())
         self._dispersion = {w: PRIOR_DISPERSION for w in self.settings.windows}
         self._dispersion_seen = 0
-        self._history = ScoreHistory(decay=0.5 ** (self.settings.bucket / self.settings.calibration_halflife))
+        self._history = ScoreHistory(
+            decay=0.5 ** (self.settings.bucket / self.settings.calibration_halflife),
+            prior=CALIBRATION_PRIOR / self.settings.bucket,
+        )
         self._first_at: datetime | None = None
         self._last_at: datetime | None = None
         self._spike: _Spike | None = None
@@ -103,7 +107,7 @@ class SpikeDetector:
         if self._first_at is None:
             self._first_at = at
         mean = self.expected(at, exposure)
-        self._recent.append((count, mean))
+        self._recent.append((float(count), mean))
         test = self._test(at) if exposure > 0 else None
         events = self._advance(at, count, mean, test)
         self._remember(test)
@@ -142,11 +146,15 @@ class SpikeDetector:
             p = min(1.0, nb_sf(count, expected, self._dispersion[w]) * len(s.windows))
             if best is None or p < best.p_value:
                 best = _Test(w, count, expected, p, p <= threshold)
-        # A window only counts while its newest bucket is itself above expectation: no alarms on the way down.
+        # A window only counts while its newest bucket is itself elevated (not calm): no alarms on the way down.
         newest_count, newest_mean = recent[-1]
-        if best is not None and best.significant and (newest_count <= newest_mean or not self._rare(best.score)):
+        if best is not None and best.significant and (self._calm(newest_count, newest_mean) or not self._rare(best.score)):
             best = _Test(best.window, best.count, best.expected, best.p_value, False)
         return best
+
+    def _calm(self, count: float, mean: float) -> bool:
+        # Within one standard deviation of the baseline: what "back to normal" means.
+        return count <= mean + math.sqrt(mean + self._dispersion[min(self.settings.windows)] * mean * mean)
 
     def _rare(self, score: float) -> bool:
         # As surprising as at most `chance_rate` buckets a day of this series' own recent history.
@@ -180,8 +188,7 @@ class SpikeDetector:
             return [self._event("opened", at, count, mean, test)]
         # An open spike: report growth, or count calm buckets towards resolution.
         spike.peak_count = max(spike.peak_count, count)
-        sd = math.sqrt(mean + self._dispersion[min(s.windows)] * mean * mean)
-        spike.calm_buckets = spike.calm_buckets + 1 if count <= mean + sd else 0
+        spike.calm_buckets = spike.calm_buckets + 1 if self._calm(count, mean) else 0
         if spike.calm_buckets * s.bucket >= s.resolve_after:
             spike.status, spike.resolved_at = "cooling", at.isoformat()
             return [self._event("resolved", at, count, mean, None)]
