@@ -148,7 +148,8 @@ class SpikeDetector:
                 best = _Test(w, count, expected, p, p <= threshold)
         # A window only counts while its newest bucket is itself elevated (not calm): no alarms on the way down.
         newest_count, newest_mean = recent[-1]
-        if best is not None and best.significant and (self._calm(newest_count, newest_mean) or not self._rare(best.score)):
+        elevated = not self._calm(newest_count, newest_mean)
+        if best is not None and best.significant and not (elevated and self._rare(best.score)):
             best = _Test(best.window, best.count, best.expected, best.p_value, False)
         return best
 

@@ -80,7 +80,7 @@ def test_new_spike_after_cooldown_opens_a_new_one():
 
 
 def test_state_round_trips_and_continues_identically():
-    values = counts([20.0] * WARM, seed=25) + [200, 300, 400] + counts([20.0] * 24, seed=26)
+    values = [*counts([20.0] * WARM, seed=25), 200, 300, 400, *counts([20.0] * 24, seed=26)]
     stamps = times(len(values))
     split = WARM + 2  # in the middle of the spike
     whole = SpikeDetector()
