@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from connectors.registry import SOURCES
 from models.settings import ClassifierSettings
 from monitor.durations import Duration
+from monitor.spikes.settings import SpikeSettings
 
 DEFAULT_PATH = Path("config.toml")
 ENV_PATH = "BRAND_MONITOR_CONFIG"
@@ -130,6 +131,7 @@ class Config(_Section):
     slack: SlackSettings = SlackSettings()
     schedule: ScheduleSettings = ScheduleSettings()
     alerts: AlertSettings = AlertSettings()
+    spikes: SpikeSettings = SpikeSettings()
     brands: tuple[BrandSettings, ...] = Field(min_length=1)
     sources: SourcesSettings = SourcesSettings()  # type: ignore[valid-type]
 

@@ -1,0 +1,1 @@
+"""Crisis spike detection: learned baselines, significance on counts, a spike lifecycle."""

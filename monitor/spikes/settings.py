@@ -1,0 +1,67 @@
+"""``[spikes]`` settings: how eagerly the crisis-spike detector fires and how it quiets down."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from monitor.durations import Duration
+
+Sensitivity = Literal["low", "medium", "high"]
+
+# Per sensitivity: (per-bucket false-alarm probability under the count model, and the most
+# buckets per day that may be as surprising in the series' own recent history). Both must hold.
+SENSITIVITY: dict[str, tuple[float, float]] = {
+    "low": (1e-7, 1 / 10),
+    "medium": (1e-5, 1 / 4),
+    "high": (1e-4, 1.0),
+}
+
+
+class SpikeSettings(BaseModel):
+    """Detector knobs; the shipped defaults are meant to work for any brand without tuning."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    sensitivity: Sensitivity = "medium"
+    bucket: Duration = timedelta(minutes=5)
+    # Mentions needed in the flagged window before anything is raised, however unlikely the count.
+    min_volume: float = Field(default=5, ge=0)
+    # Observed volume must also be at least this multiple of the expected volume.
+    min_ratio: float = Field(default=1.5, ge=1)
+    # Scan windows, in buckets: 1 catches a burst at once, longer ones a slow-building crisis.
+    windows: tuple[int, ...] = (1, 3, 12)
+    # A spike resolves after this long back at baseline; reopening within `cooldown` after that
+    # updates the same spike (same Slack thread) instead of paging again.
+    resolve_after: Duration = timedelta(minutes=30)
+    cooldown: Duration = timedelta(hours=6)
+    # Re-notify an open spike when its volume grows by this factor over what was last reported.
+    update_growth: float = Field(default=1.5, gt=1)
+    # Baseline memory: level (trend), daily rhythm per hour of day, weekly rhythm per weekday.
+    level_halflife: Duration = timedelta(days=1)
+    daily_halflife: Duration = timedelta(days=5)
+    weekly_halflife: Duration = timedelta(days=21)
+    # Cold start: until this much history was seen, the detector is stricter (see docs/spikes.md).
+    # Memory of how surprising this series usually gets (see monitor/spikes/calibration.py).
+    calibration_halflife: Duration = timedelta(days=14)
+    warmup: Duration = timedelta(days=1)
+    min_history: int = Field(default=12, ge=1)  # buckets seen before any alarm at all
+
+    @field_validator("windows")
+    @classmethod
+    def _positive_windows(cls, windows: tuple[int, ...]) -> tuple[int, ...]:
+        if not windows or any(w < 1 for w in windows):
+            raise ValueError("windows must be a non-empty list of bucket counts >= 1")
+        return tuple(sorted(set(windows)))
+
+    @property
+    def significance(self) -> float:
+        """The per-bucket false-alarm probability for the chosen sensitivity."""
+        return SENSITIVITY[self.sensitivity][0]
+
+    @property
+    def chance_rate(self) -> float:
+        """Buckets per day allowed to be this surprising in the series' own history."""
+        return SENSITIVITY[self.sensitivity][1]
