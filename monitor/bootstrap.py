@@ -7,7 +7,7 @@ import os
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 
@@ -22,6 +22,7 @@ from monitor.alerts.slack import SlackSink
 from monitor.clock import utc_now
 from monitor.config import Config
 from monitor.pipeline import NegativePostRule, Pipeline
+from monitor.spikes.watch import SpikeWatch
 from monitor.storage import migrate
 from monitor.storage.engine import make_engine
 
@@ -38,6 +39,7 @@ class App:
     pipeline: Pipeline
     delivery: Delivery
     clock: Callable[[], datetime]
+    spikes: SpikeWatch
     stop: threading.Event = field(default_factory=threading.Event)
 
     def polls(self) -> list[tuple[str, str]]:
@@ -109,4 +111,22 @@ def bootstrap(
         rules.append(NegativePostRule(channel=config.slack.alerts_channel))
     pipeline = Pipeline(engine=engine, config=config, clock=clock, classifier=classifier_factory, rules=rules)
     delivery = Delivery(engine, sink or make_sink(config, env), clock=clock, min_interval=config.slack.min_interval)
-    return App(config=config, engine=engine, connectors=connectors, pipeline=pipeline, delivery=delivery, clock=clock)
+    intervals = [s.interval for s in config.enabled_sources().values()]
+    spike_watch = SpikeWatch(
+        engine,
+        brands=[b.name for b in config.brands],
+        settings=config.spikes,
+        channel=config.slack.alerts_channel,
+        clock=clock,
+        # A bucket's count is final once every source has polled past it.
+        settle=min(max(intervals, default=config.spikes.bucket), timedelta(minutes=15)),
+    )
+    return App(
+        config=config,
+        engine=engine,
+        connectors=connectors,
+        pipeline=pipeline,
+        delivery=delivery,
+        clock=clock,
+        spikes=spike_watch,
+    )

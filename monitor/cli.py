@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 
@@ -91,6 +92,22 @@ def cmd_classify(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_backtest(args: argparse.Namespace) -> int:
+    """Run the spike detector over a count series, bucket by bucket, as the daemon would."""
+    from monitor.spikes.backtest import BacktestInputError, backtest_command
+    from monitor.spikes.settings import SpikeSettings
+
+    path = resolve_path(args.config)
+    settings = load_config(path).spikes if (args.config or path.exists()) else SpikeSettings()
+    try:
+        result = backtest_command(args.input, settings)
+    except (BacktestInputError, OSError) as exc:
+        print(f"brand-monitor backtest: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(json.dumps(result))
+    return EXIT_OK
+
+
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
     """Apply schema migrations."""
     from monitor.storage import migrate
@@ -124,6 +141,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--model", help="sentiment model id or local directory (default: the configured one)")
     command("check-config", cmd_check_config, "validate the config file")
     command("classify", cmd_classify, 'classify posts read from stdin (JSON {"text": ...} or plain text per line)')
+    backtest = command(
+        "backtest", cmd_backtest, "run the spike detector over a timestamp,value CSV, never looking ahead"
+    )
+    backtest.add_argument("--input", required=True, help="CSV with a header 'timestamp,value', oldest row first")
     db = sub.add_parser("db", help="database commands")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="DB_COMMAND")
     upgrade = db_sub.add_parser("upgrade", help="apply schema migrations")
@@ -146,6 +167,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"brand-monitor: {exc}", file=sys.stderr)
         return EXIT_FAILURE
     except KeyboardInterrupt:
+        return EXIT_OK
+    except BrokenPipeError:  # e.g. piped into `head`
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
         return EXIT_OK
 
 

@@ -24,7 +24,7 @@ ONCE_DELIVERY_BUDGET = timedelta(seconds=60)
 
 def run_once(app: App) -> dict[str, int]:
     """Run every due job once, in order, and deliver what it raised; returns counts."""
-    totals = {"fetched": 0, "new_posts": 0, "classified": 0, "sent": 0, "undelivered": 0}
+    totals = {"fetched": 0, "new_posts": 0, "classified": 0, "spike_events": 0, "sent": 0, "undelivered": 0}
     for source, brand in app.polls():
         if app.stop.is_set():
             break
@@ -35,6 +35,8 @@ def run_once(app: App) -> dict[str, int]:
             log.info("source %s (%s) not polled: %s", source, brand, result.skipped_reason)
     if not app.stop.is_set():
         totals["classified"] = app.pipeline.classify_pending(should_stop=app.stop.is_set)
+    if not app.stop.is_set():
+        totals["spike_events"] = sum(len(r.events) for r in app.spikes.check())
     totals["sent"], totals["undelivered"] = _drain(app)
     return totals
 
@@ -92,6 +94,13 @@ class Daemon:
             id="deliver",
             next_run_time=now,
         )
+        self.scheduler.add_job(
+            self._guard("spikes", self._spikes),
+            "interval",
+            seconds=config.schedule.spike_check_interval.total_seconds(),
+            id="spikes",
+            next_run_time=now,
+        )
         for job_id, func, trigger in self._extra_jobs:
             self.scheduler.add_job(self._guard(job_id, func), id=job_id, **trigger)
 
@@ -121,6 +130,10 @@ class Daemon:
 
     def _classify(self) -> None:
         if self.app.pipeline.classify_pending(should_stop=self.app.stop.is_set):
+            self._wake("deliver")
+
+    def _spikes(self) -> None:
+        if any(result.events for result in self.app.spikes.check()):
             self._wake("deliver")
 
     def _deliver(self) -> None:

@@ -48,6 +48,8 @@ class SpikeSettings(BaseModel):
     calibration_halflife: Duration = timedelta(days=14)
     warmup: Duration = timedelta(days=1)
     min_history: int = Field(default=12, ge=1)  # buckets seen before any alarm at all
+    # What the daemon watches per brand: negative mentions; optionally all mentions and the negative share.
+    metrics: tuple[Literal["negative", "volume", "share"], ...] = ("negative",)
 
     @field_validator("windows")
     @classmethod
