@@ -57,10 +57,10 @@ page_size = 5
     return config
 
 
-def brand_monitor(config: Path, token: str, *args: str) -> subprocess.Popen[str]:
+def brand_monitor(config: Path, token: str, *args: str, once: bool = True) -> subprocess.Popen[str]:
     env = {**os.environ, "SLACK_BOT_TOKEN": token, "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
     return subprocess.Popen(
-        [sys.executable, "-m", "monitor", "run", "--once", "--config", str(config), *args],
+        [sys.executable, "-m", "monitor", "run", *(["--once"] if once else []), "--config", str(config), *args],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
