@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from connectors import reddit, x
 from connectors.base import Connector
 from connectors.replay import ReplayConnector, ReplaySettings
 from connectors.settings import SourceSettings
@@ -26,4 +27,6 @@ def _replay(settings: Any, *, clock: Callable[[], datetime]) -> Connector:
 
 SOURCES: dict[str, SourceSpec] = {
     "replay": SourceSpec(ReplaySettings, _replay),
+    "reddit": SourceSpec(reddit.RedditSettings, reddit.build),
+    "x": SourceSpec(x.XSettings, x.build),
 }

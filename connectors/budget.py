@@ -1,0 +1,83 @@
+"""A request budget shared by every brand polling one API app, fed by the platform's own headers.
+
+Platforms limit requests per app, not per brand: Reddit allows about 100
+queries a minute per OAuth client, X a number of requests per 15-minute window.
+A connector takes a token before each request; when none is left it raises
+:class:`RateLimited` with the wait, so the poll backs off instead of sleeping
+in a worker thread. ``observe`` lets the server's remaining/reset headers
+override our own estimate (other processes may share the app).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import datetime
+
+from connectors.base import RateLimited
+
+
+class RequestBudget:
+    """A token bucket of ``per_minute`` requests, shared through :func:`shared_budget`."""
+
+    def __init__(self, *, per_minute: float, clock: Callable[[], datetime], name: str) -> None:
+        self.name = name
+        self.per_minute = per_minute
+        self._clock = clock
+        self._tokens = float(per_minute)
+        self._updated = clock().timestamp()
+        self._blocked_until = 0.0  # epoch seconds: the platform said the window is spent
+        self._lock = threading.Lock()
+
+    def take(self) -> None:
+        """Spend one request, or raise :class:`RateLimited` saying how long to wait."""
+        with self._lock:
+            now = self._refill()
+            if now < self._blocked_until:
+                wait = self._blocked_until - now
+                raise RateLimited(f"{self.name}: request window spent; resets in {wait:.0f}s", retry_after=wait)
+            if self._tokens < 1:
+                wait = (1 - self._tokens) * 60 / self.per_minute
+                raise RateLimited(
+                    f"{self.name}: request budget of {self.per_minute:g}/min used up by all brands", retry_after=wait
+                )
+            self._tokens -= 1
+
+    def observe(self, *, remaining: float | None, reset_in: float | None) -> None:
+        """Take the platform's word: ``remaining`` requests until the window resets in ``reset_in`` seconds."""
+        if remaining is None:
+            return
+        with self._lock:
+            now = self._refill()
+            self._tokens = min(self._tokens, remaining)
+            if remaining < 1 and reset_in is not None:
+                self._blocked_until = max(self._blocked_until, now + max(reset_in, 1.0))
+
+    def block(self, seconds: float) -> None:
+        """Stop all requests for ``seconds`` (after a 429)."""
+        with self._lock:
+            now = self._refill()
+            self._blocked_until = max(self._blocked_until, now + seconds)
+
+    def _refill(self) -> float:
+        now = self._clock().timestamp()
+        if self._blocked_until and now >= self._blocked_until:  # a new window: the platform's count restarts
+            self._blocked_until = 0.0
+            self._tokens = float(self.per_minute)
+        elapsed = max(now - self._updated, 0.0)
+        self._tokens = min(float(self.per_minute), self._tokens + elapsed * self.per_minute / 60)
+        self._updated = now
+        return now
+
+
+_SHARED: dict[str, RequestBudget] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_budget(key: str, *, per_minute: float, clock: Callable[[], datetime], name: str) -> RequestBudget:
+    """The one budget for ``key`` (e.g. an app's client id) in this process."""
+    with _SHARED_LOCK:
+        budget = _SHARED.get(key)
+        if budget is None or budget.per_minute != per_minute or budget._clock is not clock:
+            budget = _SHARED[key] = RequestBudget(per_minute=per_minute, clock=clock, name=name)
+        return budget

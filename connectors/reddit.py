@@ -1,0 +1,323 @@
+"""``reddit``: new submissions and comments mentioning a brand, through praw with read-only app credentials.
+
+Three listings per brand, each read newest first until it reaches the time
+the last read got to (minus an overlap window, because Reddit's listings
+reorder a little; repeats are dropped with the cursor's ``recent_ids``):
+
+* ``search``: submissions matching the brand's terms, sorted by new (all of
+  Reddit, or only the configured subreddits);
+* ``comments``: new comments in the configured subreddits, matched locally
+  (Reddit's API has no comment search, and all of Reddit's comments are far
+  more than 100 queries a minute can read);
+* ``brand``: comments by the brand's own accounts, so its replies are seen.
+
+A stream's position moves only once the stream was read to its end, so a
+crash or a 429 mid-read re-reads (posts are upserted) instead of skipping.
+All brands share one request budget per OAuth app (``requests_per_minute``),
+kept in step with Reddit's ``X-Ratelimit-*`` headers.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterator, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import praw
+import prawcore
+import requests
+from pydantic import Field
+
+from connectors.base import AuthError, Cursor, Page, Post, Query, RateLimited, SourceError, Unavailable
+from connectors.budget import RequestBudget, shared_budget
+from connectors.matching import mentions, term_pattern
+from connectors.settings import SourceSettings
+from monitor.durations import Duration
+
+log = logging.getLogger(__name__)
+
+STREAMS = ("search", "comments", "brand")
+MAX_RECENT_IDS = 500
+
+
+class RedditSettings(SourceSettings):
+    """``[sources.reddit]``."""
+
+    secret_fields = ("client_id_env", "client_secret_env")
+
+    client_id_env: str = "REDDIT_CLIENT_ID"
+    client_secret_env: str = "REDDIT_CLIENT_SECRET"
+    # Reddit asks for a unique, descriptive user agent naming the app and its owner.
+    user_agent: str = Field(default="brand-monitor/0.1 (by u/your_reddit_username)", min_length=7)
+    auth_url: str | None = None  # token endpoint host; praw's reddit_url (default https://www.reddit.com)
+    subreddits: tuple[str, ...] = ()  # empty: search all of Reddit; comments need subreddits
+    comments: bool = True  # read new comments in `subreddits` and keep those that mention the brand
+    page_size: int = Field(default=100, ge=1, le=100)
+    max_pages: int = Field(default=10, ge=1, le=10)  # Reddit listings stop at 1,000 items
+    overlap: Duration = timedelta(minutes=10)
+    requests_per_minute: float = Field(default=90, gt=0, le=1000)  # Reddit's free tier: 100 per OAuth app
+
+
+class RedditConnector:
+    """Reads Reddit listings through praw's HTTP layer and normalises them into posts."""
+
+    platform = "reddit"
+
+    def __init__(
+        self,
+        settings: RedditSettings,
+        *,
+        clock: Callable[[], datetime],
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        self.settings = settings
+        self._clock = clock
+        client_id = settings.secret("client_id_env", env).get_secret_value()
+        self.budget = shared_budget(
+            f"reddit:{client_id}", per_minute=settings.requests_per_minute, clock=clock, name="reddit"
+        )
+        session = requests.Session()
+        session.hooks["response"].append(self._observe)
+        self._reddit = praw.Reddit(
+            client_id=client_id,
+            client_secret=settings.secret("client_secret_env", env).get_secret_value(),
+            user_agent=settings.user_agent,
+            oauth_url=(settings.base_url or "https://oauth.reddit.com").rstrip("/"),
+            reddit_url=(settings.auth_url or "https://www.reddit.com").rstrip("/"),
+            timeout=max(1, round(settings.timeout.total_seconds())),
+            check_for_updates=False,
+            check_for_async=False,
+            requestor_kwargs={"session": session},
+        )
+        if settings.comments and not settings.subreddits:
+            log.info("reddit: comments are read only in listed subreddits; set sources.reddit.subreddits to get them")
+
+    def fetch(self, query: Query, cursor: Cursor) -> Iterator[Page]:
+        """Yield one page per listing page; each stream's position advances when it is read to the end."""
+        state = _State.load(cursor)
+        for stream in STREAMS:
+            for path, params, keep in self._listings(stream, query):
+                yield from self._read_stream(stream, path, params, keep, state)
+
+    def _listings(self, stream: str, query: Query) -> list[tuple[str, dict[str, Any], Callable[[Post], bool]]]:
+        subs = "+".join(s.removeprefix("r/") for s in self.settings.subreddits)
+        if stream == "search":
+            q = " OR ".join(f'"{t.replace(chr(34), "")}"' for t in query.terms)
+            params = {"q": q, "sort": "new", "type": "link", "restrict_sr": "on" if subs else None, "t": "all"}
+            return [(f"/r/{subs or 'all'}/search", params, lambda post: True)]
+        if stream == "comments":
+            if not (self.settings.comments and subs):
+                return []
+            pattern = term_pattern(query.terms)
+            return [(f"/r/{subs}/comments", {}, lambda post: mentions(post.text, pattern))]
+        return [
+            (f"/user/{h.lstrip('@').removeprefix('u/')}/comments", {"sort": "new"}, lambda p: True)
+            for h in query.handles
+        ]
+
+    def _read_stream(
+        self, stream: str, path: str, params: dict[str, Any], keep: Callable[[Post], bool], state: _State
+    ) -> Iterator[Page]:
+        start = state.positions.get(stream)
+        floor = None if start is None else start - self.settings.overlap.total_seconds()
+        max_pages = self.settings.max_pages
+        newest = start
+        seen_in_window: set[str] = set()
+        seen: set[str] = set()
+        after: str | None = None
+        reached_floor = False
+        for page_no in range(max_pages):
+            listing = self._get(path, {**params, "limit": self.settings.page_size, "after": after, "raw_json": 1})
+            children, after = _children(listing, path)
+            posts, skipped = [], 0
+            for child in children:
+                try:
+                    name, created, post = parse_thing(child)
+                except (KeyError, TypeError, ValueError) as exc:
+                    log.warning("reddit %s: malformed item skipped: %s", path, exc)
+                    skipped += 1
+                    continue
+                if floor is not None and created < floor:
+                    reached_floor = True
+                    continue
+                newest = created if newest is None else max(newest, created)
+                if name in seen:  # listings shift while we page: the same item twice
+                    continue
+                seen.add(name)
+                if name in state.recent:  # already handed out by an earlier read (or another stream)
+                    seen_in_window.add(f"{created}:{name}")
+                elif keep(post):
+                    seen_in_window.add(f"{created}:{name}")
+                    state.recent[name] = created  # so a restart mid-read does not hand it out again
+                    posts.append(post)
+            last = reached_floor or after is None or page_no == max_pages - 1
+            if last:
+                if not reached_floor and after is not None and start is not None:
+                    log.warning(
+                        "reddit %s: more than %d pages of new items since the last read; older ones are missed."
+                        " Poll more often or raise max_pages.",
+                        path,
+                        max_pages,
+                    )
+                state.advance(stream, newest, seen_in_window, overlap=self.settings.overlap.total_seconds())
+            yield Page(tuple(posts), state.cursor(), skipped)
+            if last:
+                return
+
+    def _get(self, path: str, params: dict[str, Any]) -> Any:
+        self.budget.take()
+        try:
+            return self._reddit.request(
+                method="GET", path=path, params={k: v for k, v in params.items() if v is not None}
+            )
+        except prawcore.TooManyRequests as exc:
+            wait = _retry_after(exc.response)
+            self.budget.block(wait)
+            raise RateLimited(f"reddit: 429 on {path}", retry_after=wait) from None
+        except (prawcore.InvalidToken, prawcore.Forbidden, prawcore.OAuthException) as exc:
+            raise AuthError(f"reddit: {_describe(exc)} on {path}: check the app's client id and secret") from None
+        except prawcore.ServerError as exc:
+            raise Unavailable(f"reddit: {_describe(exc)} on {path}") from None
+        except prawcore.ResponseException as exc:
+            status = exc.response.status_code
+            if status in (401, 403):
+                raise AuthError(f"reddit: HTTP {status} on {path}: check the app's client id and secret") from None
+            if status == 404 or isinstance(exc, prawcore.Redirect):
+                raise SourceError(
+                    f"reddit: {path} not found: check sources.reddit.subreddits and brand handles"
+                ) from None
+            raise Unavailable(f"reddit: HTTP {status} on {path}") from None
+        except prawcore.RequestException as exc:  # timeouts, refused connections, after prawcore's own retries
+            raise Unavailable(f"reddit: {type(exc.original_exception).__name__} on {path}") from None
+
+    def _observe(self, response: requests.Response, *args: object, **kwargs: object) -> None:
+        remaining = response.headers.get("x-ratelimit-remaining")
+        reset = response.headers.get("x-ratelimit-reset")
+        try:
+            self.budget.observe(
+                remaining=None if remaining is None else float(remaining),
+                reset_in=None if reset is None else float(reset),
+            )
+        except ValueError:
+            log.debug("reddit: unreadable rate-limit headers %r/%r", remaining, reset)
+
+
+class _State:
+    """Per-stream positions (newest ``created_utc`` read) and the ids at the edge, packed into a Cursor."""
+
+    def __init__(self, positions: dict[str, float], recent: dict[str, float]) -> None:
+        self.positions = positions
+        self.recent = recent  # fullname -> created_utc, inside the overlap window
+
+    @property
+    def recent_ids(self) -> set[str]:
+        return set(self.recent)
+
+    @classmethod
+    def load(cls, cursor: Cursor) -> _State:
+        positions: dict[str, float] = {}
+        if cursor.position:
+            try:
+                raw = json.loads(cursor.position)
+                positions = {k: float(v) for k, v in raw.items() if k in STREAMS}
+            except (ValueError, TypeError, AttributeError):
+                log.warning("reddit: unreadable cursor %r; starting from now", cursor.position)
+        recent = {}
+        for item in cursor.recent_ids:
+            created, _, name = item.partition(":")
+            try:
+                recent[name] = float(created)
+            except ValueError:
+                continue
+        return cls(positions, recent)
+
+    def advance(self, stream: str, newest: float | None, window: set[str], *, overlap: float) -> None:
+        if newest is None:
+            return
+        self.positions[stream] = max(newest, self.positions.get(stream, newest))
+        for item in window:
+            created, _, name = item.partition(":")
+            self.recent[name] = float(created)
+        # Keep ids still inside any stream's overlap window; the newest ones if there are too many.
+        horizon = min(self.positions.values()) - overlap
+        kept = sorted(((c, n) for n, c in self.recent.items() if c >= horizon), reverse=True)[:MAX_RECENT_IDS]
+        self.recent = {n: c for c, n in kept}
+
+    def cursor(self) -> Cursor:
+        position = json.dumps(self.positions, sort_keys=True) if self.positions else None
+        recent = tuple(f"{c!r}:{n}" for n, c in sorted(self.recent.items(), key=lambda kv: (-kv[1], kv[0])))
+        return Cursor(position=position, recent_ids=recent)
+
+
+def _children(listing: Any, path: str) -> tuple[list[Any], str | None]:
+    if not isinstance(listing, dict) or listing.get("kind") != "Listing" or not isinstance(listing.get("data"), dict):
+        raise Unavailable(f"reddit: {path} did not answer with a Listing")
+    data = listing["data"]
+    children = data.get("children")
+    if not isinstance(children, list):
+        raise Unavailable(f"reddit: {path} answered a Listing without children")
+    after = data.get("after")
+    return children, after if isinstance(after, str) and after else None
+
+
+def parse_thing(child: Any) -> tuple[str, float, Post]:
+    """A ``t3`` or ``t1`` thing as (fullname, created_utc, Post); raises on a malformed one."""
+    kind, data = child["kind"], child["data"]
+    if kind not in ("t3", "t1") or not isinstance(data, dict):
+        raise ValueError(f"unexpected thing kind {kind!r}")
+    name = f"{kind}_{data['id']}"
+    created = float(data["created_utc"])
+    author = str(data.get("author") or "[deleted]")
+    metrics = {"score": int(data.get("score") or 0)}
+    extra = {"subreddit": str(data.get("subreddit") or ""), "kind": "submission" if kind == "t3" else "comment"}
+    if kind == "t3":
+        text = "\n\n".join(part for part in (str(data["title"]), str(data.get("selftext") or "")) if part)
+        metrics["comments"] = int(data.get("num_comments") or 0)
+        reply_to, thread_id = None, name
+    else:
+        text = str(data["body"])
+        reply_to, thread_id = str(data["parent_id"]), str(data["link_id"])
+        if data.get("link_title"):
+            extra["link_title"] = str(data["link_title"])
+    for karma in ("author_link_karma", "author_comment_karma"):  # present only where Reddit includes it
+        if isinstance(data.get(karma), int):
+            metrics[karma.removeprefix("author_")] = data[karma]
+    permalink = data.get("permalink")
+    post = Post(
+        platform="reddit",
+        post_id=name,
+        author=author,
+        text=text,
+        created_at=datetime.fromtimestamp(created, UTC),
+        url=f"https://www.reddit.com{permalink}" if isinstance(permalink, str) else None,
+        reply_to=reply_to,
+        thread_id=thread_id,
+        author_id=data.get("author_fullname"),
+        metrics=metrics,
+        extra=extra,
+    )
+    return name, created, post
+
+
+def _retry_after(response: requests.Response) -> float:
+    for header in ("retry-after", "x-ratelimit-reset"):
+        try:
+            return max(float(response.headers[header]), 1.0)
+        except (KeyError, ValueError):
+            continue
+    return 60.0
+
+
+def _describe(exc: prawcore.PrawcoreException) -> str:
+    response = getattr(exc, "response", None)
+    return f"HTTP {response.status_code}" if response is not None else type(exc).__name__
+
+
+def build(settings: RedditSettings, *, clock: Callable[[], datetime]) -> RedditConnector:
+    """The registry's factory."""
+    return RedditConnector(settings, clock=clock)
+
+
+__all__ = ["RedditConnector", "RedditSettings", "RequestBudget", "build", "parse_thing"]

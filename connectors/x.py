@@ -1,0 +1,387 @@
+"""``x``: posts mentioning a brand from X's API v2 recent search, through tweepy, within a monthly budget.
+
+One query per brand: its terms (retweets excluded by default, languages
+optional) OR the brand's own replies (``from:handle is:reply``), so the
+replies that close "due for reply" items arrive with the mentions.
+
+The cursor's position holds the ``since_id`` of the last complete read, the
+resume point of an unfinished one (``next_token`` with the ``newest_id`` it
+will end at) and the posts this brand read in the current billing cycle.
+Pages carry the resume point, so a crash, 429 or spent budget mid-read
+continues where it stopped; ``since_id`` moves only when a read is complete.
+
+X charges reads per post against a monthly cap. ``monthly_post_budget`` is
+spread evenly over the cycle: at any time the brands together may have read
+the cap's share of the elapsed cycle plus one day's share.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import requests
+import tweepy
+from pydantic import Field
+
+from connectors.base import AuthError, Cursor, Page, Post, Query, RateLimited, SourceError, Unavailable
+from connectors.settings import SourceSettings
+from monitor.durations import Duration
+
+log = logging.getLogger(__name__)
+
+TWEEPY_HOST = "https://api.twitter.com"
+TWEET_FIELDS = "author_id,conversation_id,created_at,in_reply_to_user_id,lang,public_metrics,referenced_tweets"
+_TWEET_METRICS = {
+    "like_count": "likes",
+    "reply_count": "replies",
+    "retweet_count": "retweets",
+    "quote_count": "quotes",
+    "impression_count": "impressions",
+}
+MIN_RESULTS = 10  # the API refuses max_results below 10
+
+
+class XSettings(SourceSettings):
+    """``[sources.x]``."""
+
+    secret_fields = ("bearer_token_env",)
+
+    interval: Duration = timedelta(minutes=15)
+    bearer_token_env: str = "X_BEARER_TOKEN"
+    exclude_retweets: bool = True
+    languages: tuple[str, ...] = ()  # e.g. ["en", "pl"]; empty: any language
+    extra_query: str = ""  # appended to the mention part, e.g. "-is:nullcast"
+    max_query_length: int = Field(default=512, ge=64, le=4096)  # 512 on Basic, 4096 on Pro
+    page_size: int = Field(default=100, ge=MIN_RESULTS, le=100)
+    max_pages: int = Field(default=5, ge=1)
+    # Posts read per billing cycle by all brands together (Basic: 10,000 / month at the time of writing).
+    monthly_post_budget: int = Field(default=10_000, ge=MIN_RESULTS)
+    budget_cycle_day: int = Field(default=1, ge=1, le=28)  # day of the month the plan's cap resets
+    settle: Duration = timedelta(seconds=30)  # read up to now - settle: search indexes the newest posts late
+
+
+@dataclass(frozen=True)
+class _Position:
+    since_id: str | None = None
+    next_token: str | None = None  # an unfinished read resumes here...
+    ends_at: str | None = None  # ...and then since_id becomes this newest_id
+    cycle: str | None = None  # the billing cycle `spent` belongs to (its start date)
+    spent: int = 0
+
+    @classmethod
+    def load(cls, cursor: Cursor) -> _Position:
+        if not cursor.position:
+            return cls()
+        try:
+            raw = json.loads(cursor.position)
+            return cls(
+                since_id=raw.get("since_id"),
+                next_token=raw.get("next_token"),
+                ends_at=raw.get("ends_at"),
+                cycle=raw.get("cycle"),
+                spent=int(raw.get("spent") or 0),
+            )
+        except (ValueError, TypeError, AttributeError):
+            log.warning("x: unreadable cursor %r; starting from the newest posts", cursor.position)
+            return cls()
+
+    def dump(self) -> str:
+        return json.dumps({k: v for k, v in self.__dict__.items() if v not in (None, 0)}, sort_keys=True)
+
+
+class XConnector:
+    """Reads X recent search through tweepy's Client with an app bearer token."""
+
+    platform = "x"
+
+    def __init__(
+        self, settings: XSettings, *, clock: Callable[[], datetime], env: Mapping[str, str] | None = None
+    ) -> None:
+        self.settings = settings
+        self._clock = clock
+        self._client = tweepy.Client(
+            bearer_token=settings.secret("bearer_token_env", env).get_secret_value(),
+            return_type=requests.Response,  # we read the rate-limit headers and parse the JSON ourselves
+            wait_on_rate_limit=False,  # never sleep in a worker: back off through the scheduler
+        )
+        self._client.session = _RebasedSession(settings.base_url, timeout=settings.timeout.total_seconds())
+        self._window_blocked_until = 0.0
+        self._spent: dict[str, tuple[str, int]] = {}  # brand -> (cycle, posts read): all brands share the cap
+
+    # -- the read -----------------------------------------------------------------------------
+    def fetch(self, query: Query, cursor: Cursor) -> Iterator[Page]:
+        """Yield a page per API page; the since_id moves on the last one."""
+        position = self._in_cycle(query.brand, _Position.load(cursor))
+        search = build_query(query, self.settings)
+        end_time = (self._clock() - self.settings.settle).astimezone(UTC)
+        recent = set(cursor.recent_ids)
+        seen: set[str] = set()
+        edge: list[str] = []
+        for page_no in range(self.settings.max_pages):
+            size = self._allowance(query.brand, position)
+            body = self._search(search, position, size=size, end_time=end_time)
+            meta = body.get("meta") if isinstance(body.get("meta"), dict) else {}
+            count = int(meta.get("result_count") or 0)
+            position = replace(position, spent=position.spent + count)
+            self._spent[query.brand] = (position.cycle or "", position.spent)
+            posts, skipped = parse_page(body)
+            fresh = [p for p in posts if p.post_id not in recent and p.post_id not in seen]
+            seen.update(p.post_id for p in posts)
+            if position.next_token is None:  # first page of a read: its newest ids are the new edge
+                edge = [p.post_id for p in sorted(posts, key=_snowflake, reverse=True)[:20]]
+            ends_at = position.ends_at or meta.get("newest_id") or position.since_id
+            next_token = meta.get("next_token")
+            if next_token and page_no < self.settings.max_pages - 1:
+                position = replace(position, next_token=next_token, ends_at=ends_at)
+                yield Page(tuple(fresh), Cursor(position.dump(), cursor.recent_ids), skipped)
+                continue
+            if next_token:  # out of pages this poll: keep the resume point, finish next time
+                position = replace(position, next_token=next_token, ends_at=ends_at)
+                log.info("x (%s): more posts than %d pages; continuing next poll", query.brand, self.settings.max_pages)
+                yield Page(tuple(fresh), Cursor(position.dump(), cursor.recent_ids), skipped)
+            else:
+                position = replace(position, since_id=ends_at, next_token=None, ends_at=None)
+                yield Page(tuple(fresh), Cursor(position.dump(), tuple(edge) or cursor.recent_ids), skipped)
+            break
+        self._log_budget(query.brand)
+
+    def _search(self, search: str, position: _Position, *, size: int, end_time: datetime) -> dict[str, Any]:
+        now = self._clock().timestamp()
+        if now < self._window_blocked_until:
+            wait = self._window_blocked_until - now
+            raise RateLimited(f"x: 15-minute request window spent; resets in {wait:.0f}s", retry_after=wait)
+        params: dict[str, Any] = {
+            "max_results": size,
+            "since_id": position.since_id,
+            "next_token": position.next_token,
+            "end_time": end_time.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "sort_order": "recency",
+            "tweet_fields": TWEET_FIELDS,
+            "expansions": "author_id",
+            "user_fields": "username,public_metrics",
+        }
+        try:
+            response = self._client.search_recent_tweets(search, **{k: v for k, v in params.items() if v is not None})
+        except tweepy.TooManyRequests as exc:
+            wait = self._reset_wait(exc.response, default=60.0)
+            self._window_blocked_until = max(self._window_blocked_until, self._clock().timestamp() + wait)
+            raise RateLimited("x: 429 Too Many Requests", retry_after=wait) from None
+        except (tweepy.Unauthorized, tweepy.Forbidden) as exc:
+            raise AuthError(
+                f"x: HTTP {exc.response.status_code} ({_detail(exc)}): check the bearer token and that the"
+                " app's plan includes recent search"
+            ) from None
+        except tweepy.BadRequest as exc:
+            if position.next_token:  # a pagination token that expired: the next poll restarts from since_id
+                raise SourceError(
+                    f"x: next_token refused ({_detail(exc)}); re-reading from the last since_id"
+                ) from None
+            raise SourceError(f"x: query refused ({_detail(exc)}): check the brand's terms and sources.x") from None
+        except tweepy.TwitterServerError as exc:
+            raise Unavailable(f"x: HTTP {exc.response.status_code}") from None
+        except tweepy.HTTPException as exc:
+            raise Unavailable(f"x: HTTP {exc.response.status_code} ({_detail(exc)})") from None
+        except requests.RequestException as exc:
+            raise Unavailable(f"x: {type(exc).__name__}") from None
+        self._observe(response)
+        try:
+            body = response.json()
+        except ValueError:
+            raise Unavailable("x: response is not JSON") from None
+        if not isinstance(body, dict):
+            raise Unavailable("x: response is not a JSON object")
+        for problem in body.get("errors") or []:  # partial errors: a deleted author, a withheld post
+            log.info("x: partial error from search: %s", str(problem)[:300])
+        return body
+
+    def _observe(self, response: requests.Response) -> None:
+        remaining = response.headers.get("x-rate-limit-remaining")
+        if remaining is not None and remaining.isdigit() and int(remaining) == 0:
+            wait = self._reset_wait(response, default=900.0)
+            self._window_blocked_until = max(self._window_blocked_until, self._clock().timestamp() + wait)
+            log.warning("x: 15-minute request window spent; pausing %.0fs", wait)
+
+    def _reset_wait(self, response: requests.Response | None, *, default: float) -> float:
+        headers = response.headers if response is not None else {}
+        try:
+            return min(max(float(headers["x-rate-limit-reset"]) - self._clock().timestamp(), 1.0), 900.0)
+        except (KeyError, ValueError):
+            pass
+        try:
+            return max(float(headers["retry-after"]), 1.0)
+        except (KeyError, ValueError):
+            return default
+
+    # -- the monthly budget ---------------------------------------------------------------------
+    def _cycle(self) -> tuple[datetime, datetime]:
+        now = self._clock().astimezone(UTC)
+        day = self.settings.budget_cycle_day
+        start = now.replace(day=day, hour=0, minute=0, second=0, microsecond=0)
+        if start > now:
+            start = _add_months(start, -1)
+        return start, _add_months(start, 1)
+
+    def _in_cycle(self, brand: str, position: _Position) -> _Position:
+        cycle = self._cycle()[0].date().isoformat()
+        if position.cycle != cycle:
+            position = replace(position, cycle=cycle, spent=0)
+        known = self._spent.get(brand)
+        if known is None or known[0] != cycle or known[1] < position.spent:
+            self._spent[brand] = (cycle, position.spent)
+        return replace(position, spent=self._spent[brand][1])
+
+    def _allowance(self, brand: str, position: _Position) -> int:
+        """How many posts the next request may read; raises RateLimited when the even share is spent."""
+        start, end = self._cycle()
+        length = (end - start).total_seconds()
+        elapsed = (self._clock() - start).total_seconds() + 86_400  # one day's share up front
+        budget = self.settings.monthly_post_budget
+        accrued = min(budget, budget * elapsed / length)
+        spent = self.spent_this_cycle()
+        available = int(accrued - spent)
+        if available < MIN_RESULTS:
+            if budget - spent < MIN_RESULTS:
+                wait = (end - self._clock()).total_seconds()
+                message = f"x: monthly budget of {budget} posts spent; resumes with the next cycle"
+            else:
+                wait = (MIN_RESULTS - available) * length / budget
+                message = f"x: spending the monthly budget evenly ({spent} of {budget} posts read)"
+            raise RateLimited(message, retry_after=max(wait, 1.0))
+        return min(self.settings.page_size, available)
+
+    def spent_this_cycle(self) -> int:
+        """Posts read by all brands in the current cycle, as far as this process knows."""
+        cycle = self._cycle()[0].date().isoformat()
+        return sum(n for c, n in self._spent.values() if c == cycle)
+
+    def _log_budget(self, brand: str) -> None:
+        spent = self.spent_this_cycle()
+        budget = self.settings.monthly_post_budget
+        log.info("x (%s): %d of %d monthly posts read this cycle, %d left", brand, spent, budget, budget - spent)
+
+
+def build_query(query: Query, settings: XSettings) -> str:
+    """The search query: the brand's terms with exclusions, OR the brand's own replies."""
+    terms = " OR ".join(_term(t) for t in query.terms)
+    parts = [f"({terms})" if len(query.terms) > 1 else terms]
+    if settings.exclude_retweets:
+        parts.append("-is:retweet")
+    if settings.languages:
+        langs = " OR ".join(f"lang:{lang}" for lang in settings.languages)
+        parts.append(f"({langs})" if len(settings.languages) > 1 else langs)
+    if settings.extra_query.strip():
+        parts.append(settings.extra_query.strip())
+    search = " ".join(parts)
+    handles = [h.lstrip("@") for h in query.handles if h.strip("@ ")]
+    if handles:
+        own = " OR ".join(f"from:{h}" for h in handles)
+        search = f"({search}) OR (({own}) is:reply)" if len(handles) > 1 else f"({search}) OR ({own} is:reply)"
+    if len(search) > settings.max_query_length:
+        raise SourceError(
+            f"x: the query for {query.brand} is {len(search)} characters, over max_query_length"
+            f" {settings.max_query_length}: use fewer terms or raise it if your plan allows"
+        )
+    return search
+
+
+def _term(term: str) -> str:
+    term = term.strip().replace('"', "")
+    if term[:1] in "#@$" or term.isalnum():
+        return term
+    return f'"{term}"'
+
+
+def parse_page(body: Mapping[str, Any]) -> tuple[list[Post], int]:
+    """Posts from one search response, joined with their authors; malformed tweets skipped and counted."""
+    data = body.get("data") or []
+    includes = body.get("includes") if isinstance(body.get("includes"), dict) else {}
+    users = {str(u.get("id")): u for u in (includes.get("users") or []) if isinstance(u, dict)}
+    posts, skipped = [], 0
+    for item in data if isinstance(data, list) else []:
+        try:
+            posts.append(parse_tweet(item, users))
+        except (KeyError, TypeError, ValueError) as exc:
+            log.warning("x: malformed post skipped (%s): %s", exc, str(item)[:200])
+            skipped += 1
+    return posts, skipped
+
+
+def parse_tweet(item: Mapping[str, Any], users: Mapping[str, Mapping[str, Any]]) -> Post:
+    """One tweet object as a :class:`Post`."""
+    tweet_id = str(item["id"])
+    if not tweet_id.isdigit():
+        raise ValueError(f"tweet id {tweet_id!r} is not numeric")
+    text = item["text"]
+    if not isinstance(text, str):
+        raise TypeError("text is not a string")
+    created = datetime.fromisoformat(str(item["created_at"]).replace("Z", "+00:00"))
+    author_id = str(item["author_id"])
+    user = users.get(author_id, {})
+    username = str(user.get("username") or "")
+    metrics: dict[str, int] = {}
+    followers = (user.get("public_metrics") or {}).get("followers_count")
+    if isinstance(followers, int):
+        metrics["followers"] = followers
+    for key, value in (item.get("public_metrics") or {}).items():
+        if isinstance(value, int) and key in _TWEET_METRICS:
+            metrics[_TWEET_METRICS[key]] = value
+    replied_to = next(
+        (str(r["id"]) for r in item.get("referenced_tweets") or [] if r.get("type") == "replied_to"), None
+    )
+    extra = {}
+    if item.get("in_reply_to_user_id"):
+        extra["in_reply_to_user_id"] = str(item["in_reply_to_user_id"])
+    return Post(
+        platform="x",
+        post_id=tweet_id,
+        author=username or author_id,
+        text=text,
+        created_at=created,
+        url=f"https://x.com/{username or 'i'}/status/{tweet_id}",
+        reply_to=replied_to,
+        thread_id=str(item.get("conversation_id") or tweet_id),
+        author_id=author_id,
+        lang=item.get("lang"),
+        metrics=metrics,
+        extra=extra,
+    )
+
+
+class _RebasedSession(requests.Session):
+    """tweepy hard-codes api.twitter.com and sets no timeout: point it at ``base_url``, bound every request."""
+
+    def __init__(self, base_url: str | None, *, timeout: float) -> None:
+        super().__init__()
+        self._base = (base_url or TWEEPY_HOST).rstrip("/")
+        self._timeout = timeout
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        url = url.decode() if isinstance(url, bytes) else url
+        if url.startswith(TWEEPY_HOST):
+            url = self._base + url[len(TWEEPY_HOST) :]
+        kwargs.setdefault("timeout", self._timeout)
+        return super().request(method, url, *args, **kwargs)
+
+
+def _snowflake(post: Post) -> int:
+    return int(post.post_id)
+
+
+def _detail(exc: tweepy.HTTPException) -> str:
+    messages = list(exc.api_messages or exc.api_errors or [])
+    return "; ".join(str(m) for m in messages)[:300] or str(exc.response.reason)
+
+
+def _add_months(moment: datetime, months: int) -> datetime:
+    index = moment.month - 1 + months
+    return moment.replace(year=moment.year + index // 12, month=index % 12 + 1)
+
+
+def build(settings: XSettings, *, clock: Callable[[], datetime]) -> XConnector:
+    """The registry's factory."""
+    return XConnector(settings, clock=clock)
