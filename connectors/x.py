@@ -12,7 +12,9 @@ continues where it stopped; ``since_id`` moves only when a read is complete.
 
 X charges reads per post against a monthly cap. ``monthly_post_budget`` is
 spread evenly over the cycle: at any time the brands together may have read
-the cap's share of the elapsed cycle plus one day's share.
+the cap's share of the elapsed cycle plus one day's share. When that is
+spent a read stops early (keeping its resume point) and says so in the log;
+it is pacing, not a failure, so it does not count against the source's health.
 """
 
 from __future__ import annotations
@@ -123,7 +125,9 @@ class XConnector:
         seen: set[str] = set()
         edge: list[str] = []
         for page_no in range(self.settings.max_pages):
-            size = self._allowance(query.brand, position)
+            size = self._allowance(query.brand)
+            if not size:  # budget paced out: the last page handed out holds the resume point
+                break
             body = self._search(search, position, size=size, end_time=end_time)
             meta = body.get("meta") if isinstance(body.get("meta"), dict) else {}
             count = int(meta.get("result_count") or 0)
@@ -235,8 +239,8 @@ class XConnector:
             self._spent[brand] = (cycle, position.spent)
         return replace(position, spent=self._spent[brand][1])
 
-    def _allowance(self, brand: str, position: _Position) -> int:
-        """How many posts the next request may read; raises RateLimited when the even share is spent."""
+    def _allowance(self, brand: str) -> int:
+        """How many posts the next request may read: 0 when the even share of the budget is spent."""
         start, end = self._cycle()
         length = (end - start).total_seconds()
         elapsed = (self._clock() - start).total_seconds() + 86_400  # one day's share up front
@@ -244,15 +248,20 @@ class XConnector:
         accrued = min(budget, budget * elapsed / length)
         spent = self.spent_this_cycle()
         available = int(accrued - spent)
-        if available < MIN_RESULTS:
-            if budget - spent < MIN_RESULTS:
-                wait = (end - self._clock()).total_seconds()
-                message = f"x: monthly budget of {budget} posts spent; resumes with the next cycle"
-            else:
-                wait = (MIN_RESULTS - available) * length / budget
-                message = f"x: spending the monthly budget evenly ({spent} of {budget} posts read)"
-            raise RateLimited(message, retry_after=max(wait, 1.0))
-        return min(self.settings.page_size, available)
+        if available >= MIN_RESULTS:
+            return min(self.settings.page_size, available)
+        if budget - spent < MIN_RESULTS:
+            log.warning("x (%s): the monthly budget of %d posts is spent; reading resumes next cycle", brand, budget)
+        else:
+            wait = (MIN_RESULTS - available) * length / budget
+            log.info(
+                "x (%s): pacing the monthly budget (%d of %d posts read); more in %.0f min",
+                brand,
+                spent,
+                budget,
+                wait / 60,
+            )
+        return 0
 
     def spent_this_cycle(self) -> int:
         """Posts read by all brands in the current cycle, as far as this process knows."""
