@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, select, update
 
+from monitor import silence
 from monitor.alerts import messages, outbox
 from monitor.storage.schema import source_health
 from monitor.storage.upsert import insert
@@ -60,9 +61,12 @@ def _where(source: str, brand: str):  # type: ignore[no-untyped-def]
     return (source_health.c.source == source) & (source_health.c.brand == brand)
 
 
-def succeeded(conn: Connection, *, source: str, brand: str, now: datetime, new_posts: int) -> None:
-    """Record a successful poll."""
+def succeeded(
+    conn: Connection, *, source: str, brand: str, now: datetime, new_posts: int, ops_channel: str | None = None
+) -> None:
+    """Record a successful poll; with ``ops_channel``, also report (or clear) a silence far longer than usual."""
     _ensure(conn, source, brand)
+    previous_post_at = conn.execute(select(source_health.c.last_post_at).where(_where(source, brand))).scalar()
     values: dict[str, object] = {
         "last_attempt_at": now,
         "last_success_at": now,
@@ -73,6 +77,14 @@ def succeeded(conn: Connection, *, source: str, brand: str, now: datetime, new_p
     if new_posts:
         values["last_post_at"] = now
     conn.execute(update(source_health).where(_where(source, brand)).values(**values))
+    if ops_channel is None:
+        return
+    if new_posts:
+        silence.posts_returned(
+            conn, source=source, brand=brand, now=now, previous_post_at=previous_post_at, channel=ops_channel
+        )
+    else:
+        silence.check(conn, source=source, brand=brand, now=now, last_post_at=previous_post_at, channel=ops_channel)
 
 
 def failed(

@@ -139,7 +139,14 @@ class Pipeline:
             )
             return result
         with self.engine.begin() as conn:
-            health.succeeded(conn, source=source, brand=brand.name, now=self.clock(), new_posts=result.new_posts)
+            health.succeeded(
+                conn,
+                source=source,
+                brand=brand.name,
+                now=self.clock(),
+                new_posts=result.new_posts,
+                ops_channel=self.config.slack.ops_channel,
+            )
         log.info(
             "source %s (%s): %d fetched, %d new, %d malformed skipped in %.2fs",
             source,
