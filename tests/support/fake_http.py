@@ -49,10 +49,10 @@ class FakeServer:
         self._server.shutdown()
         self._server.server_close()
 
-    def fault(self, kind: str, *, times: int = 1) -> None:
-        """Make the next ``times`` requests fail as ``kind``."""
+    def fault(self, kind: str, *, times: int = 1, after: int = 0) -> None:
+        """Make ``times`` requests fail as ``kind``, after ``after`` more requests are served normally."""
         with self.lock:
-            self.faults.extend([kind] * times)
+            self.faults.extend(["ok"] * after + [kind] * times)
 
     def clear_faults(self) -> None:
         """Serve normally again."""
@@ -66,7 +66,8 @@ class FakeServer:
             if self.down:
                 return "500"
             if self.faults and (allowed is None or self.faults[0] in allowed):
-                return self.faults.pop(0)
+                kind = self.faults.pop(0)
+                return None if kind == "ok" else kind
             return None
 
     def handle(self, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: bytes) -> Reply:
