@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -78,6 +79,7 @@ class RedditConnector:
         self.budget = shared_budget(
             f"reddit:{client_id}", per_minute=settings.requests_per_minute, clock=clock, name="reddit"
         )
+        self._lock = threading.Lock()  # praw is not thread-safe; the daemon polls brands from a thread pool
         session = requests.Session()
         session.hooks["response"].append(self._observe)
         self._reddit = praw.Reddit(
@@ -169,9 +171,10 @@ class RedditConnector:
     def _get(self, path: str, params: dict[str, Any]) -> Any:
         self.budget.take()
         try:
-            return self._reddit.request(
-                method="GET", path=path, params={k: v for k, v in params.items() if v is not None}
-            )
+            with self._lock:
+                return self._reddit.request(
+                    method="GET", path=path, params={k: v for k, v in params.items() if v is not None}
+                )
         except prawcore.TooManyRequests as exc:
             wait = _retry_after(exc.response)
             self.budget.block(wait)

@@ -65,6 +65,7 @@ class XSettings(SourceSettings):
     monthly_post_budget: int = Field(default=10_000, ge=MIN_RESULTS)
     budget_cycle_day: int = Field(default=1, ge=1, le=28)  # day of the month the plan's cap resets
     settle: Duration = timedelta(seconds=30)  # read up to now - settle: search indexes the newest posts late
+    first_read_window: Duration = timedelta(hours=1)  # how far back the very first read looks (at most 7 days)
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,7 @@ class _Position:
     since_id: str | None = None
     next_token: str | None = None  # an unfinished read resumes here...
     ends_at: str | None = None  # ...and then since_id becomes this newest_id
+    window: tuple[str, ...] | None = None  # (start_time or "", end_time) of the unfinished read: pages agree
     cycle: str | None = None  # the billing cycle `spent` belongs to (its start date)
     spent: int = 0
 
@@ -85,6 +87,7 @@ class _Position:
                 since_id=raw.get("since_id"),
                 next_token=raw.get("next_token"),
                 ends_at=raw.get("ends_at"),
+                window=tuple(raw["window"]) if raw.get("window") else None,
                 cycle=raw.get("cycle"),
                 spent=int(raw.get("spent") or 0),
             )
@@ -93,7 +96,19 @@ class _Position:
             return cls()
 
     def dump(self) -> str:
-        return json.dumps({k: v for k, v in self.__dict__.items() if v not in (None, 0)}, sort_keys=True)
+        fields = {
+            "since_id": self.since_id,
+            "next_token": self.next_token,
+            "ends_at": self.ends_at,
+            "window": list(self.window) if self.window else None,
+            "cycle": self.cycle,
+            "spent": self.spent,
+        }
+        return json.dumps({k: v for k, v in fields.items() if v not in (None, 0)}, sort_keys=True)
+
+    def fresh_read(self) -> _Position:
+        """Forget an unfinished read's resume point (its posts are re-read from since_id, then deduplicated)."""
+        return replace(self, next_token=None, ends_at=None, window=None)
 
 
 class XConnector:
@@ -120,15 +135,26 @@ class XConnector:
         """Yield a page per API page; the since_id moves on the last one."""
         position = self._in_cycle(query.brand, _Position.load(cursor))
         search = build_query(query, self.settings)
-        end_time = (self._clock() - self.settings.settle).astimezone(UTC)
         recent = set(cursor.recent_ids)
         seen: set[str] = set()
         edge: list[str] = []
-        for page_no in range(self.settings.max_pages):
+        retried_token = False
+        page_no = 0
+        while page_no < self.settings.max_pages:
             size = self._allowance(query.brand)
             if not size:  # budget paced out: the last page handed out holds the resume point
                 break
-            body = self._search(search, position, size=size, end_time=end_time)
+            if position.window is None:
+                position = replace(position, window=self._window(position))
+            try:
+                body = self._search(search, position, size=size)
+            except _TokenRefused as exc:
+                if retried_token:
+                    raise SourceError(str(exc)) from None
+                log.warning("%s; re-reading from the last since_id", exc)
+                position, retried_token = position.fresh_read(), True
+                continue
+            page_no += 1
             meta = body.get("meta") if isinstance(body.get("meta"), dict) else {}
             count = int(meta.get("result_count") or 0)
             position = replace(position, spent=position.spent + count)
@@ -140,21 +166,24 @@ class XConnector:
                 edge = [p.post_id for p in sorted(posts, key=_snowflake, reverse=True)[:20]]
             ends_at = position.ends_at or meta.get("newest_id") or position.since_id
             next_token = meta.get("next_token")
-            if next_token and page_no < self.settings.max_pages - 1:
+            if next_token:  # more to read: hand out this page with the resume point
                 position = replace(position, next_token=next_token, ends_at=ends_at)
                 yield Page(tuple(fresh), Cursor(position.dump(), cursor.recent_ids), skipped)
                 continue
-            if next_token:  # out of pages this poll: keep the resume point, finish next time
-                position = replace(position, next_token=next_token, ends_at=ends_at)
-                log.info("x (%s): more posts than %d pages; continuing next poll", query.brand, self.settings.max_pages)
-                yield Page(tuple(fresh), Cursor(position.dump(), cursor.recent_ids), skipped)
-            else:
-                position = replace(position, since_id=ends_at, next_token=None, ends_at=None)
-                yield Page(tuple(fresh), Cursor(position.dump(), tuple(edge) or cursor.recent_ids), skipped)
+            position = replace(position.fresh_read(), since_id=ends_at)
+            yield Page(tuple(fresh), Cursor(position.dump(), tuple(edge) or cursor.recent_ids), skipped)
             break
+        else:
+            log.info("x (%s): more posts than %d pages; continuing next poll", query.brand, self.settings.max_pages)
         self._log_budget(query.brand)
 
-    def _search(self, search: str, position: _Position, *, size: int, end_time: datetime) -> dict[str, Any]:
+    def _window(self, position: _Position) -> tuple[str, str]:
+        """The time range of a new read: up to now - settle; a first read looks back ``first_read_window``."""
+        now = self._clock().astimezone(UTC)
+        start = "" if position.since_id else _x_time(now - self.settings.first_read_window)
+        return (start, _x_time(now - self.settings.settle))
+
+    def _search(self, search: str, position: _Position, *, size: int) -> dict[str, Any]:
         now = self._clock().timestamp()
         if now < self._window_blocked_until:
             wait = self._window_blocked_until - now
@@ -163,7 +192,8 @@ class XConnector:
             "max_results": size,
             "since_id": position.since_id,
             "next_token": position.next_token,
-            "end_time": end_time.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "start_time": (position.window or ("", ""))[0] or None,
+            "end_time": (position.window or ("", ""))[1] or None,
             "sort_order": "recency",
             "tweet_fields": TWEET_FIELDS,
             "expansions": "author_id",
@@ -181,10 +211,8 @@ class XConnector:
                 " app's plan includes recent search"
             ) from None
         except tweepy.BadRequest as exc:
-            if position.next_token:  # a pagination token that expired: the next poll restarts from since_id
-                raise SourceError(
-                    f"x: next_token refused ({_detail(exc)}); re-reading from the last since_id"
-                ) from None
+            if position.next_token:  # a saved pagination token that expired
+                raise _TokenRefused(f"x: next_token refused ({_detail(exc)})") from None
             raise SourceError(f"x: query refused ({_detail(exc)}): check the brand's terms and sources.x") from None
         except tweepy.TwitterServerError as exc:
             raise Unavailable(f"x: HTTP {exc.response.status_code}") from None
@@ -375,6 +403,14 @@ class _RebasedSession(requests.Session):
             url = self._base + url[len(TWEEPY_HOST) :]
         kwargs.setdefault("timeout", self._timeout)
         return super().request(method, url, *args, **kwargs)
+
+
+class _TokenRefused(Exception):
+    """X refused a saved next_token (they expire): restart the read from since_id."""
+
+
+def _x_time(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _snowflake(post: Post) -> int:

@@ -136,3 +136,34 @@ def test_an_exhausted_request_window_pauses_requests_until_its_reset() -> None:
         h.advance(raised.value.retry_after + 1)
         Store().read(connector, QUERY)
         assert len(h.server.requests) == sent + 1
+
+
+def test_an_expired_resume_token_restarts_the_read_from_since_id_without_loss() -> None:
+    with harness("x", max_pages=1) as h:
+        first = h.add_posts(3)
+        store = Store()
+        connector = h.connector()
+        store.read(connector, QUERY)
+        added = h.add_posts(25)
+        store.read(connector, QUERY)  # one page of three: resume point saved
+        assert json.loads(store.cursor.position or "{}")["next_token"]
+        h.server.expire_tokens()
+        for _ in range(3):
+            store.read(connector, QUERY)
+    assert store.ids() == set(first + added)
+    assert "next_token" not in json.loads(store.cursor.position or "{}")
+
+
+def test_the_first_read_looks_back_only_first_read_window() -> None:
+    with harness("x", first_read_window="1h") as h:
+        old = h.add_posts(2)
+        h.advance(2 * 3600)
+        recent = h.add_posts(2)
+        store = Store()
+        store.read(h.connector(), QUERY)
+        sent = h.server.requests[-1][2]
+        assert store.ids() == set(recent) and not set(old) & store.ids()
+        assert "start_time" in sent
+        h.add_posts(1)
+        store.read(h.connector(), QUERY)
+        assert "start_time" not in h.server.requests[-1][2] and "since_id" in h.server.requests[-1][2]

@@ -29,6 +29,7 @@ class FakeX(FakeServer):
         self.tweets: list[dict[str, Any]] = []
         self.users: dict[str, dict[str, Any]] = {}
         self.posts_served = 0  # what counts against the monthly cap
+        self.issued_tokens: set[str] = set()  # next_tokens still valid; expire_tokens() empties it
         self._next_id = FIRST_ID
         self._window_start = self.clock().timestamp()
         self._used = 0
@@ -70,6 +71,11 @@ class FakeX(FakeServer):
             self.tweets.append(tweet)
             return tid
 
+    def expire_tokens(self) -> None:
+        """Pagination tokens handed out so far stop working (X's expire)."""
+        with self.lock:
+            self.issued_tokens.clear()
+
     def handle(self, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: bytes) -> Reply:
         fault = self.take_fault()
         if fault == "timeout":
@@ -102,6 +108,10 @@ class FakeX(FakeServer):
             )
         if not query.get("query"):
             return 400, _invalid("query", "The `query` query parameter can not be empty"), limits
+        token = query.get("next_token")
+        if token and token not in self.issued_tokens:
+            message = f"The `next_token` query parameter value [{token}] is not one of the allowed values"
+            return 400, _invalid("next_token", message), limits
         return 200, self._search(query, malformed=fault == "malformed", shuffle=fault == "reorder"), limits
 
     def _rate_headers(self, *, exhausted: bool) -> dict[str, str]:
@@ -120,8 +130,10 @@ class FakeX(FakeServer):
 
     def _search(self, query: dict[str, str], *, malformed: bool, shuffle: bool) -> dict[str, Any]:
         since = int(query.get("since_id") or 0)
-        until = int(query["next_token"], 16) if query.get("next_token") else None
+        token = query.get("next_token")
+        until = int(token.split("-")[0], 16) if token else None
         end_time = _parse(query["end_time"]) if query.get("end_time") else None
+        start_time = _parse(query["start_time"]) if query.get("start_time") else None
         size = max(10, min(int(query.get("max_results") or 10), 100))
         with self.lock:
             found = [
@@ -130,6 +142,7 @@ class FakeX(FakeServer):
                 if int(t["id"]) > since
                 and (until is None or int(t["id"]) < until)
                 and (end_time is None or _parse(t["created_at"]) < end_time)
+                and (start_time is None or _parse(t["created_at"]) >= start_time)
             ]
             found.sort(key=lambda t: int(t["id"]), reverse=True)
             page = [dict(t) for t in found[:size]]
@@ -138,7 +151,8 @@ class FakeX(FakeServer):
             return {"meta": {"result_count": 0}}
         meta: dict[str, Any] = {"newest_id": page[0]["id"], "oldest_id": page[-1]["id"], "result_count": len(page)}
         if len(found) > size:
-            meta["next_token"] = format(int(page[-1]["id"]), "x")
+            meta["next_token"] = f"{int(page[-1]['id']):x}-{random.randrange(16**6):06x}"
+            self.issued_tokens.add(meta["next_token"])
         data: list[dict[str, Any]] = page
         if shuffle:
             data = list(reversed(page))
