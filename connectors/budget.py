@@ -43,6 +43,15 @@ class RequestBudget:
                 )
             self._tokens -= 1
 
+    def take_spare(self, *, keep: float) -> bool:
+        """Spend one request only if ``keep`` (a fraction of the per-minute budget) would still be left."""
+        with self._lock:
+            now = self._refill()
+            if now < self._blocked_until or self._tokens - 1 < self.per_minute * keep:
+                return False
+            self._tokens -= 1
+            return True
+
     def observe(self, *, remaining: float | None, reset_in: float | None) -> None:
         """Take the platform's word: ``remaining`` requests until the window resets in ``reset_in`` seconds."""
         if remaining is None:

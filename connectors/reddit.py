@@ -23,6 +23,7 @@ import json
 import logging
 import threading
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -41,6 +42,9 @@ log = logging.getLogger(__name__)
 
 STREAMS = ("search", "comments", "brand")
 MAX_RECENT_IDS = 500
+KARMA_TTL = timedelta(days=1)
+KARMA_CACHE = 10_000
+KARMA_KEEP = 0.5  # karma lookups only spend budget while half of a minute's worth stays for the listings
 
 
 class RedditSettings(SourceSettings):
@@ -59,6 +63,8 @@ class RedditSettings(SourceSettings):
     max_pages: int = Field(default=10, ge=1, le=10)  # Reddit listings stop at 1,000 items
     overlap: Duration = timedelta(minutes=10)
     requests_per_minute: float = Field(default=90, gt=0, le=1000)  # Reddit's free tier: 100 per OAuth app
+    # Look up each new author's karma (one request per author a day, from the same budget; skipped when short).
+    author_karma: bool = False
 
 
 class RedditConnector:
@@ -80,6 +86,7 @@ class RedditConnector:
             f"reddit:{client_id}", per_minute=settings.requests_per_minute, clock=clock, name="reddit"
         )
         self._lock = threading.Lock()  # praw is not thread-safe; the daemon polls brands from a thread pool
+        self._karma: dict[str, tuple[float, dict[str, int]]] = {}  # author -> (looked up at, karma metrics)
         session = requests.Session()
         session.hooks["response"].append(self._observe)
         self._reddit = praw.Reddit(
@@ -164,12 +171,39 @@ class RedditConnector:
                         max_pages,
                     )
                 state.advance(stream, newest, seen_in_window, overlap=self.settings.overlap.total_seconds())
+            if self.settings.author_karma:
+                posts = [self._with_karma(post) for post in posts]
             yield Page(tuple(posts), state.cursor(), skipped)
             if last:
                 return
 
-    def _get(self, path: str, params: dict[str, Any]) -> Any:
-        self.budget.take()
+    def _with_karma(self, post: Post) -> Post:
+        """``post`` with its author's link/comment karma, when known or affordable now."""
+        author = post.author
+        if author in ("[deleted]", "") or "link_karma" in post.metrics:
+            return post
+        now = self._clock().timestamp()
+        cached = self._karma.get(author)
+        if cached is None or now - cached[0] > KARMA_TTL.total_seconds():
+            if not self.budget.take_spare(keep=KARMA_KEEP):
+                return post
+            try:
+                about = self._get(f"/user/{author}/about", {"raw_json": 1}, budgeted=False)
+            except (RateLimited, Unavailable, SourceError) as exc:  # karma is a nicety: never fail a read for it
+                log.debug("reddit: karma of %s not looked up: %s", author, exc)
+                return post
+            data = about.get("data") if isinstance(about, dict) else None
+            karma = {}
+            if isinstance(data, dict):
+                karma = {k: data[f"{k}_karma"] for k in ("link", "comment") if isinstance(data.get(f"{k}_karma"), int)}
+            if len(self._karma) >= KARMA_CACHE:
+                self._karma.pop(next(iter(self._karma)))
+            cached = self._karma[author] = (now, {f"{k}_karma": v for k, v in karma.items()})
+        return replace(post, metrics={**post.metrics, **cached[1]}) if cached[1] else post
+
+    def _get(self, path: str, params: dict[str, Any], *, budgeted: bool = True) -> Any:
+        if budgeted:
+            self.budget.take()
         try:
             with self._lock:
                 return self._reddit.request(
@@ -286,7 +320,7 @@ def parse_thing(child: Any) -> tuple[str, float, Post]:
             extra["link_title"] = str(data["link_title"])
     for karma in ("author_link_karma", "author_comment_karma"):  # present only where Reddit includes it
         if isinstance(data.get(karma), int):
-            metrics[karma.removeprefix("author_")] = data[karma]
+            metrics[karma.removeprefix("author_")] = data[karma]  # -> link_karma / comment_karma
     permalink = data.get("permalink")
     post = Post(
         platform="reddit",

@@ -98,3 +98,28 @@ def test_secrets_never_appear_in_settings_repr_or_errors() -> None:
     assert "app-secret" not in repr(settings)
     connector = RedditConnector(settings, clock=Clock(), env=REDDIT_ENV)
     assert "app-secret" not in repr(vars(connector))
+
+
+def test_author_karma_is_looked_up_once_per_author_when_enabled() -> None:
+    with harness("reddit", author_karma=True) as h:
+        first = h.server.submit("acme again", author="veteran")
+        h.server.submit("older acme post", author="veteran")
+        store = Store()
+        connector = h.connector()
+        store.read(connector, QUERY)
+        second = h.server.submit("acme, third time", author="veteran")
+        store.read(connector, QUERY)
+        lookups = [p for _, p, _ in h.server.requests if p.endswith("/about")]
+    assert store.posts[first].metrics["link_karma"] == 20
+    assert store.posts[second].metrics["comment_karma"] == 0
+    assert lookups == ["/user/veteran/about"], "cached for a day"
+
+
+def test_karma_lookups_never_cost_a_post_when_the_budget_is_short() -> None:
+    with harness("reddit", author_karma=True, requests_per_minute=6) as h:
+        posts = [h.server.submit(f"acme {n}", author=f"author{n}") for n in range(3)]
+        store = Store()
+        # search 1, karma while 3 of 6 would stay (2 lookups), then comments 1 and brand comments 1
+        store.read(h.connector(), QUERY)
+    assert store.ids() == set(posts)
+    assert sum("link_karma" in p.metrics for p in store.posts.values()) == 2

@@ -136,6 +136,8 @@ class FakeReddit(FakeServer):
                 {"message": "Too Many Requests", "error": 429},
                 {**self._rate_headers(exhausted=True), "retry-after": "1"},
             )
+        if m := re.fullmatch(r"/user/(\w+)/about(?:\.json)?", path):
+            return 200, self._about(m.group(1)), self._rate_headers()
         things = self._route(path, query)
         if things is None:
             return 404, {"message": "Not Found", "error": 404}, self._rate_headers()
@@ -144,6 +146,24 @@ class FakeReddit(FakeServer):
             self._listing(things, query, malformed=fault == "malformed", shuffle=fault == "reorder"),
             self._rate_headers(),
         )
+
+    def _about(self, name: str) -> dict[str, Any]:
+        """A ``t2`` account; karma grows with what the fake holds by that author."""
+        authored = [t for t in self.things if t.data["author"].lower() == name.lower()]
+        links = sum(10 for t in authored if t.kind == "t3")
+        comments = sum(3 for t in authored if t.kind == "t1")
+        return {
+            "kind": "t2",
+            "data": {
+                "name": name,
+                "id": name.lower(),
+                "link_karma": links,
+                "comment_karma": comments,
+                "total_karma": links + comments,
+                "created_utc": 1_500_000_000.0,
+                "is_suspended": False,
+            },
+        }
 
     def _token(self, headers: dict[str, str]) -> Reply:
         self.token_requests += 1
