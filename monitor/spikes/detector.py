@@ -30,6 +30,7 @@ STATE_VERSION = 1
 # Over-dispersion starts as if this many buckets had shown this much, so a young series is conservative.
 PRIOR_DISPERSION, PRIOR_WEIGHT = 0.25, 20
 DISPERSION_HALFLIFE = timedelta(days=3)
+DISPERSION_CLIP = CLIP
 CALIBRATION_PRIOR = timedelta(days=7)  # of burst-free history assumed for a new series
 # While warming up (less than `warmup` of history), alarms need this much more evidence.
 COLD_SIGNIFICANCE_FACTOR, COLD_RATIO_FACTOR = 1e-2, 2.0
@@ -92,6 +93,7 @@ class SpikeDetector:
         self._first_at: datetime | None = None
         self._last_at: datetime | None = None
         self._spike: _Spike | None = None
+        self._streak = 0  # consecutive significant buckets up to the last one
 
     # -- feeding -------------------------------------------------------------------------------
 
@@ -109,6 +111,7 @@ class SpikeDetector:
         mean = self.expected(at, exposure)
         self._recent.append((float(count), mean))
         test = self._test(at) if exposure > 0 else None
+        self._streak = self._streak + 1 if test is not None and test.significant else 0
         events = self._advance(at, count, mean, test)
         self._remember(test)
         self._learn(at, count, mean, exposure)
@@ -175,15 +178,17 @@ class SpikeDetector:
             assert spike.resolved_at is not None
             if at - datetime.fromisoformat(spike.resolved_at) >= s.cooldown:
                 self._spike = spike = None
-            elif significant:
+            elif not significant or self._streak < s.confirm:
+                return []
+            elif count >= s.escalation * spike.peak_count:
+                self._spike = spike = None  # a far bigger wave than the last one is news: a new spike
+            else:
                 spike.status, spike.calm_buckets, spike.resolved_at = "open", 0, None
                 spike.peak_count = max(spike.peak_count, count)
                 spike.reported_count = count
                 return [self._event("updated", at, count, mean, test, reopened=True)]
-            else:
-                return []
         if spike is None:
-            if not significant:
+            if not significant or self._streak < s.confirm:
                 return []
             self._spike = _Spike(at.isoformat(), "open", reported_count=count, peak_count=count)
             return [self._event("opened", at, count, mean, test)]
@@ -233,7 +238,7 @@ class SpikeDetector:
                 window = recent[-w:]
                 expected = sum(m for _, m in window)
                 wsd = math.sqrt(expected + self._dispersion[w] * expected * expected)
-                observed = min(max(sum(c for c, _ in window), expected - CLIP * wsd), expected + CLIP * wsd)
+                observed = min(max(sum(c for c, _ in window), expected - DISPERSION_CLIP * wsd), expected + DISPERSION_CLIP * wsd)
                 estimate = ((observed - expected) ** 2 - expected) / (expected * expected)
                 estimate = min(max(estimate, 0.0), MAX_DISPERSION)
                 self._dispersion[w] += rate * (estimate - self._dispersion[w])
@@ -258,6 +263,7 @@ class SpikeDetector:
                 "last_at": self._last_at.isoformat() if self._last_at else None,
                 "history": self._history.to_dict(),
                 "spike": asdict(self._spike) if self._spike else None,
+                "streak": self._streak,
             }
         )
 
@@ -278,6 +284,7 @@ class SpikeDetector:
             detector._first_at = datetime.fromisoformat(data["first_at"]) if data["first_at"] else None
             detector._last_at = datetime.fromisoformat(data["last_at"]) if data["last_at"] else None
             detector._spike = _Spike(**data["spike"]) if data["spike"] else None
+            detector._streak = int(data.get("streak", 0))
         except (KeyError, TypeError, AttributeError, json.JSONDecodeError) as exc:
             raise ValueError(f"not a saved spike detector state: {exc}") from None
         return detector

@@ -33,10 +33,15 @@ class SpikeSettings(BaseModel):
     min_ratio: float = Field(default=1.5, ge=1)
     # Scan windows, in buckets: 1 catches a burst at once, longer ones a slow-building crisis.
     windows: tuple[int, ...] = (1, 3, 12)
+    # Consecutive significant buckets before a spike opens: 2 ignores a lone bucket that is gone the
+    # next moment (a single burst of retweets) at the price of one bucket of delay.
+    confirm: int = Field(default=1, ge=1)
     # A spike resolves after this long back at baseline; reopening within `cooldown` after that
     # updates the same spike (same Slack thread) instead of paging again.
     resolve_after: Duration = timedelta(minutes=30)
-    cooldown: Duration = timedelta(hours=6)
+    cooldown: Duration = timedelta(hours=24)
+    # ... unless it comes back this many times bigger than its peak: then it is a new spike that pages.
+    escalation: float = Field(default=1.5, gt=1)
     # Re-notify an open spike when its volume grows by this factor over what was last reported.
     update_growth: float = Field(default=1.5, gt=1)
     # Baseline memory: level (trend), daily rhythm per hour of day, weekly rhythm per weekday.
