@@ -30,7 +30,6 @@ STATE_VERSION = 1
 # Over-dispersion starts as if this many buckets had shown this much, so a young series is conservative.
 PRIOR_DISPERSION, PRIOR_WEIGHT = 0.25, 20
 DISPERSION_HALFLIFE = timedelta(days=3)
-DISPERSION_CLIP = CLIP
 CALIBRATION_PRIOR = timedelta(days=7)  # of burst-free history assumed for a new series
 # While warming up (less than `warmup` of history), alarms need this much more evidence.
 COLD_SIGNIFICANCE_FACTOR, COLD_RATIO_FACTOR = 1e-2, 2.0
@@ -238,7 +237,7 @@ class SpikeDetector:
                 window = recent[-w:]
                 expected = sum(m for _, m in window)
                 wsd = math.sqrt(expected + self._dispersion[w] * expected * expected)
-                observed = min(max(sum(c for c, _ in window), expected - DISPERSION_CLIP * wsd), expected + DISPERSION_CLIP * wsd)
+                observed = min(max(sum(c for c, _ in window), expected - CLIP * wsd), expected + CLIP * wsd)
                 estimate = ((observed - expected) ** 2 - expected) / (expected * expected)
                 estimate = min(max(estimate, 0.0), MAX_DISPERSION)
                 self._dispersion[w] += rate * (estimate - self._dispersion[w])
