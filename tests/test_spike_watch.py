@@ -123,6 +123,10 @@ def test_one_thread_per_spike_with_updates_and_resolution(engine, fake_slack) ->
     assert row["status"] == "resolved" and row["peak_count"] >= 60
     assert row["drivers"]["platforms"][0][0] == "x"
     assert row["drivers"]["top_posts"], "the alert names the posts driving it"
+    assert "outage" in row["drivers"]["terms"], "the spike's words, compared with the brand's earlier posts"
+    assert row["drivers"]["volume"]["count"] > row["drivers"]["volume"]["expected"] > 0
+    summary = "\n".join(b["text"]["text"] for b in parent.blocks or [] if b["type"] == "section")
+    assert "*Over-represented:*" in summary and "outage" in summary and "*What it is:*" in summary
 
     # Running the check again changes nothing and sends nothing.
     before = len(fake_slack.messages)

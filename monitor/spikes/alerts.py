@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -21,8 +20,17 @@ TOP_POSTS = 5
 MAX_POSTS_READ = 2000
 
 
-def drivers(conn: Connection, *, brand: str, metric: str, start: datetime, end: datetime) -> dict[str, Any]:
-    """Why the spike is happening: top posts by reach, platforms, languages, recurring terms."""
+def drivers(
+    conn: Connection,
+    *,
+    brand: str,
+    metric: str,
+    start: datetime,
+    end: datetime,
+    count: float | None = None,
+    expected: float | None = None,
+) -> dict[str, Any]:
+    """Why the spike is happening: volume vs expected, over-represented terms, top posts, platforms, copies."""
     conditions = [
         mentions.c.brand == brand,
         mentions.c.created_at >= start,
@@ -33,7 +41,14 @@ def drivers(conn: Connection, *, brand: str, metric: str, start: datetime, end: 
         conditions.append(mentions.c.negative.is_(True))
     rows = conn.execute(
         select(
-            posts.c.platform, posts.c.post_id, posts.c.author, posts.c.text, posts.c.url, posts.c.lang, posts.c.metrics
+            posts.c.platform,
+            posts.c.post_id,
+            posts.c.author,
+            posts.c.text,
+            posts.c.url,
+            posts.c.lang,
+            posts.c.metrics,
+            posts.c.created_at,
         )
         .join(mentions, mentions.c.post_pk == posts.c.id)
         .where(and_(*conditions))
@@ -48,12 +63,20 @@ def drivers(conn: Connection, *, brand: str, metric: str, start: datetime, end: 
             "url": r.url,
             "lang": r.lang,
             "metrics": dict(r.metrics or {}),
+            "created_at": r.created_at.isoformat(),
         }
         for r in rows
     ]
     from monitor.spikes.explain_bridge import explain_records
 
-    return explain_records(records, baseline=_baseline_records(conn, brand=brand, metric=metric, before=start))
+    return explain_records(
+        records,
+        baseline=_baseline_records(conn, brand=brand, metric=metric, before=start),
+        brand=brand,
+        count=count,
+        expected=expected,
+        minutes=int((end - start).total_seconds() // 60),
+    )
 
 
 def _baseline_records(conn: Connection, *, brand: str, metric: str, before: datetime) -> list[dict[str, Any]]:
@@ -139,8 +162,8 @@ def _summary(
         {"type": "section", "text": {"type": "mrkdwn", "text": headline}},
     ]
     lines = []
-    if d.get("nature"):
-        lines.append(f"*What it is:* {inline(str(d['nature']), 300)}")
+    if d.get("summary") or d.get("nature"):
+        lines.append(f"*What it is:* {inline(str(d.get('summary') or d['nature']), 300)}")
     if d.get("terms"):
         lines.append("*Over-represented:* " + ", ".join(inline(str(t), 40) for t in d["terms"][:8]))
     if d.get("platforms"):
@@ -150,10 +173,14 @@ def _summary(
     if lines:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": truncate("\n".join(lines), 2900)}})
     for post in (d.get("top_posts") or [])[:TOP_POSTS]:
-        reach = post.get("reach")
+        reach, engaged, copies = post.get("reach"), post.get("engagement"), post.get("copies") or 1
         facts = f"{inline(post.get('author') or 'unknown', 60)} · {platform_name(str(post.get('platform')))}"
         if reach:
             facts += f" · reach {int(reach):,}"
+        if engaged:
+            facts += f" · engagement {int(engaged):,}"
+        if int(copies) > 1:
+            facts += f" · {int(copies):,} copies"
         body = f"{facts} · {link(post.get('url'), 'open')}\n{inline(post.get('text') or '', 280)}"
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": body}})
     blocks.append(
@@ -185,28 +212,3 @@ def _duration(span: Any) -> str:
     if minutes % 60 == 0 and minutes >= 60:
         return f"{minutes // 60} h"
     return f"{minutes} min"
-
-
-def basic_drivers(records: list[dict[str, Any]]) -> dict[str, Any]:
-    """Top posts by reach, platforms and languages, with no text analysis."""
-
-    def reach(r: dict[str, Any]) -> int:
-        m = r.get("metrics") or {}
-        return int(m.get("followers") or m.get("karma") or 0) + int(m.get("likes") or m.get("score") or 0)
-
-    top = sorted(records, key=reach, reverse=True)[:TOP_POSTS]
-    return {
-        "posts": len(records),
-        "top_posts": [
-            {
-                "author": r["author"],
-                "platform": r["platform"],
-                "url": r["url"],
-                "text": r["text"][:500],
-                "reach": reach(r),
-            }
-            for r in top
-        ],
-        "platforms": Counter(r["platform"] for r in records).most_common(),
-        "languages": Counter(r["lang"] or "unknown" for r in records).most_common(),
-    }

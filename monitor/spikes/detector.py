@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from monitor.spikes.baseline import CLIP, MAX_DISPERSION, Baseline, ewma_rate
+from monitor.spikes.baseline import MAX_DISPERSION, Baseline, ewma_rate
 from monitor.spikes.calibration import ScoreHistory
 from monitor.spikes.settings import SpikeSettings
 from monitor.spikes.stats import nb_sf
@@ -30,6 +30,8 @@ STATE_VERSION = 1
 # Over-dispersion starts as if this many buckets had shown this much, so a young series is conservative.
 PRIOR_DISPERSION, PRIOR_WEIGHT = 0.25, 20
 DISPERSION_HALFLIFE = timedelta(days=3)
+# Window sums are clipped to expected +- this many sd before they update the over-dispersion (1.5 or 2: worse).
+DISPERSION_CLIP = 2.5
 CALIBRATION_PRIOR = timedelta(days=7)  # of burst-free history assumed for a new series
 # While warming up (less than `warmup` of history), alarms need this much more evidence.
 COLD_SIGNIFICANCE_FACTOR, COLD_RATIO_FACTOR = 1e-2, 2.0
@@ -92,6 +94,10 @@ class SpikeDetector:
         self._first_at: datetime | None = None
         self._last_at: datetime | None = None
         self._spike: _Spike | None = None
+        # Buckets since a significant one, all still elevated (0: none), and the strongest test among them.
+        self._streak = 0
+        self._pending: _Test | None = None
+        self._since_spike: int | None = None  # buckets since one was last part of an open spike
 
     # -- feeding -------------------------------------------------------------------------------
 
@@ -109,7 +115,12 @@ class SpikeDetector:
         mean = self.expected(at, exposure)
         self._recent.append((float(count), mean))
         test = self._test(at) if exposure > 0 else None
+        self._track_streak(count, mean, test)
         events = self._advance(at, count, mean, test)
+        if self._spike is not None and self._spike.status == "open":
+            self._since_spike = 0
+        elif self._since_spike is not None:
+            self._since_spike += 1
         self._remember(test)
         self._learn(at, count, mean, exposure)
         self._last_at = at
@@ -136,9 +147,12 @@ class SpikeDetector:
         min_ratio = s.min_ratio * (COLD_RATIO_FACTOR if cold else 1.0)
         recent = list(self._recent)
         best: _Test | None = None
+        open_now = self._spike is not None and self._spike.status == "open"
         for w in s.windows:
             if len(recent) < w:
                 break
+            if not open_now and self._since_spike is not None and w > self._since_spike:
+                break  # a window reaching back into the last spike would find that spike again
             count = sum(c for c, _ in recent[-w:])
             expected = sum(m for _, m in recent[-w:])
             if count < s.min_volume or count < min_ratio * expected:
@@ -152,6 +166,17 @@ class SpikeDetector:
         if best is not None and best.significant and not (elevated and self._rare(best.score)):
             best = _Test(best.window, best.count, best.expected, best.p_value, False)
         return best
+
+    def _track_streak(self, count: float, mean: float, test: _Test | None) -> None:
+        # A burst is confirmed once it has stayed elevated for `confirm` buckets since its first significant one.
+        if test is not None and test.significant:
+            self._streak += 1
+            if self._pending is None or test.p_value <= self._pending.p_value:
+                self._pending = test
+        elif self._streak and not self._calm(count, mean):
+            self._streak += 1
+        else:
+            self._streak, self._pending = 0, None
 
     def _calm(self, count: float, mean: float) -> bool:
         # Within one standard deviation of the baseline: what "back to normal" means.
@@ -171,22 +196,25 @@ class SpikeDetector:
     def _advance(self, at: datetime, count: float, mean: float, test: _Test | None) -> list[SpikeEvent]:
         s, spike = self.settings, self._spike
         significant = test is not None and test.significant
+        confirmed = self._pending if self._pending is not None and self._streak >= s.confirm else None
         if spike is not None and spike.status == "cooling":
             assert spike.resolved_at is not None
             if at - datetime.fromisoformat(spike.resolved_at) >= s.cooldown:
                 self._spike = spike = None
-            elif significant:
+            elif confirmed is None:
+                return []
+            elif count >= s.escalation * spike.peak_count:
+                self._spike = spike = None  # a far bigger wave than the last one is news: a new spike
+            else:
                 spike.status, spike.calm_buckets, spike.resolved_at = "open", 0, None
                 spike.peak_count = max(spike.peak_count, count)
                 spike.reported_count = count
-                return [self._event("updated", at, count, mean, test, reopened=True)]
-            else:
-                return []
+                return [self._event("updated", at, count, mean, confirmed, reopened=True)]
         if spike is None:
-            if not significant:
+            if confirmed is None:
                 return []
             self._spike = _Spike(at.isoformat(), "open", reported_count=count, peak_count=count)
-            return [self._event("opened", at, count, mean, test)]
+            return [self._event("opened", at, count, mean, confirmed)]
         # An open spike: report growth, or count calm buckets towards resolution.
         spike.peak_count = max(spike.peak_count, count)
         spike.calm_buckets = spike.calm_buckets + 1 if self._calm(count, mean) else 0
@@ -233,7 +261,8 @@ class SpikeDetector:
                 window = recent[-w:]
                 expected = sum(m for _, m in window)
                 wsd = math.sqrt(expected + self._dispersion[w] * expected * expected)
-                observed = min(max(sum(c for c, _ in window), expected - CLIP * wsd), expected + CLIP * wsd)
+                band = DISPERSION_CLIP * wsd
+                observed = min(max(sum(c for c, _ in window), expected - band), expected + band)
                 estimate = ((observed - expected) ** 2 - expected) / (expected * expected)
                 estimate = min(max(estimate, 0.0), MAX_DISPERSION)
                 self._dispersion[w] += rate * (estimate - self._dispersion[w])
@@ -258,6 +287,9 @@ class SpikeDetector:
                 "last_at": self._last_at.isoformat() if self._last_at else None,
                 "history": self._history.to_dict(),
                 "spike": asdict(self._spike) if self._spike else None,
+                "streak": self._streak,
+                "pending": asdict(self._pending) if self._pending else None,
+                "since_spike": self._since_spike,
             }
         )
 
@@ -278,6 +310,9 @@ class SpikeDetector:
             detector._first_at = datetime.fromisoformat(data["first_at"]) if data["first_at"] else None
             detector._last_at = datetime.fromisoformat(data["last_at"]) if data["last_at"] else None
             detector._spike = _Spike(**data["spike"]) if data["spike"] else None
+            detector._streak = int(data.get("streak", 0))
+            detector._pending = _Test(**data["pending"]) if data.get("pending") else None
+            detector._since_spike = data.get("since_spike")
         except (KeyError, TypeError, AttributeError, json.JSONDecodeError) as exc:
             raise ValueError(f"not a saved spike detector state: {exc}") from None
         return detector

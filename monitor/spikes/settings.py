@@ -31,12 +31,17 @@ class SpikeSettings(BaseModel):
     min_volume: float = Field(default=5, ge=0)
     # Observed volume must also be at least this multiple of the expected volume.
     min_ratio: float = Field(default=1.5, ge=1)
-    # Scan windows, in buckets: 1 catches a burst at once, longer ones a slow-building crisis.
-    windows: tuple[int, ...] = (1, 3, 12)
+    # Scan windows, in buckets: 1 catches a burst at once, longer ones (up to 12 h) a slow-building crisis.
+    windows: tuple[int, ...] = (1, 3, 12, 144)
+    # Consecutive significant buckets before a spike opens: 2 ignores a lone bucket that is gone the
+    # next moment (a single burst of retweets) at the price of one bucket of delay.
+    confirm: int = Field(default=1, ge=1)
     # A spike resolves after this long back at baseline; reopening within `cooldown` after that
     # updates the same spike (same Slack thread) instead of paging again.
     resolve_after: Duration = timedelta(minutes=30)
-    cooldown: Duration = timedelta(hours=6)
+    cooldown: Duration = timedelta(hours=24)
+    # ... unless it comes back this many times bigger than its peak: then it is a new spike that pages.
+    escalation: float = Field(default=1.5, gt=1)
     # Re-notify an open spike when its volume grows by this factor over what was last reported.
     update_growth: float = Field(default=1.5, gt=1)
     # Baseline memory: level (trend), daily rhythm per hour of day, weekly rhythm per weekday.
@@ -45,7 +50,7 @@ class SpikeSettings(BaseModel):
     weekly_halflife: Duration = timedelta(days=21)
     # Cold start: until this much history was seen, the detector is stricter (see docs/spikes.md).
     # Memory of how surprising this series usually gets (see monitor/spikes/calibration.py).
-    calibration_halflife: Duration = timedelta(days=14)
+    calibration_halflife: Duration = timedelta(days=30)
     warmup: Duration = timedelta(days=1)
     min_history: int = Field(default=12, ge=1)  # buckets seen before any alarm at all
     # What the daemon watches per brand: negative mentions; optionally all mentions and the negative share.

@@ -150,7 +150,13 @@ class SpikeWatch:
         if row is None:
             window_start = event.at - self.settings.bucket * (max(event.window, 1) - 1)
             drivers = spike_alerts.drivers(
-                conn, brand=brand, metric=metric, start=window_start, end=event.at + self.settings.bucket
+                conn,
+                brand=brand,
+                metric=metric,
+                start=window_start,
+                end=event.at + self.settings.bucket,
+                count=event.window_count,
+                expected=event.window_expected,
             )
             drivers["notified"] = live
             conn.execute(

@@ -77,7 +77,7 @@ def test_slow_building_crisis_alarms_while_it_is_still_growing():
     means = [30 * daily(t) for t in stamps]
     start = PER_DAY * 8 + 120
     for k in range(48):  # four hours, climbing 4% a bucket to about 6x
-        means[start + k] *= 1.04 ** k
+        means[start + k] *= 1.04**k
     _, events = run(counts(means, seed=6), stamps)
     first = opened(events)
     assert len(first) == 1
