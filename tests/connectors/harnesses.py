@@ -104,10 +104,14 @@ class XHarness:
         self.clock.advance(seconds=seconds)
 
 
+# Mid-month in a 30-day month: budget pacing divides by the month's length.
+START = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+
 @contextmanager
 def harness(platform: str, **settings: Any) -> Iterator[RedditHarness | XHarness]:
-    """A started fake server and its harness, on a clock starting now."""
-    clock = Clock(datetime.now(UTC).replace(microsecond=0))
+    """A started fake server and its harness, on a test clock (fixed: results must not depend on today's date)."""
+    clock = Clock(START)
     if platform == "reddit":
         with FakeReddit(clock=clock) as reddit:
             yield RedditHarness(reddit, clock, **settings)
