@@ -33,5 +33,5 @@ def configure(*, level: str = "INFO", json_lines: bool = False) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("apscheduler.executors", "apscheduler.scheduler", "urllib3", "httpx"):
+    for noisy in ("apscheduler.executors", "apscheduler.scheduler", "urllib3", "httpx", "alembic.runtime.plugins"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
