@@ -98,7 +98,8 @@ class FakeServer:
                 data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
                 try:
                     self.send_response(status)
-                    self.send_header("Content-Type", "application/json; charset=UTF-8")
+                    if not any(k.lower() == "content-type" for k in extra):  # feeds answer XML
+                        self.send_header("Content-Type", "application/json; charset=UTF-8")
                     self.send_header("Content-Length", str(len(data)))
                     for key, value in extra.items():
                         self.send_header(key, value)
