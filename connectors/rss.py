@@ -79,11 +79,13 @@ class RssConnector:
         states = _load(cursor)
         pattern = term_pattern(query.terms)
         failures: list[SourceError] = []
+        # The same story often sits in several feeds (a news search and the site's own): hand it out once.
+        handed = {i for state in states.values() for i in state.ids}
         for url in self.feed_urls(query):
             key = feed_key(url)
             state = states.get(key, _FeedState())
             try:
-                posts, skipped, new_state = self._read_feed(url, state, pattern, first=key not in states)
+                posts, skipped, new_state = self._read_feed(url, state, pattern, first=key not in states, handed=handed)
             except SourceError as exc:
                 log.warning("rss: feed %s failed: %s", _safe(url), exc)
                 failures.append(exc)
@@ -100,7 +102,7 @@ class RssConnector:
         return [self.http.url(u) for u in dict.fromkeys(urls)]
 
     def _read_feed(
-        self, url: str, state: _FeedState, pattern: Any, *, first: bool
+        self, url: str, state: _FeedState, pattern: Any, *, first: bool, handed: set[str]
     ) -> tuple[list[Post], int, _FeedState]:
         headers = {"Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.5"}
         if state.etag:
@@ -120,7 +122,7 @@ class RssConnector:
             )
         now = self._clock()
         floor = now - self.settings.first_read_window if first else None
-        known = set(state.ids)
+        known = handed  # handed out by any feed's last fetch, or by an earlier feed in this read
         posts, ids, skipped = [], [], 0
         source_name = str(parsed.feed.get("title") or urllib.parse.urlsplit(url).netloc)
         for entry in parsed.entries:

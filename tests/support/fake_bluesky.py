@@ -30,7 +30,12 @@ class FakeBluesky(FakeServer):
     """Point :class:`connectors.bluesky.BlueskyConnector`'s ``base_url`` and ``auth_url`` here."""
 
     def __init__(
-        self, *, require_auth: bool = False, identifier: str = "monitor.bsky.social", password: str = "app-pass", **kw: Any
+        self,
+        *,
+        require_auth: bool = False,
+        identifier: str = "monitor.bsky.social",
+        password: str = "app-pass",
+        **kw: Any,
     ) -> None:
         super().__init__(**kw)
         self.require_auth = require_auth

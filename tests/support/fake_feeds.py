@@ -98,7 +98,7 @@ def _rss(items: list[dict[str, Any]], malformed: bool) -> str:
         date = f"<pubDate>{format_datetime(e['published'], usegmt=True)}</pubDate>" if e["published"] else ""
         rows.append(
             f"<item><title>{html.escape(e['title'])}</title><link>{e['link']}</link>"
-            f"<guid isPermaLink=\"false\">{e['guid']}</guid>{date}"
+            f'<guid isPermaLink="false">{e["guid"]}</guid>{date}'
             f"<description>{html.escape(e['summary'])}</description></item>"
         )
     return (
@@ -115,13 +115,14 @@ def _atom(items: list[dict[str, Any]], malformed: bool) -> str:
         when = _rfc3339(e["published"]) if e["published"] else None
         dates = f"<published>{when}</published><updated>{when}</updated>" if when else ""
         rows.append(
-            f"<entry><title>{html.escape(e['title'])}</title><link href=\"{e['link']}\"/><id>{e['guid']}</id>"
-            f"{dates}<summary type=\"html\">{html.escape(e['summary'])}</summary>"
+            f'<entry><title>{html.escape(e["title"])}</title><link href="{e["link"]}"/><id>{e["guid"]}</id>'
+            f'{dates}<summary type="html">{html.escape(e["summary"])}</summary>'
             "<author><name>Review Site</name></author></entry>"
         )
     return (
         '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
-        f"<title>Reviews Example</title><id>urn:reviews</id><updated>2026-11-20T12:00:00Z</updated>{''.join(rows)}</feed>"
+        "<title>Reviews Example</title><id>urn:reviews</id><updated>2026-11-20T12:00:00Z</updated>"
+        f"{''.join(rows)}</feed>"
     )
 
 

@@ -58,7 +58,8 @@ class FakeMastodon(FakeServer):
             now = self.clock()
             status_id = str((int(now.timestamp() * 1000) << 16) + self._seq)
             links = " ".join(
-                f'<a href="{self.base_url}/tags/{t}" class="mention hashtag" rel="tag">#<span>{t}</span></a>' for t in tags
+                f'<a href="{self.base_url}/tags/{t}" class="mention hashtag" rel="tag">#<span>{t}</span></a>'
+                for t in tags
             )
             parent = next((s for s in self.statuses if s["uri"] == reply_to), None) if reply_to else None
             self.statuses.append(
@@ -136,7 +137,9 @@ class FakeMastodon(FakeServer):
         links = []
         if page:
             if more:
-                links.append(f'<{self.base_url}{path}?limit={query.get("limit", 20)}&max_id={page[-1]["id"]}>; rel="next"')
+                links.append(
+                    f'<{self.base_url}{path}?limit={query.get("limit", 20)}&max_id={page[-1]["id"]}>; rel="next"'
+                )
             links.append(f'<{self.base_url}{path}?limit={query.get("limit", 20)}&min_id={page[0]["id"]}>; rel="prev"')
         headers = dict(limits)
         if links:
