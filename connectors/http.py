@@ -33,8 +33,12 @@ log = logging.getLogger(__name__)
 DEFAULT_WAIT = 60.0
 MAX_WAIT = 3600.0
 USER_AGENT = "brand-monitor/0.1 (+https://github.com/brand-monitor/brand-monitor)"
-# Header pairs (remaining, reset) platforms use: Mastodon/Reddit/X style, then the IETF draft Bluesky uses.
-_RATE_HEADERS = (("x-ratelimit-remaining", "x-ratelimit-reset"), ("ratelimit-remaining", "ratelimit-reset"))
+# Header pairs (remaining, reset) platforms use: Mastodon/Reddit, X, then the IETF draft Bluesky uses.
+_RATE_HEADERS = (
+    ("x-ratelimit-remaining", "x-ratelimit-reset"),
+    ("x-rate-limit-remaining", "x-rate-limit-reset"),  # X
+    ("ratelimit-remaining", "ratelimit-reset"),
+)
 
 
 def reset_wait(headers: Mapping[str, str], *, now: float, default: float = DEFAULT_WAIT) -> float:
