@@ -26,7 +26,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from connectors.base import Cursor, Page, Post, Query, SourceError, Unavailable
 from connectors.html_text import html_to_text
@@ -52,6 +52,14 @@ class MastodonSettings(ListingSettings):
     tags: tuple[str, ...] = ()  # hashtags to follow (without '#'); empty: each brand term as a hashtag
     access_token_env: str | None = None  # env var with a token (scope read:search) on the first instance
     page_size: int = Field(default=40, ge=1, le=40)  # the API's limit
+
+    @field_validator("instances")
+    @classmethod
+    def _urls(cls, instances: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [i for i in instances if not i.startswith(("http://", "https://"))]
+        if bad:
+            raise ValueError(f"{bad}: write each instance as its URL, e.g. https://mastodon.social")
+        return instances
 
 
 class MastodonConnector:
@@ -199,11 +207,12 @@ class MastodonConnector:
         if key not in self._parents:
             try:
                 body = self.http.get_json(f"{instance}/api/v1/statuses/{status_id}", headers=self._headers(instance))
-            except SourceError as exc:  # a deleted parent: the reply is stored without reply_to, never dropped
-                if not isinstance(exc, Unavailable):
-                    log.info("mastodon: parent %s not resolved: %s", key, exc)
-                    return None
-                raise
+            except SourceError as exc:
+                if type(exc) is not SourceError:  # 429, outage, auth: the read fails and is retried
+                    raise
+                # A deleted or hidden parent (404): the reply is stored without reply_to, never dropped.
+                log.info("mastodon: parent %s not resolved: %s", key, exc)
+                return None
             uri = body.get("uri") if isinstance(body, dict) else None
             if not isinstance(uri, str):
                 return None

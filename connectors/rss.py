@@ -27,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import feedparser
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from connectors.base import AuthError, Cursor, Page, Post, Query, RateLimited, SourceError, Unavailable
 from connectors.html_text import html_to_text
@@ -48,6 +48,13 @@ class RssSettings(SourceSettings):
     feeds: tuple[str, ...] = Field(min_length=1)  # feed URLs; "{query}" becomes the brand's terms
     first_read_window: Duration = timedelta(days=7)
     user_agent: str = "brand-monitor/0.1 (feed reader)"
+
+    @model_validator(mode="after")
+    def _absolute_feeds(self) -> RssSettings:
+        relative = [f for f in self.feeds if not f.startswith(("http://", "https://"))]
+        if relative and not self.base_url:
+            raise ValueError(f"feeds {relative} are not http(s) URLs: write the full URL, or set base_url for them")
+        return self
 
 
 @dataclass

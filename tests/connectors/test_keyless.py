@@ -173,3 +173,10 @@ def test_html_to_text_and_reset_headers() -> None:
     assert reset_wait({"ratelimit-reset": str(int(now) + 12)}, now=now) == 12
     assert reset_wait({"x-ratelimit-reset": "45"}, now=now) == 45
     assert reset_wait({}, now=now) == 60
+
+
+def test_bad_feed_and_instance_urls_name_the_fix() -> None:
+    with pytest.raises(ValueError, match="full URL"):
+        RssSettings.model_validate({"feeds": ["news.example/rss"]})
+    with pytest.raises(ValueError, match="write each instance as its URL"):
+        MastodonSettings.model_validate({"instances": ["mastodon.social"]})
