@@ -156,7 +156,9 @@ class BlueskyConnector:
         for attempt in range(2):
             headers = self._auth_headers()
             response = self.http.send("GET", f"/xrpc/{method}", params=clean, headers=headers)
-            if attempt == 0 and self.settings.authenticated and _error_name(response) in _EXPIRED:
+            if self.settings.authenticated and _error_name(response) in _EXPIRED:
+                if attempt:
+                    break
                 self._refresh()
                 continue
             body = json_body(self.http.check(response), "bluesky")

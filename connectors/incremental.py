@@ -16,7 +16,6 @@ import json
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from connectors.base import Cursor, Page, Post
@@ -144,8 +143,3 @@ def read_listing(
         yield Page(tuple(posts), state.cursor(), skipped)
         if last:
             return
-
-
-def epoch(moment: datetime) -> float:
-    """``moment`` as epoch seconds."""
-    return moment.timestamp()
