@@ -23,7 +23,6 @@ from connectors.base import Cursor, Page, Post
 log = logging.getLogger(__name__)
 
 MAX_RECENT_IDS = 500
-CLOCK_SKEW = 300.0  # a post "from the future" (a client's wrong clock) moves the position at most this far past now
 
 # One page of a listing: (raw items, token for the next page or None at the end).
 FetchPage = Callable[[str | None, float | None], tuple[list[Any], str | None]]
@@ -38,6 +37,9 @@ class Listing:
     stream: str
     fetch: FetchPage
     keep: Callable[[Post], bool] = lambda post: True
+    # False where the API does not promise newest-first order (a search ranked by relevance):
+    # the read then stops only at a page that lies wholly below the floor.
+    newest_first: bool = True
 
 
 class StreamState:
@@ -105,7 +107,7 @@ def read_listing(
     reached_floor = False
     for page_no in range(max_pages):
         items, token = listing.fetch(token, floor)
-        posts, skipped = [], 0
+        posts, skipped, below = [], 0, 0
         for item in items:
             try:
                 name, created, post = parse(item)
@@ -116,9 +118,12 @@ def read_listing(
                 skipped += 1
                 continue
             if floor is not None and created < floor:
-                reached_floor = True
+                below += 1
+                reached_floor = reached_floor or listing.newest_first
                 continue
-            created = min(created, now + CLOCK_SKEW)
+            # A post "from the future" (a client's wrong clock) must not move the position past this read:
+            # every later post would fall below the floor.
+            created = min(created, now)
             newest = created if newest is None else max(newest, created)
             if name in seen:  # listings shift while we page: the same item twice
                 continue
@@ -129,6 +134,8 @@ def read_listing(
                 window.add((created, name))
                 state.recent[name] = created  # a restart mid-read must not hand it out again
                 posts.append(post)
+        if not listing.newest_first and items and below == len(items) - skipped:
+            reached_floor = True
         last = reached_floor or token is None or page_no == max_pages - 1
         if last:
             if not reached_floor and token is not None and start is not None:

@@ -113,7 +113,9 @@ class MastodonConnector:
         if self._token:
             instance = self.instances[0]
             for term in dict.fromkeys(t.strip() for t in query.terms):
-                out.append(Listing(f"search:{_host(instance)}:{term}", self._search(instance, term)))
+                # Search results may come ranked, not by date: read on to a page wholly older than the floor.
+                listing = Listing(f"search:{_host(instance)}:{term}", self._search(instance, term), newest_first=False)
+                out.append(listing)
         for handle in dict.fromkeys(h.strip().lstrip("@") for h in query.handles if h.strip("@ ")):
             instance = self._home(handle)
             out.append(Listing(f"account:{_host(instance)}:{handle}", self._account(instance, handle)))
