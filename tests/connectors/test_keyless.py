@@ -180,3 +180,33 @@ def test_bad_feed_and_instance_urls_name_the_fix() -> None:
         RssSettings.model_validate({"feeds": ["news.example/rss"]})
     with pytest.raises(ValueError, match="write each instance as its URL"):
         MastodonSettings.model_validate({"instances": ["mastodon.social"]})
+
+
+def test_bluesky_logs_in_again_when_the_refresh_token_expired_too() -> None:
+    clock = Clock(START)
+    auth = {"identifier_env": "BSKY_IDENTIFIER", "password_env": "BSKY_APP_PASSWORD"}
+    with FakeBluesky(clock=clock, require_auth=True) as server:
+        first = server.post("acme one")
+        clock.advance(seconds=1)
+        connector = _bluesky(server, clock, **auth)
+        store = Store()
+        store.read(connector, Query("Acme", ("acme",)))
+        server.expire_sessions(refresh_too=True)
+        second = server.post("acme two")
+        clock.advance(seconds=1)
+        store.read(connector, Query("Acme", ("acme",)))
+        assert server.sessions == 2
+    assert set(store.posts) == {first, second}
+
+
+def test_a_status_seen_on_two_instances_is_one_post() -> None:
+    clock = Clock(START)
+    with FakeMastodon(clock=clock) as home, FakeMastodon(clock=clock) as other:
+        uri = home.toot("acme broke", user="erin", tags=("acme",))
+        home.federate(uri, to=other)
+        clock.advance(seconds=1)
+        settings = MastodonSettings.model_validate({"instances": [home.base_url, other.base_url], "timeout": "1s"})
+        store = Store()
+        store.read(MastodonConnector(settings, clock=clock), Query("Acme", ("acme",)))
+        assert len([r for r in other.requests if "/timelines/tag/" in r[1]]) == 1, "both instances were read"
+    assert list(store.deliveries.items()) == [(uri, 1)]

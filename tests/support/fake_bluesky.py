@@ -78,10 +78,12 @@ class FakeBluesky(FakeServer):
             )
             return uri
 
-    def expire_sessions(self) -> None:
-        """Every access token handed out so far is expired (refresh tokens still work)."""
+    def expire_sessions(self, *, refresh_too: bool = False) -> None:
+        """Every access token handed out so far is expired (and the refresh tokens, with ``refresh_too``)."""
         with self.lock:
             self._access = dict.fromkeys(self._access, 0)
+            if refresh_too:
+                self._refresh.clear()
 
     def handle(self, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: bytes) -> Reply:
         session_call = path.startswith("/xrpc/com.atproto.server.")

@@ -12,6 +12,7 @@ ISO 8601 time); errors are ``{"error": "..."}``. Search needs a bearer token.
 from __future__ import annotations
 
 import html
+import json
 import urllib.parse
 from datetime import timedelta
 from typing import Any
@@ -89,6 +90,17 @@ class FakeMastodon(FakeServer):
             if parent:
                 parent["replies_count"] += 1
             return self.statuses[-1]["uri"]
+
+    def federate(self, uri: str, to: FakeMastodon) -> str:
+        """Copy status ``uri`` to instance ``to``, as federation does: a new local id there, the same uri."""
+        with self.lock:
+            status = json.loads(json.dumps(next(s for s in self.statuses if s["uri"] == uri)))
+        with to.lock:
+            to._seq += 1
+            status["id"] = str(int(status["id"]) + to._seq)
+            status["account"] = {**status["account"], "acct": f"{status['account']['username']}@{self.host}"}
+            to.statuses.append(status)
+        return uri
 
     def handle(self, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: bytes) -> Reply:
         fault = self.take_fault()
