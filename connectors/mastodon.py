@@ -142,6 +142,9 @@ class MastodonConnector:
             )
             body = _json_list(response)
             link = response.links.get("next", {}).get("url")
+            if link and _host(link) != _host(instance):  # never follow (or send a token) off the instance
+                log.warning("mastodon: %s pointed its next page at another host; stopping there", _host(instance))
+                link = None
             return [(instance, s, own) for s in body], link if body and link else None
 
         return fetch

@@ -83,12 +83,14 @@ class RssConnector:
 
     def fetch(self, query: Query, cursor: Cursor) -> Iterator[Page]:
         """Yield one page per feed; failures are collected and raised after the other feeds were read."""
-        states = _load(cursor)
+        urls = self.feed_urls(query)
+        keys = {feed_key(url) for url in urls}
+        states = {k: s for k, s in _load(cursor).items() if k in keys}  # feeds no longer configured are forgotten
         pattern = term_pattern(query.terms)
         failures: list[SourceError] = []
         # The same story often sits in several feeds (a news search and the site's own): hand it out once.
         handed = {i for state in states.values() for i in state.ids}
-        for url in self.feed_urls(query):
+        for url in urls:
             key = feed_key(url)
             state = states.get(key, _FeedState())
             try:
@@ -100,7 +102,7 @@ class RssConnector:
             states[key] = new_state
             yield Page(tuple(posts), _dump(states), skipped)
         if failures:
-            raise _combined(failures, attempted=len(self.feed_urls(query)))
+            raise _combined(failures, attempted=len(urls))
 
     def feed_urls(self, query: Query) -> list[str]:
         """The configured feeds with ``{query}`` filled in for this brand."""

@@ -210,3 +210,30 @@ def test_a_status_seen_on_two_instances_is_one_post() -> None:
         store.read(MastodonConnector(settings, clock=clock), Query("Acme", ("acme",)))
         assert len([r for r in other.requests if "/timelines/tag/" in r[1]]) == 1, "both instances were read"
     assert list(store.deliveries.items()) == [(uri, 1)]
+
+
+class _OffHostLinks(FakeMastodon):
+    """An instance whose Link header sends the next page to another host."""
+
+    def _timeline(self, path, query, found, fault, limits):
+        status, body, headers = super()._timeline(path, query, found, fault, limits)
+        if "Link" in headers:
+            headers["Link"] = headers["Link"].replace(self.base_url, "http://127.0.0.2:9")
+        return status, body, headers
+
+
+def test_mastodon_never_follows_a_next_page_to_another_host() -> None:
+    clock = Clock(START)
+    with _OffHostLinks(clock=clock) as server:
+        for n in range(3):
+            server.toot(f"acme {n}", tags=("acme",))
+            clock.advance(seconds=1)
+        settings = MastodonSettings.model_validate(
+            {"instances": [server.base_url], "page_size": 2, "access_token_env": "MASTODON_TOKEN", "timeout": "1s"},
+            context={"env": {"MASTODON_TOKEN": "masto-token"}},
+        )
+        store = Store()
+        store.read(
+            MastodonConnector(settings, clock=clock, env={"MASTODON_TOKEN": "masto-token"}), Query("Acme", ("acme",))
+        )
+    assert len(store.posts) == 3  # the tag timeline stopped after a page; search (same host) found the rest
