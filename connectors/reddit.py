@@ -34,6 +34,7 @@ from pydantic import Field
 
 from connectors.base import AuthError, Cursor, Page, Post, Query, RateLimited, SourceError, Unavailable
 from connectors.budget import RequestBudget, shared_budget
+from connectors.http import reset_wait
 from connectors.matching import mentions, term_pattern
 from connectors.settings import SourceSettings
 from monitor.durations import Duration
@@ -210,7 +211,7 @@ class RedditConnector:
                     method="GET", path=path, params={k: v for k, v in params.items() if v is not None}
                 )
         except prawcore.TooManyRequests as exc:
-            wait = _retry_after(exc.response)
+            wait = _retry_after(exc.response, now=self._clock().timestamp())
             self.budget.block(wait)
             raise RateLimited(f"reddit: 429 on {path}", retry_after=wait) from None
         except (prawcore.InvalidToken, prawcore.Forbidden, prawcore.OAuthException) as exc:
@@ -338,13 +339,9 @@ def parse_thing(child: Any) -> tuple[str, float, Post]:
     return name, created, post
 
 
-def _retry_after(response: requests.Response) -> float:
-    for header in ("retry-after", "x-ratelimit-reset"):
-        try:
-            return max(float(response.headers[header]), 1.0)
-        except (KeyError, ValueError):
-            continue
-    return 60.0
+def _retry_after(response: requests.Response, *, now: float) -> float:
+    # Reddit's X-Ratelimit-Reset is seconds until the window resets (reset_wait tells it from an epoch time).
+    return reset_wait(response.headers, now=now, default=60.0)
 
 
 def _describe(exc: prawcore.PrawcoreException) -> str:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from connectors import reddit, x
+from connectors import bluesky, hn, mastodon, reddit, rss, x
 from connectors.base import Connector
 from connectors.replay import ReplayConnector, ReplaySettings
 from connectors.settings import SourceSettings
@@ -29,4 +29,8 @@ SOURCES: dict[str, SourceSpec] = {
     "replay": SourceSpec(ReplaySettings, _replay),
     "reddit": SourceSpec(reddit.RedditSettings, reddit.build),
     "x": SourceSpec(x.XSettings, x.build),
+    "hn": SourceSpec(hn.HackerNewsSettings, hn.build),
+    "bluesky": SourceSpec(bluesky.BlueskySettings, bluesky.build),
+    "mastodon": SourceSpec(mastodon.MastodonSettings, mastodon.build),
+    "rss": SourceSpec(rss.RssSettings, rss.build),
 }

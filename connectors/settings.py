@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import ClassVar
 
-from pydantic import BaseModel, ConfigDict, SecretStr, ValidationInfo, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, model_validator
 
 from monitor.durations import Duration
 
@@ -35,7 +35,7 @@ class SourceSettings(BaseModel):
             f"{field} names environment variable {getattr(self, field)} which is not set:"
             f" export it, or set enabled = false"
             for field in self.secret_fields
-            if not env.get(getattr(self, field))
+            if getattr(self, field) is not None and not env.get(getattr(self, field))  # None: an optional secret, unset
         ]
         if missing:
             raise ValueError("; ".join(missing))
@@ -50,3 +50,11 @@ class SourceSettings(BaseModel):
 def _env(info: ValidationInfo) -> Mapping[str, str]:
     context = info.context or {}
     return context.get("env", os.environ)
+
+
+class ListingSettings(SourceSettings):
+    """Keys of sources read newest first back to the last read (see :mod:`connectors.incremental`)."""
+
+    max_pages: int = Field(default=5, ge=1, le=100)  # requests per stream per poll
+    overlap: Duration = timedelta(minutes=10)  # how far back each read re-checks (late indexing, reordering)
+    first_read_window: Duration = timedelta(hours=24)  # how far back the very first read of a brand looks

@@ -31,6 +31,7 @@ import tweepy
 from pydantic import Field
 
 from connectors.base import AuthError, Cursor, Page, Post, Query, RateLimited, SourceError, Unavailable
+from connectors.http import reset_wait
 from connectors.settings import SourceSettings
 from monitor.durations import Duration
 
@@ -240,14 +241,9 @@ class XConnector:
 
     def _reset_wait(self, response: requests.Response | None, *, default: float) -> float:
         headers = response.headers if response is not None else {}
-        try:
-            return min(max(float(headers["x-rate-limit-reset"]) - self._clock().timestamp(), 1.0), 900.0)
-        except (KeyError, ValueError):
-            pass
-        try:
-            return max(float(headers["retry-after"]), 1.0)
-        except (KeyError, ValueError):
-            return default
+        if "x-rate-limit-reset" in headers:  # X's own reset wins over a proxy's Retry-After
+            headers = {"x-rate-limit-reset": headers["x-rate-limit-reset"]}
+        return min(reset_wait(headers, now=self._clock().timestamp(), default=default), 900.0)
 
     # -- the monthly budget ---------------------------------------------------------------------
     def _cycle(self) -> tuple[datetime, datetime]:

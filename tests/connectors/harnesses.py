@@ -109,9 +109,15 @@ START = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
 
 @contextmanager
-def harness(platform: str, **settings: Any) -> Iterator[RedditHarness | XHarness]:
+def harness(platform: str, **settings: Any) -> Iterator[Any]:
     """A started fake server and its harness, on a test clock (fixed: results must not depend on today's date)."""
     clock = Clock(START)
+    if platform not in ("reddit", "x"):
+        from tests.connectors.keyless_harnesses import keyless_harness
+
+        with keyless_harness(platform, clock, **settings) as keyless:
+            yield keyless
+        return
     if platform == "reddit":
         with FakeReddit(clock=clock) as reddit:
             yield RedditHarness(reddit, clock, **settings)

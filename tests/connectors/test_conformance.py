@@ -9,7 +9,7 @@ import pytest
 from tests.connectors.conformance import CHECKS, Harness
 from tests.connectors.harnesses import harness
 
-PLATFORMS = ["reddit", "x"]
+PLATFORMS = ["reddit", "x", "hn", "bluesky", "mastodon", "rss"]
 
 
 @pytest.fixture(params=PLATFORMS)

@@ -1,0 +1,162 @@
+"""``hn``: Hacker News stories and comments mentioning a brand, from the Algolia HN Search API (no key).
+
+Per brand and poll, newest first (``/api/v1/search_by_date``), back to the
+newest ``created_at_i`` the last read got to minus ``overlap``:
+
+* ``search:<term>``: stories and comments (``tags=(story,comment)``) matching
+  each term, checked again locally (Algolia is typo- and prefix-tolerant:
+  "acne" would match "acme");
+* ``author:<handle>``: everything the brand's own accounts posted, so its
+  replies (comments with ``parent_id``/``story_id``) arrive to close threads.
+
+Algolia allows about 10,000 requests an hour per client IP; there is no key.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pydantic import Field
+
+from connectors.base import Cursor, Page, Post, Query, Unavailable
+from connectors.html_text import html_to_text
+from connectors.http import HttpSource
+from connectors.incremental import Listing, StreamState, read_listing
+from connectors.matching import mentions, term_pattern
+from connectors.settings import ListingSettings
+from monitor.durations import Duration
+
+log = logging.getLogger(__name__)
+
+ALGOLIA_HN = "https://hn.algolia.com"
+ITEM_URL = "https://news.ycombinator.com/item?id={}"
+
+
+class HackerNewsSettings(ListingSettings):
+    """``[sources.hn]``."""
+
+    interval: Duration = timedelta(minutes=10)
+    page_size: int = Field(default=100, ge=1, le=1000)  # Algolia's hitsPerPage
+    comments: bool = True  # search comments as well as stories
+
+
+class HackerNewsConnector:
+    """Reads Algolia's HN search by date over plain HTTP."""
+
+    platform = "hn"
+
+    def __init__(self, settings: HackerNewsSettings, *, clock: Callable[[], datetime]) -> None:
+        self.settings = settings
+        self._clock = clock
+        self.http = HttpSource(
+            "hn",
+            base_url=settings.base_url or ALGOLIA_HN,
+            timeout=settings.timeout.total_seconds(),
+            clock=clock,
+            auth_hint="hn.algolia.com needs no key: check sources.hn.base_url (a proxy refusing us?)",
+        )
+
+    def fetch(self, query: Query, cursor: Cursor) -> Iterator[Page]:
+        """Yield a page per search page; each stream's position moves when it is read to the end."""
+        state = StreamState.load(cursor, self.platform)
+        pattern = term_pattern(query.terms)
+        tags = "(story,comment)" if self.settings.comments else "story"
+        now = self._clock().timestamp()
+        listings = [
+            Listing(f"search:{term}", self._pages(term.strip().lstrip("#@$"), tags), lambda p: _matches(p, pattern))
+            for term in dict.fromkeys(t.strip() for t in query.terms)
+        ]
+        listings += [
+            Listing(f"author:{handle}", self._pages("", f"author_{handle}"))
+            for handle in dict.fromkeys(h.strip().lstrip("@") for h in query.handles if h.strip("@ "))
+        ]
+        for listing in listings:
+            yield from read_listing(
+                listing,
+                parse_hit,
+                state,
+                overlap=self.settings.overlap.total_seconds(),
+                max_pages=self.settings.max_pages,
+                first_floor=now - self.settings.first_read_window.total_seconds(),
+                now=now,
+            )
+
+    def _pages(self, text: str, tags: str) -> Callable[[str | None, float | None], tuple[list[Any], str | None]]:
+        def fetch(token: str | None, floor: float | None) -> tuple[list[Any], str | None]:
+            page = int(token or 0)
+            params = {
+                "query": text,
+                "tags": tags,
+                "hitsPerPage": self.settings.page_size,
+                "page": page,
+                "numericFilters": None if floor is None else f"created_at_i>={int(floor)}",
+            }
+            body = self.http.get_json("/api/v1/search_by_date", params)
+            if not isinstance(body, dict) or not isinstance(body.get("hits"), list):
+                raise Unavailable("hn: search answered without a hits list")
+            pages = body.get("nbPages")
+            more = isinstance(pages, int) and page + 1 < pages and bool(body["hits"])
+            return body["hits"], str(page + 1) if more else None
+
+        return fetch
+
+
+def _matches(post: Post, pattern: Any) -> bool:
+    return mentions(f"{post.text}\n{post.extra.get('link', '')}", pattern)
+
+
+def parse_hit(hit: Any) -> tuple[str, float, Post]:
+    """One Algolia hit (a story or a comment) as (id, created_at_i, Post); raises on a malformed one."""
+    object_id = str(hit["objectID"])
+    if not object_id.isdigit():
+        raise ValueError(f"objectID {object_id!r} is not an item id")
+    created = hit["created_at_i"]
+    if not isinstance(created, int):
+        raise TypeError("created_at_i is not an integer")
+    author = hit["author"]
+    if not isinstance(author, str):
+        raise TypeError("author is not a string")
+    tags = hit.get("_tags") or []
+    metrics = {
+        name: hit[key]
+        for key, name in (("points", "points"), ("num_comments", "comments"))
+        if isinstance(hit.get(key), int)
+    }
+    extra: dict[str, str] = {}
+    if "comment" in tags or hit.get("comment_text") is not None:
+        text = html_to_text(str(hit["comment_text"]))
+        reply_to = str(hit["parent_id"])
+        thread_id = str(hit.get("story_id") or hit["parent_id"])
+        extra["kind"] = "comment"
+        if hit.get("story_title"):
+            extra["story_title"] = str(hit["story_title"])
+    else:
+        title = str(hit["title"])
+        body = html_to_text(str(hit.get("story_text") or ""))
+        text = "\n\n".join(part for part in (title, body) if part)
+        reply_to, thread_id = None, object_id
+        extra["kind"] = "story"
+        if hit.get("url"):
+            extra["link"] = str(hit["url"])
+    post = Post(
+        platform="hn",
+        post_id=object_id,
+        author=author,
+        text=text,
+        created_at=datetime.fromtimestamp(created, UTC),
+        url=ITEM_URL.format(object_id),
+        reply_to=reply_to,
+        thread_id=thread_id,
+        author_id=author,
+        metrics=metrics,
+        extra=extra,
+    )
+    return object_id, float(created), post
+
+
+def build(settings: HackerNewsSettings, *, clock: Callable[[], datetime]) -> HackerNewsConnector:
+    """The registry's factory."""
+    return HackerNewsConnector(settings, clock=clock)

@@ -1,0 +1,292 @@
+"""``mastodon``: statuses about a brand from configured Mastodon instances (no key needed for hashtags).
+
+Per brand, per instance and poll, newest first (``Link: rel="next"`` pages),
+back to the newest ``created_at`` the last read got to minus ``overlap``:
+
+* ``tag:<host>:<tag>``: the public hashtag timeline (``/api/v1/timelines/tag/:tag``)
+  for each of the brand's terms written as a hashtag (or ``tags`` if set);
+* ``search:<host>:<term>``: full-text search (``/api/v2/search?type=statuses``),
+  only with an access token (``access_token_env``) and only on the first
+  instance, the one the token belongs to;
+* ``account:<host>:<handle>``: the brand's own statuses, so its replies arrive.
+
+A status seen through several instances has one ``uri``: that is the post id,
+so it is stored once. The brand's replies get ``reply_to`` = the parent's
+``uri`` (one ``/api/v1/statuses/:id`` lookup per reply, cached) so they close
+the posts they answer. Authors are ``user@host``: write the brand's handle so.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import urllib.parse
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import Field, field_validator
+
+from connectors.base import Cursor, Page, Post, Query, SourceError, Unavailable
+from connectors.html_text import html_to_text
+from connectors.http import HttpSource
+from connectors.incremental import Listing, StreamState, read_listing
+from connectors.settings import ListingSettings
+from monitor.durations import Duration
+
+log = logging.getLogger(__name__)
+
+DEFAULT_INSTANCE = "https://mastodon.social"
+_METRICS = {"replies_count": "replies", "reblogs_count": "reblogs", "favourites_count": "favourites"}
+PARENT_CACHE = 5000
+
+
+class MastodonSettings(ListingSettings):
+    """``[sources.mastodon]``."""
+
+    secret_fields = ("access_token_env",)
+
+    interval: Duration = timedelta(minutes=5)
+    instances: tuple[str, ...] = ()  # instance URLs; empty: base_url, else https://mastodon.social
+    tags: tuple[str, ...] = ()  # hashtags to follow (without '#'); empty: each brand term as a hashtag
+    access_token_env: str | None = None  # env var with a token (scope read:search) on the first instance
+    page_size: int = Field(default=40, ge=1, le=40)  # the API's limit
+
+    @field_validator("instances")
+    @classmethod
+    def _urls(cls, instances: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [i for i in instances if not i.startswith(("http://", "https://"))]
+        if bad:
+            raise ValueError(f"{bad}: write each instance as its URL, e.g. https://mastodon.social")
+        return instances
+
+
+class MastodonConnector:
+    """Reads Mastodon's REST API over plain HTTP."""
+
+    platform = "mastodon"
+
+    def __init__(
+        self, settings: MastodonSettings, *, clock: Callable[[], datetime], env: Mapping[str, str] | None = None
+    ) -> None:
+        self.settings = settings
+        self._clock = clock
+        self.instances = tuple(i.rstrip("/") for i in (settings.instances or (settings.base_url or DEFAULT_INSTANCE,)))
+        token = settings.secret("access_token_env", env).get_secret_value() if settings.access_token_env else ""
+        self.http = HttpSource(
+            "mastodon",
+            base_url=self.instances[0],
+            timeout=settings.timeout.total_seconds(),
+            clock=clock,
+            auth_hint="check the access token in "
+            + (settings.access_token_env or "access_token_env")
+            + " (scope read) or whether the instance allows public timelines",
+        )
+        self._token = token
+        self._account_ids: dict[tuple[str, str], str] = {}
+        self._parents: dict[str, str] = {}  # "host/id" -> uri
+
+    def fetch(self, query: Query, cursor: Cursor) -> Iterator[Page]:
+        """Yield a page per API page; each stream's position moves when it is read to the end."""
+        state = StreamState.load(cursor, self.platform)
+        now = self._clock().timestamp()
+        for listing in self._listings(query):
+            yield from read_listing(
+                listing,
+                self._parse,
+                state,
+                overlap=self.settings.overlap.total_seconds(),
+                max_pages=self.settings.max_pages,
+                first_floor=now - self.settings.first_read_window.total_seconds(),
+                now=now,
+            )
+
+    def _listings(self, query: Query) -> list[Listing]:
+        tags = self.settings.tags or tuple(t for t in (_as_tag(term) for term in query.terms) if t)
+        out = []
+        for instance in self.instances:
+            host = _host(instance)
+            for tag in dict.fromkeys(tag.lower().lstrip("#") for tag in tags):
+                path = f"{instance}/api/v1/timelines/tag/{urllib.parse.quote(tag)}"
+                out.append(Listing(f"tag:{host}:{tag}", self._linked(path, {}, own=False)))
+        if self._token:
+            instance = self.instances[0]
+            for term in dict.fromkeys(t.strip() for t in query.terms):
+                # Search results may come ranked, not by date: read on to a page wholly older than the floor.
+                listing = Listing(f"search:{_host(instance)}:{term}", self._search(instance, term), newest_first=False)
+                out.append(listing)
+        for handle in dict.fromkeys(h.strip().lstrip("@") for h in query.handles if h.strip("@ ")):
+            instance = self._home(handle)
+            out.append(Listing(f"account:{_host(instance)}:{handle}", self._account(instance, handle)))
+        return out
+
+    def _headers(self, instance: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self._token}"} if self._token and instance == self.instances[0] else {}
+
+    def _linked(
+        self, path: str, params: dict[str, Any], *, own: bool
+    ) -> Callable[[str | None, float | None], tuple[list[Any], str | None]]:
+        """A listing paged by ``Link: <...max_id=...>; rel="next"`` (timelines, account statuses)."""
+        instance = path.split("/api/", 1)[0]
+
+        def fetch(token: str | None, floor: float | None) -> tuple[list[Any], str | None]:
+            url = token or path
+            response = self.http.check(
+                self.http.send(
+                    "GET",
+                    url,
+                    params=None if token else {**params, "limit": self.settings.page_size},
+                    headers=self._headers(instance),
+                )
+            )
+            body = _json_list(response)
+            link = response.links.get("next", {}).get("url")
+            if link and _host(link) != _host(instance):  # never follow (or send a token) off the instance
+                log.warning("mastodon: %s pointed its next page at another host; stopping there", _host(instance))
+                link = None
+            return [(instance, s, own) for s in body], link if body and link else None
+
+        return fetch
+
+    def _search(self, instance: str, term: str) -> Callable[[str | None, float | None], tuple[list[Any], str | None]]:
+        def fetch(token: str | None, floor: float | None) -> tuple[list[Any], str | None]:
+            params = {
+                "q": term,
+                "type": "statuses",
+                "resolve": "false",
+                "limit": self.settings.page_size,
+                "max_id": token,
+            }
+            body = self.http.get_json(f"{instance}/api/v2/search", params, headers=self._headers(instance))
+            statuses = body.get("statuses") if isinstance(body, dict) else None
+            if not isinstance(statuses, list):
+                raise Unavailable("mastodon: search answered without a statuses list")
+            last = statuses[-1].get("id") if statuses and isinstance(statuses[-1], dict) else None
+            more = len(statuses) >= self.settings.page_size and isinstance(last, str)
+            return [(instance, s, False) for s in statuses], last if more else None
+
+        return fetch
+
+    def _account(
+        self, instance: str, handle: str
+    ) -> Callable[[str | None, float | None], tuple[list[Any], str | None]]:
+        def fetch(token: str | None, floor: float | None) -> tuple[list[Any], str | None]:
+            account_id = self._account_id(instance, handle)
+            path = f"{instance}/api/v1/accounts/{account_id}/statuses"
+            return self._linked(path, {"exclude_reblogs": "true"}, own=True)(token, floor)
+
+        return fetch
+
+    def _account_id(self, instance: str, handle: str) -> str:
+        key = (instance, handle)
+        if key not in self._account_ids:
+            response = self.http.send(
+                "GET", f"{instance}/api/v1/accounts/lookup", params={"acct": handle}, headers=self._headers(instance)
+            )
+            if response.status_code == 404:
+                raise SourceError(
+                    f"mastodon: account {handle} not found on {_host(instance)}: check the brand's handles"
+                )
+            body = self.http.check(response).json()
+            if not isinstance(body, dict) or not isinstance(body.get("id"), str):
+                raise Unavailable(f"mastodon: account lookup of {handle} answered without an id")
+            self._account_ids[key] = body["id"]
+        return self._account_ids[key]
+
+    def _home(self, handle: str) -> str:
+        """The configured instance a ``user@host`` handle lives on (else the first)."""
+        domain = handle.partition("@")[2].lower()
+        return next((i for i in self.instances if _host(i) == domain), self.instances[0])
+
+    def _parse(self, item: Any) -> tuple[str, float, Post]:
+        instance, status, own = item
+        uri, created, post = parse_status(status, host=_host(instance))
+        parent = status.get("in_reply_to_id")
+        if parent and own:  # the brand's reply: find the post it answers, so it can close that post
+            post = replace(post, reply_to=self._parent_uri(instance, str(parent)) or post.reply_to)
+        return uri, created, post
+
+    def _parent_uri(self, instance: str, status_id: str) -> str | None:
+        key = f"{_host(instance)}/{status_id}"
+        if key not in self._parents:
+            try:
+                body = self.http.get_json(f"{instance}/api/v1/statuses/{status_id}", headers=self._headers(instance))
+            except SourceError as exc:
+                if type(exc) is not SourceError:  # 429, outage, auth: the read fails and is retried
+                    raise
+                # A deleted or hidden parent (404): the reply is stored without reply_to, never dropped.
+                log.info("mastodon: parent %s not resolved: %s", key, exc)
+                return None
+            uri = body.get("uri") if isinstance(body, dict) else None
+            if not isinstance(uri, str):
+                return None
+            if len(self._parents) >= PARENT_CACHE:
+                self._parents.pop(next(iter(self._parents)))
+            self._parents[key] = uri
+        return self._parents[key]
+
+
+def parse_status(status: Any, *, host: str) -> tuple[str, float, Post]:
+    """A Mastodon Status entity as (uri, created_at, Post); raises on a malformed one."""
+    if status.get("reblog"):
+        status = status["reblog"]  # a boost: the post is the boosted status
+    status_id = str(status["id"])
+    uri = status["uri"]
+    if not isinstance(uri, str) or "://" not in uri:
+        raise ValueError(f"uri {uri!r} is not a URL")
+    created = datetime.fromisoformat(str(status["created_at"]).replace("Z", "+00:00"))
+    account = status["account"]
+    acct = str(account["acct"])
+    author = acct if "@" in acct else f"{acct}@{host}"
+    content = status["content"]
+    if not isinstance(content, str):
+        raise TypeError("content is not a string")
+    text = html_to_text(content)
+    if status.get("spoiler_text"):
+        text = f"{status['spoiler_text']}\n\n{text}"
+    metrics = {name: status[key] for key, name in _METRICS.items() if isinstance(status.get(key), int)}
+    if isinstance(account.get("followers_count"), int):
+        metrics["followers"] = account["followers_count"]
+    extra = {"local_id": f"{host}:{status_id}"}
+    if status.get("in_reply_to_id"):
+        extra["in_reply_to_id"] = f"{host}:{status['in_reply_to_id']}"
+    post = Post(
+        platform="mastodon",
+        post_id=uri,
+        author=author,
+        text=text,
+        created_at=created,
+        url=status.get("url") or uri,
+        reply_to=None,
+        thread_id=None if status.get("in_reply_to_id") else uri,
+        author_id=str(account.get("url") or account["id"]),
+        lang=status.get("language"),
+        metrics=metrics,
+        extra=extra,
+    )
+    return uri, created.timestamp(), post
+
+
+def _json_list(response: Any) -> list[Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        raise Unavailable("mastodon: answer is not JSON") from None
+    if not isinstance(body, list):
+        raise Unavailable("mastodon: timeline answered without a list")
+    return body
+
+
+def _as_tag(term: str) -> str:
+    """``#Acme`` / ``Acme Corp`` -> ``acme`` / ``acmecorp`` (hashtags are letters, digits and _)."""
+    return re.sub(r"[^\w]", "", term).lower()
+
+
+def _host(instance: str) -> str:
+    return urllib.parse.urlsplit(instance).netloc.lower()
+
+
+def build(settings: MastodonSettings, *, clock: Callable[[], datetime]) -> MastodonConnector:
+    """The registry's factory."""
+    return MastodonConnector(settings, clock=clock)

@@ -1,0 +1,231 @@
+"""``rss``: RSS and Atom feed entries that mention a brand (news search feeds, review sites, Google Alerts).
+
+Each poll fetches every configured feed with a conditional GET (``ETag`` /
+``Last-Modified``; a 304 costs nothing), parses it with feedparser and keeps
+the entries whose title or summary mention one of the brand's terms. A feed
+URL may contain ``{query}``, replaced by the brand's terms (URL-encoded,
+joined with " OR "), e.g. a news search feed.
+
+Feeds do not page: an entry is new when it was not in that feed's matching
+entries at the last fetch (the cursor keeps their ids, stable hashes of the
+entry's id/guid, else its link, else title and date). The very first fetch of
+a feed keeps only entries from the last ``first_read_window``. One page is
+handed out per feed; a feed that fails does not stop the others, and the poll
+then reports the failure (so a broken feed is seen, and retried with back-off).
+"""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import json
+import logging
+import urllib.parse
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import feedparser
+from pydantic import Field, model_validator
+
+from connectors.base import AuthError, Cursor, Page, Post, Query, RateLimited, SourceError, Unavailable
+from connectors.html_text import html_to_text
+from connectors.http import HttpSource
+from connectors.matching import mentions, term_pattern
+from connectors.settings import SourceSettings
+from monitor.durations import Duration
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT = 4000
+
+
+class RssSettings(SourceSettings):
+    """``[sources.rss]``."""
+
+    interval: Duration = timedelta(minutes=30)
+    feeds: tuple[str, ...] = Field(min_length=1)  # feed URLs; "{query}" becomes the brand's terms
+    first_read_window: Duration = timedelta(days=7)
+    user_agent: str = "brand-monitor/0.1 (feed reader)"
+
+    @model_validator(mode="after")
+    def _absolute_feeds(self) -> RssSettings:
+        relative = [f for f in self.feeds if not f.startswith(("http://", "https://"))]
+        if relative and not self.base_url:
+            raise ValueError(f"feeds {relative} are not http(s) URLs: write the full URL, or set base_url for them")
+        return self
+
+
+@dataclass
+class _FeedState:
+    etag: str | None = None
+    modified: str | None = None
+    ids: list[str] = field(default_factory=list)  # matching entries in the feed at the last fetch
+
+
+class RssConnector:
+    """Fetches feeds with requests (timeouts, conditional GETs, status table) and parses them with feedparser."""
+
+    platform = "rss"
+
+    def __init__(self, settings: RssSettings, *, clock: Callable[[], datetime]) -> None:
+        self.settings = settings
+        self._clock = clock
+        self.http = HttpSource(
+            "rss",
+            base_url=settings.base_url or "http://localhost",
+            timeout=settings.timeout.total_seconds(),
+            clock=clock,
+            auth_hint="the feed refuses us: check its URL (private feeds need a token in the URL)",
+            user_agent=settings.user_agent,
+        )
+
+    def fetch(self, query: Query, cursor: Cursor) -> Iterator[Page]:
+        """Yield one page per feed; failures are collected and raised after the other feeds were read."""
+        urls = self.feed_urls(query)
+        keys = {feed_key(url) for url in urls}
+        states = {k: s for k, s in _load(cursor).items() if k in keys}  # feeds no longer configured are forgotten
+        pattern = term_pattern(query.terms)
+        failures: list[SourceError] = []
+        # The same story often sits in several feeds (a news search and the site's own): hand it out once.
+        handed = {i for state in states.values() for i in state.ids}
+        for url in urls:
+            key = feed_key(url)
+            state = states.get(key, _FeedState())
+            try:
+                posts, skipped, new_state = self._read_feed(url, state, pattern, first=key not in states, handed=handed)
+            except SourceError as exc:
+                log.warning("rss: feed %s failed: %s", _safe(url), exc)
+                failures.append(exc)
+                continue
+            states[key] = new_state
+            yield Page(tuple(posts), _dump(states), skipped)
+        if failures:
+            raise _combined(failures, attempted=len(urls))
+
+    def feed_urls(self, query: Query) -> list[str]:
+        """The configured feeds with ``{query}`` filled in for this brand."""
+        terms = " OR ".join(f'"{t}"' if " " in t.strip() else t.strip() for t in query.terms)
+        urls = [f.replace("{query}", urllib.parse.quote_plus(terms)) for f in self.settings.feeds]
+        return [self.http.url(u) for u in dict.fromkeys(urls)]
+
+    def _read_feed(
+        self, url: str, state: _FeedState, pattern: Any, *, first: bool, handed: set[str]
+    ) -> tuple[list[Post], int, _FeedState]:
+        headers = {"Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.5"}
+        if state.etag:
+            headers["If-None-Match"] = state.etag
+        if state.modified:
+            headers["If-Modified-Since"] = state.modified
+        response = self.http.check(self.http.send("GET", url, headers=headers))
+        if response.status_code == 304:
+            return [], 0, state
+        parsed = feedparser.parse(
+            response.content,
+            response_headers={k.lower(): v for k, v in response.headers.items()} | {"content-location": url},
+        )
+        if not parsed.version and not parsed.entries:
+            raise Unavailable(
+                f"rss: {_safe(url)} is not an RSS or Atom feed ({parsed.get('bozo_exception', 'no entries')})"
+            )
+        now = self._clock()
+        floor = now - self.settings.first_read_window if first else None
+        known = handed  # handed out by any feed's last fetch, or by an earlier feed in this read
+        posts, ids, skipped = [], [], 0
+        source_name = str(parsed.feed.get("title") or urllib.parse.urlsplit(url).netloc)
+        for entry in parsed.entries:
+            try:
+                post = parse_entry(entry, feed=source_name, now=now)
+            except (KeyError, TypeError, ValueError) as exc:
+                log.warning("rss: malformed entry in %s skipped (%s)", _safe(url), exc)
+                skipped += 1
+                continue
+            if not mentions(f"{post.text}\n{post.url or ''}", pattern):
+                continue
+            ids.append(post.post_id)
+            if post.post_id in known or (floor is not None and post.created_at < floor):
+                continue
+            known.add(post.post_id)
+            posts.append(post)
+        new_state = _FeedState(
+            etag=response.headers.get("ETag"), modified=response.headers.get("Last-Modified"), ids=sorted(set(ids))
+        )
+        return posts, skipped, new_state
+
+
+def parse_entry(entry: Any, *, feed: str, now: datetime) -> Post:
+    """A feedparser entry as a :class:`Post` with a stable id; raises on an entry with nothing to go by."""
+    title = html_to_text(str(entry.get("title") or ""))
+    summary = entry.get("summary") or ""
+    if not summary and entry.get("content"):
+        summary = entry["content"][0].get("value") or ""
+    body = html_to_text(str(summary))
+    link = entry.get("link")
+    identity = entry.get("id") or link or (title and f"{title}|{entry.get('published') or entry.get('updated') or ''}")
+    if not identity:
+        raise ValueError("entry has no id, link or title")
+    if not (title or body):
+        raise ValueError("entry has no title or text")
+    stamp = entry.get("published_parsed") or entry.get("updated_parsed")
+    created = datetime.fromtimestamp(calendar.timegm(stamp), UTC) if stamp else now
+    text = "\n\n".join([title, body] if body and body != title else [title]) if title else body
+    return Post(
+        platform="rss",
+        post_id=hashlib.sha256(str(identity).encode()).hexdigest()[:24],
+        author=str(entry.get("author") or feed)[:191],
+        text=text[:MAX_TEXT],
+        created_at=created,
+        url=str(link) if link else None,
+        thread_id=None,
+        extra={"feed": feed[:200], "title": title[:300]},
+    )
+
+
+def feed_key(url: str) -> str:
+    """A short stable key for a feed URL (URLs may hold tokens: never stored in the cursor as such)."""
+    return hashlib.sha256(url.encode()).hexdigest()[:12]
+
+
+def _load(cursor: Cursor) -> dict[str, _FeedState]:
+    states: dict[str, _FeedState] = {}
+    if cursor.position:
+        try:
+            raw = json.loads(cursor.position)
+            states = {k: _FeedState(v.get("etag"), v.get("modified")) for k, v in raw.items()}
+        except (ValueError, TypeError, AttributeError):
+            log.warning("rss: unreadable cursor; every feed is read as new (stored posts are not duplicated)")
+            return {}
+    for item in cursor.recent_ids:
+        key, _, entry_id = item.partition("/")
+        if key in states:
+            states[key].ids.append(entry_id)
+    return states
+
+
+def _dump(states: dict[str, _FeedState]) -> Cursor:
+    position = {
+        k: {n: v for n, v in (("etag", s.etag), ("modified", s.modified)) if v} for k, s in sorted(states.items())
+    }
+    recent = tuple(f"{k}/{i}" for k, s in sorted(states.items()) for i in sorted(s.ids))
+    return Cursor(position=json.dumps(position, sort_keys=True), recent_ids=recent)
+
+
+def _combined(failures: list[SourceError], *, attempted: int) -> SourceError:
+    """One error for the poll: auth only when every feed refused us; else the longest wait; else unavailable."""
+    text = "; ".join(str(f) for f in failures)[:600]
+    if len(failures) == attempted and all(isinstance(f, AuthError) for f in failures):
+        return AuthError(text)
+    waits = [f.retry_after for f in failures if isinstance(f, RateLimited)]
+    if waits:
+        return RateLimited(text, retry_after=max(waits))
+    return Unavailable(f"{len(failures)} of {attempted} feeds failed: {text}")
+
+
+def _safe(url: str) -> str:
+    return url.split("?", 1)[0]
+
+
+def build(settings: RssSettings, *, clock: Callable[[], datetime]) -> RssConnector:
+    """The registry's factory."""
+    return RssConnector(settings, clock=clock)
