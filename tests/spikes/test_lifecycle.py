@@ -135,7 +135,7 @@ def test_far_bigger_wave_within_the_cooldown_escalates_to_a_new_spike():
 def test_confirm_two_ignores_a_lone_bucket_and_opens_one_bucket_later():
     settings = SpikeSettings(confirm=2)
     calm = counts([20.0] * 24, seed=28)
-    _, lone = scenario([300] + calm + calm, settings=settings)
+    _, lone = scenario([300, *calm, *calm], settings=settings)
     assert kinds(lone) == []
     _, events = scenario([300, 300, 300], settings=settings)
     assert kinds(events)[0] == "opened"
