@@ -332,7 +332,7 @@ class SpikeDetector:
             detector._dispersion = {w: saved.get(w, PRIOR_DISPERSION) for w in detector.settings.windows}
             detector._dispersion_seen = int(data["dispersion_seen"])
             # "deviation" is absent in states saved before it existed: relearned from the saved dispersion.
-            deviation = {int(w): v for w, v in data.get("deviation", {}).items()}
+            deviation = {int(w): None if v is None else float(v) for w, v in data.get("deviation", {}).items()}
             detector._deviation = {w: deviation.get(w) for w in detector._deviation}
             detector._history = ScoreHistory.from_dict(data["history"])
             detector._first_at = datetime.fromisoformat(data["first_at"]) if data["first_at"] else None
