@@ -32,6 +32,13 @@ PRIOR_DISPERSION, PRIOR_WEIGHT = 0.25, 20
 DISPERSION_HALFLIFE = timedelta(days=3)
 # Window sums are clipped to expected +- this many sd before they update the over-dispersion (1.5 or 2: worse).
 DISPERSION_CLIP = 2.5
+# Scan windows at least this long watch the level (a sustained shift). Their noise is learned in counts
+# (an additive scale: the mean absolute deviation of the clipped window sum, as sd via NORMAL_MAD), not
+# as a share of the expected sum, so a window over the busy hours is judged against the series' typical
+# deviation rather than one scaled up with its volume. Measured, not derived: on NAB and on synthetic
+# wandering-level series it finds more level shifts at the same false-alarm count. See docs/spikes.md.
+LEVEL_WINDOW = timedelta(hours=12)
+NORMAL_MAD = math.sqrt(2 / math.pi)  # mean absolute deviation / sd of a normal: the window sum of many buckets
 CALIBRATION_PRIOR = timedelta(days=7)  # of burst-free history assumed for a new series
 # While warming up (less than `warmup` of history), alarms need this much more evidence.
 COLD_SIGNIFICANCE_FACTOR, COLD_RATIO_FACTOR = 1e-2, 2.0
@@ -87,6 +94,8 @@ class SpikeDetector:
         self._recent: deque[tuple[float, float]] = deque(maxlen=self._memory())
         self._dispersion = {w: PRIOR_DISPERSION for w in self.settings.windows}
         self._dispersion_seen = 0
+        # Per level window: EWMA of |window sum - expected| in counts (None until first learned).
+        self._deviation: dict[int, float | None] = {w: None for w in self._level_windows()}
         self._history = ScoreHistory(
             decay=0.5 ** (self.settings.bucket / self.settings.calibration_halflife),
             prior=CALIBRATION_PRIOR / self.settings.bucket,
@@ -263,11 +272,26 @@ class SpikeDetector:
                 wsd = math.sqrt(expected + self._dispersion[w] * expected * expected)
                 band = DISPERSION_CLIP * wsd
                 observed = min(max(sum(c for c, _ in window), expected - band), expected + band)
+                if w in self._deviation:
+                    self._dispersion[w] = self._level_dispersion(w, abs(observed - expected), expected, wsd, rate)
+                    continue
                 estimate = ((observed - expected) ** 2 - expected) / (expected * expected)
                 estimate = min(max(estimate, 0.0), MAX_DISPERSION)
                 self._dispersion[w] += rate * (estimate - self._dispersion[w])
         halflives = tuple(h.total_seconds() / bucket_s for h in (s.level_halflife, s.daily_halflife, s.weekly_halflife))
         self._baseline.learn(at, count, exposure=exposure, sd=sd, halflives=halflives)  # type: ignore[arg-type]
+
+    def _level_dispersion(self, w: int, deviation: float, expected: float, wsd: float, rate: float) -> float:
+        # The typical deviation starts from what the prior dispersion implies, then follows the series.
+        typical = self._deviation[w]
+        typical = NORMAL_MAD * wsd if typical is None else typical
+        typical += rate * (deviation - typical)
+        self._deviation[w] = typical
+        sd = typical / NORMAL_MAD
+        return min(max((sd * sd - expected) / (expected * expected), 0.0), MAX_DISPERSION)
+
+    def _level_windows(self) -> list[int]:
+        return [w for w in self.settings.windows if w * self.settings.bucket >= LEVEL_WINDOW]
 
     def _memory(self) -> int:
         return max(self.settings.windows)
@@ -283,6 +307,7 @@ class SpikeDetector:
                 "recent": list(self._recent),
                 "dispersion": {str(w): v for w, v in self._dispersion.items()},
                 "dispersion_seen": self._dispersion_seen,
+                "deviation": {str(w): v for w, v in self._deviation.items()},
                 "first_at": self._first_at.isoformat() if self._first_at else None,
                 "last_at": self._last_at.isoformat() if self._last_at else None,
                 "history": self._history.to_dict(),
@@ -306,6 +331,9 @@ class SpikeDetector:
             saved = {int(w): float(v) for w, v in data["dispersion"].items()}
             detector._dispersion = {w: saved.get(w, PRIOR_DISPERSION) for w in detector.settings.windows}
             detector._dispersion_seen = int(data["dispersion_seen"])
+            # "deviation" is absent in states saved before it existed: relearned from the saved dispersion.
+            deviation = {int(w): None if v is None else float(v) for w, v in data.get("deviation", {}).items()}
+            detector._deviation = {w: deviation.get(w) for w in detector._deviation}
             detector._history = ScoreHistory.from_dict(data["history"])
             detector._first_at = datetime.fromisoformat(data["first_at"]) if data["first_at"] else None
             detector._last_at = datetime.fromisoformat(data["last_at"]) if data["last_at"] else None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import random
 from datetime import timedelta
 
 import pytest
@@ -83,6 +85,34 @@ def test_slow_building_crisis_alarms_while_it_is_still_growing():
     assert len(first) == 1
     # Fired before the peak: at least an hour earlier than the end of the climb.
     assert start < bucket_index(first[0]) < start + 48 - 12
+
+
+def wandering_days(seed: int, shift: float):
+    """Three weeks of a daily rhythm whose level wanders 25% a day; a day-long shift from day 18, 08:00."""
+    stamps = times(PER_DAY * 21)
+    rng = random.Random(seed)
+    level = [math.exp(rng.gauss(0, 0.25)) for _ in range(21)]
+    means = [20 * daily(t) * level[i // PER_DAY] for i, t in enumerate(stamps)]
+    start = PER_DAY * 18 + 96
+    for k in range(PER_DAY):
+        means[start + k] *= shift
+    return stamps, counts(means, seed=seed), start
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [1, 2])
+def test_sustained_level_shift_is_found_by_the_12_hour_window(seed):
+    # No single hour stands out against a level that wanders this much; 2.5x for most of a day does.
+    stamps, values, start = wandering_days(seed, shift=2.5)
+    _, events = run(values, stamps)
+    first = opened(events)
+    assert len(first) == 1
+    assert first[0].window == 144
+    assert start < bucket_index(first[0]) < start + 144
+    # The same series without the shift: the wander alone raises nothing.
+    stamps, values, _ = wandering_days(seed, shift=1.0)
+    _, events = run(values, stamps)
+    assert opened(events) == []
 
 
 @pytest.mark.parametrize("rate_per_day", [3.0, 30.0])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -98,3 +99,44 @@ def test_state_round_trips_and_continues_identically():
 def test_bad_saved_state_is_a_clear_error(text):
     with pytest.raises(ValueError, match="spike"):
         SpikeDetector.from_json(text)
+
+
+def test_state_saved_before_the_level_window_deviation_existed_still_loads():
+    values = counts([20.0] * WARM, seed=27)
+    detector = SpikeDetector()
+    feed(detector, times(len(values)), values)
+    state = json.loads(detector.to_json())
+    assert state["deviation"]["144"] > 0  # learned for the 12 h window
+    del state["deviation"]
+    restored = SpikeDetector.from_json(json.dumps(state))
+    # Relearned from the saved dispersion, so the next bucket is judged the same way.
+    at = times(len(values) + 1)[-1]
+    assert restored.observe(at, 20) == []
+    assert json.loads(restored.to_json())["deviation"]["144"] > 0
+
+
+def test_same_size_wave_after_the_cooldown_is_a_new_spike():
+    settings = SpikeSettings(cooldown=timedelta(hours=1))
+    calm = counts([20.0] * 36, seed=24)  # three calm hours: past the cool-down
+    _, events = scenario([200] * 3 + calm + [200] * 3, settings=settings)
+    assert kinds(events) == ["opened", "resolved", "opened", "resolved"]
+    assert events[0].spike_id != events[2].spike_id
+
+
+def test_far_bigger_wave_within_the_cooldown_escalates_to_a_new_spike():
+    settings = SpikeSettings(cooldown=timedelta(hours=24), escalation=1.5)
+    calm = counts([20.0] * 12, seed=23)  # resolved, well inside the cool-down
+    _, events = scenario([200] * 3 + calm + [320] * 3, settings=settings)  # 1.6x the peak
+    assert kinds(events) == ["opened", "resolved", "opened", "resolved"]
+    assert events[0].spike_id != events[2].spike_id
+    assert not events[2].reopened
+
+
+def test_confirm_two_ignores_a_lone_bucket_and_opens_one_bucket_later():
+    settings = SpikeSettings(confirm=2)
+    calm = counts([20.0] * 24, seed=28)
+    _, lone = scenario([300, *calm, *calm], settings=settings)
+    assert kinds(lone) == []
+    _, events = scenario([300, 300, 300], settings=settings)
+    assert kinds(events)[0] == "opened"
+    assert events[0].at == times(WARM + 2)[-1]  # the second elevated bucket, not the first
