@@ -72,6 +72,9 @@ class ReplyRule:
         decision = rules.decide(candidate, settings.needs_reply)
         if not decision.needed:
             return None
+        if now - post.alert.created_at > settings.max_age:
+            log.info("replies: %s post %s is older than max_age; not queued", platform, post.alert.post_id)
+            return None
         urgency = priority.score(
             negative=post.sentiment.negative,
             metrics=detail.get("metrics") or {},

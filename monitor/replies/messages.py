@@ -62,7 +62,8 @@ def alert(
     facts = [
         f"by *{inline(author, 80)}*",
         f"reach {who:,}" if who is not None else "reach unknown",
-        f"{inline(row['post_sentiment'] or 'unclassified', 16)} {float(row['post_negative'] or 0):.0%} negative",
+        f"sentiment {inline(row['post_sentiment'] or 'unclassified', 16)} "
+        f"({float(row['post_negative'] or 0):.0%} negative)",
         f"language {inline(row['post_lang'], 8)}" if row["post_lang"] else "language unknown",
         f"category *{inline(row['category'], 64)}*" if row["category"] else "no category",
         f"posted {date(row['posted_at'])}",
@@ -112,10 +113,10 @@ def alert(
         blocks.append(_buttons(f"item:{row['id']}"))
     fallback = (
         f"Reply due {_fallback_time(row['due_at'])}: {row['brand']} on {where}, "
-        f"{plain(author, 80)} ({row['priority']}): {plain(row['post_text'] or '', 300)}"
+        f"{inline(author, 80)} ({row['priority']}): {plain(row['post_text'] or '', 300)}"
     )
     if closed:
-        fallback = f"{STATUS_TEXT.get(status, status)}: {row['brand']} on {where}, {plain(author, 80)}"
+        fallback = f"{STATUS_TEXT.get(status, status)}: {row['brand']} on {where}, {inline(author, 80)}"
     return Message(
         dedup_key=f"{key}:state:{revision}" if update else key,
         kind="reply_update" if update else "reply",

@@ -81,8 +81,6 @@ def score(
         + settings.weight_reach * reach_part
         + settings.weight_velocity * velocity_part
     ) / (total or 1.0)
-    if negative >= 0.8:
-        reasons.insert(0, f"very negative ({negative:.0%})")
     word = escalation_keyword(text, keywords)
     if word is not None:
         reasons.insert(0, f"escalation keyword “{word}”")

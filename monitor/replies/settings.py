@@ -163,6 +163,9 @@ class ReplySettings(_Section):
         "Hi {author}, thanks for telling us and sorry about this. Could you send us a DM with the details "
         "so we can sort it out?"
     )
+    # Posts older than this when classified (a first poll's history, a catch-up after downtime) are not
+    # queued: they stay in the author's history, but nobody is paged about a week-old post.
+    max_age: Duration = timedelta(hours=24)
     # The author's earlier posts about the brand shown in the alert, from this far back.
     history_window: Duration = timedelta(days=30)
     # More than burst_threshold new reply alerts in one channel within burst_window: the rest of the
