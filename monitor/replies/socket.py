@@ -59,13 +59,18 @@ class InteractionListener:
         self._thread = threading.Thread(target=self._connect_loop, name="slack-socket-mode", daemon=True)
         self._thread.start()
 
-    def stop(self) -> None:
-        """Close the websocket and stop reconnecting."""
+    def stop(self, *, wait: float = 5.0) -> None:
+        """Close the websocket and stop reconnecting, waiting up to ``wait`` seconds for slack-sdk's threads."""
         self._stop.set()
-        if self._client is not None:
-            self._client.close()
+        client = self._client
+        # slack-sdk's close() joins its worker threads (about a second or more); bound the wait.
+        closer = threading.Thread(
+            target=client.close if client else lambda: None, name="socket-mode-close", daemon=True
+        )
+        closer.start()
+        closer.join(timeout=wait)
         if self._thread is not None:
-            self._thread.join(timeout=5)
+            self._thread.join(timeout=wait)
 
     def connected(self) -> bool:
         """True while the websocket is open."""
