@@ -215,15 +215,25 @@ def summary(
     )
 
 
-def burst_timer(channel: str, *, key: str, kind: str, count: int, due: datetime, page: Sequence[str]) -> Message:
-    """A reminder or an escalation for the posts of a burst that share one deadline (in its thread)."""
+def burst_timer(
+    channel: str, *, key: str, kind: str, count: int, first: tuple[datetime, int], page: Sequence[str]
+) -> Message:
+    """One reminder or escalation line, per check, for all the burst's posts that reached it (in its thread).
+
+    ``first`` is (deadline, item id) of the post with the earliest deadline; the id keys the message,
+    since each item is reminded and escalated only once.
+    """
+    due, first_item = first
     if kind == "reminder":
-        text = f":hourglass_flowing_sand: Reminder: {count:,} posts of this burst are due {date(due)}."
+        text = f":hourglass_flowing_sand: Reminder: {count:,} posts of this burst are due, the first {date(due)}."
     else:
         who = mention(page) if page else "nobody is configured to page ([replies] on_call)"
-        text = f":rotating_light: {count:,} posts of this burst passed their deadline ({date(due)}) unanswered. {who}"
+        text = (
+            f":rotating_light: {count:,} posts of this burst passed their deadline (the first {date(due)}) "
+            f"unanswered. {who}"
+        )
     return Message(
-        dedup_key=f"{key}:{kind}:{int(due.timestamp())}",
+        dedup_key=f"{key}:{kind}:{first_item}",
         kind=f"reply_{kind}",
         channel=channel,
         text=text,

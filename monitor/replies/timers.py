@@ -20,6 +20,8 @@ from monitor.storage.schema import reply_items
 
 log = logging.getLogger(__name__)
 
+BATCH = 500
+
 
 @dataclass
 class CheckReport:
@@ -55,10 +57,19 @@ class ReplyCheck:
         with self.engine.begin() as conn:
             for item_id in store.snooze_over(conn, now=self.clock()):
                 report.unsnoozed += self._unsnooze(conn, item_id)
-        with self.engine.begin() as conn:
-            report.escalated += self._escalate(conn)
-        with self.engine.begin() as conn:
-            report.reminded += self._remind(conn)
+        # In transactions of at most BATCH items, until none is left (a burst can put thousands due at once).
+        while True:
+            with self.engine.begin() as conn:
+                done = self._escalate(conn)
+            report.escalated += done
+            if done < BATCH:
+                break
+        while True:
+            with self.engine.begin() as conn:
+                done = self._remind(conn)
+            report.reminded += done
+            if done < BATCH:
+                break
         with self.engine.begin() as conn:
             for burst in store.stale_bursts(conn):
                 report.bursts_refreshed += threads.refresh_burst(conn, burst["summary_key"], now=self.clock())
@@ -109,30 +120,31 @@ class ReplyCheck:
     def _remind(self, conn: Connection) -> int:
         now = self.clock()
         done = 0
-        burst_groups: dict[tuple[str, datetime], list[int]] = {}
-        for item_id in store.due_for_reminder(conn, now=now, lead=self.settings.reminder_before):
+        burst_groups: dict[str, list[tuple[datetime, int]]] = {}  # summary key -> (deadline, item) in this pass
+        for item_id in store.due_for_reminder(conn, now=now, lead=self.settings.reminder_before, limit=BATCH):
             row = store.item(conn, item_id)
             if row is None or not store.change(
                 conn, item_id, only_if=(store.OPEN, store.ACKNOWLEDGED), reminded_at=now
             ):
                 continue
             if row["summary_key"]:
-                burst_groups.setdefault((row["summary_key"], row["due_at"]), []).append(item_id)
+                burst_groups.setdefault(row["summary_key"], []).append((row["due_at"], item_id))
             else:
                 outbox.enqueue(conn, messages.reminder(row, key=threads.thread_key(item_id)), now=now)
             done += 1
-        for (key, due), ids in burst_groups.items():
+        for key, deadlines in burst_groups.items():
             channel = self._burst_channel(conn, key)
-            outbox.enqueue(
-                conn, messages.burst_timer(channel, key=key, kind="reminder", count=len(ids), due=due, page=()), now=now
+            message = messages.burst_timer(
+                channel, key=key, kind="reminder", count=len(deadlines), first=min(deadlines), page=()
             )
+            outbox.enqueue(conn, message, now=now)
         return done
 
     def _escalate(self, conn: Connection) -> int:
         now = self.clock()
         done = 0
-        burst_groups: dict[tuple[str, datetime], list[int]] = {}
-        for item_id in store.due_for_escalation(conn, now=now):
+        burst_groups: dict[str, list[tuple[datetime, int]]] = {}  # summary key -> (deadline, item) in this pass
+        for item_id in store.due_for_escalation(conn, now=now, limit=BATCH):
             row = store.item(conn, item_id)
             values = {"escalated_at": now}
             if row is None:
@@ -142,7 +154,7 @@ class ReplyCheck:
             if not store.change(conn, item_id, only_if=(store.OPEN, store.ACKNOWLEDGED), **values):
                 continue
             if row["summary_key"]:
-                burst_groups.setdefault((row["summary_key"], row["due_at"]), []).append(item_id)
+                burst_groups.setdefault(row["summary_key"], []).append((row["due_at"], item_id))
                 done += 1
                 continue
             covered_by = sla.cover(now, self.settings.hours.get(row["channel"]))
@@ -151,14 +163,13 @@ class ReplyCheck:
             outbox.enqueue(conn, messages.escalation(row, key=key, page=page, cover=covered_by), now=now)
             threads.refresh(conn, item_id, self.settings, now=now)  # the status line shows "escalated"
             done += 1
-        for (key, due), ids in burst_groups.items():
+        for key, deadlines in burst_groups.items():
             channel = self._burst_channel(conn, key)
             page = self._page(channel, sla.cover(now, self.settings.hours.get(channel)), None)
-            outbox.enqueue(
-                conn,
-                messages.burst_timer(channel, key=key, kind="escalation", count=len(ids), due=due, page=page),
-                now=now,
+            message = messages.burst_timer(
+                channel, key=key, kind="escalation", count=len(deadlines), first=min(deadlines), page=page
             )
+            outbox.enqueue(conn, message, now=now)
         return done
 
     def _page(self, channel: str, covered_by: str, category: str | None) -> tuple[str, ...]:
