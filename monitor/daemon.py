@@ -122,22 +122,30 @@ class Daemon:
         try:
             self.add_jobs()
             self.scheduler.start()
-            if self.app.interactions is not None:
-                self.app.interactions.on_change = lambda: self._wake("deliver")
-                self.app.interactions.start()
+            self.start_interactions()
             log.info("brand-monitor running: %d poll jobs", len(self.app.polls()))
             while not stop.wait(1.0):
                 pass
             log.info("stopping: finishing the current batch")
         finally:
-            if self.app.interactions is not None:
-                self.app.interactions.stop()
+            self.stop_interactions()
             if self.scheduler.running:
                 self.scheduler.shutdown(wait=True)
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
             self.app.engine.dispose()
             log.info("stopped")
+
+    def start_interactions(self) -> None:
+        """Connect the Slack Socket Mode listener (buttons, reactions), if configured; a change wakes delivery."""
+        if self.app.interactions is not None:
+            self.app.interactions.on_change = lambda: self._wake("deliver")
+            self.app.interactions.start()
+
+    def stop_interactions(self) -> None:
+        """Close the Socket Mode listener."""
+        if self.app.interactions is not None:
+            self.app.interactions.stop()
 
     def _poll(self, source: str, brand: str) -> None:
         result = self.app.pipeline.poll(source, self.app.connectors[source], self.app.config.brand(brand))
