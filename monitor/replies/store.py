@@ -64,13 +64,17 @@ def queue_order() -> tuple[Any, ...]:
     return (rank, reply_items.c.priority_score.desc(), reply_items.c.due_at, reply_items.c.id)
 
 
-def change(conn: Connection, item_id: int, *, only_if: Sequence[str] = ACTIVE, **values: Any) -> bool:
-    """Apply a state change to an item still in one of ``only_if``; True if it applied (bumps revision)."""
-    result = conn.execute(
-        update(reply_items)
-        .where(reply_items.c.id == item_id, reply_items.c.status.in_(list(only_if)))
-        .values(revision=reply_items.c.revision + 1, **values)
-    )
+def change(
+    conn: Connection, item_id: int, *, only_if: Sequence[str] = ACTIVE, unset: Sequence[str] = (), **values: Any
+) -> bool:
+    """Apply a state change to an item still in one of ``only_if`` (and with the ``unset`` columns still null).
+
+    True if it applied; bumps ``revision``. The conditions make the change happen once even when two
+    instances run the same check at the same time.
+    """
+    conditions = [reply_items.c.id == item_id, reply_items.c.status.in_(list(only_if))]
+    conditions.extend(reply_items.c[column].is_(None) for column in unset)
+    result = conn.execute(update(reply_items).where(*conditions).values(revision=reply_items.c.revision + 1, **values))
     return bool(result.rowcount)
 
 
@@ -191,11 +195,15 @@ def author_history(
 
 
 def at_message(conn: Connection, *, channel: str, ts: str) -> str | None:
-    """The outbox key of the delivered message at (channel id, ts), if it is ours."""
+    """The outbox key of the thread the delivered message at (channel id, ts) belongs to, if it is ours."""
     row = conn.execute(
-        select(outbox.c.dedup_key).where(outbox.c.slack_channel == channel, outbox.c.slack_ts == ts).limit(1)
+        select(outbox.c.dedup_key, outbox.c.thread_key)
+        .where(outbox.c.slack_channel == channel, outbox.c.slack_ts == ts)
+        .limit(1)
     ).first()
-    return row[0] if row else None
+    if row is None:
+        return None
+    return row[1] or row[0]  # a reaction on a reminder or a note counts for the thread's post
 
 
 def for_key(conn: Connection, key: str) -> list[int]:

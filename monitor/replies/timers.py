@@ -124,7 +124,7 @@ class ReplyCheck:
         for item_id in store.due_for_reminder(conn, now=now, lead=self.settings.reminder_before, limit=BATCH):
             row = store.item(conn, item_id)
             if row is None or not store.change(
-                conn, item_id, only_if=(store.OPEN, store.ACKNOWLEDGED), reminded_at=now
+                conn, item_id, only_if=(store.OPEN, store.ACKNOWLEDGED), unset=("reminded_at",), reminded_at=now
             ):
                 continue
             if row["summary_key"]:
@@ -151,7 +151,8 @@ class ReplyCheck:
                 continue
             if row["reminded_at"] is None:
                 values["reminded_at"] = now  # past the deadline already: the escalation says it all
-            if not store.change(conn, item_id, only_if=(store.OPEN, store.ACKNOWLEDGED), **values):
+            active = (store.OPEN, store.ACKNOWLEDGED)
+            if not store.change(conn, item_id, only_if=active, unset=("escalated_at",), **values):
                 continue
             if row["summary_key"]:
                 burst_groups.setdefault(row["summary_key"], []).append((row["due_at"], item_id))

@@ -107,6 +107,25 @@ def test_reactions_close_and_not_negative_is_kept_as_feedback(db_url, fake_slack
     ]
 
 
+def test_a_reaction_on_a_message_in_the_thread_counts_for_its_post(db_url, fake_slack, socket_mode) -> None:
+    clock = Clock()
+    app = make_app(fake_slack, db_url, clock)
+    ingest(app, post("@AcmeSupport acme broken", clock.now, author="a1"))
+    clock.advance(minutes=50)
+    assert app.replies.check().reminded == 1
+    drain(app)
+    (item,) = items(app)
+    reminder = next(m for m in fake_slack.messages if "Reminder" in m.text)
+    listener = listen(app, fake_slack, clock)
+    try:
+        assert socket_mode.wait_connected()
+        assert socket_mode.push("events_api", reaction_added("eyes", channel=reminder.channel, ts=reminder.ts))
+    finally:
+        listener.stop(wait=0.1)
+    (item,) = items(app)
+    assert (item["status"], item["acknowledged_by"]) == ("acknowledged", "U0BOB")
+
+
 def test_snooze_holds_the_escalation_until_it_ends(db_url, fake_slack, socket_mode) -> None:
     clock = Clock()
     app = make_app(fake_slack, db_url, clock, snooze="2h")
