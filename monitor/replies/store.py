@@ -255,9 +255,14 @@ def burst(conn: Connection, key: str) -> dict[str, Any] | None:
 
 
 def stale_bursts(conn: Connection, *, limit: int = 50) -> list[dict[str, Any]]:
-    """Bursts whose summary shows fewer posts than they now hold."""
+    """Bursts whose summary is out of date: more posts joined, or some changed state."""
     query = select(reply_bursts).where(reply_bursts.c.rendered_posts < reply_bursts.c.posts).limit(limit)
     return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def touch_burst(conn: Connection, key: str) -> None:
+    """Mark a burst summary as out of date (a post in it changed state); the next check edits it."""
+    conn.execute(update(reply_bursts).where(reply_bursts.c.summary_key == key).values(rendered_posts=0))
 
 
 def burst_rendered(conn: Connection, key: str, *, posts_shown: int) -> int:

@@ -67,7 +67,8 @@ def refresh(conn: Connection, item_id: int, settings: ReplySettings, *, now: dat
     if row is None:
         return
     if row["summary_key"]:
-        refresh_burst(conn, row["summary_key"], now=now, force=True)
+        # One edit of the summary per check, however many of its posts changed: the check's last step.
+        store.touch_burst(conn, row["summary_key"])
         return
     key = thread_key(item_id)
     revision = int(row["revision"])
