@@ -120,6 +120,24 @@ class ReplyRule:
         settings = self.settings
         since = now - settings.burst_window
         batch_ids = [n.item_id for n in new]
+        # The brand may have answered already (its reply came in the same poll): record it, send nothing.
+        answered = {item_id: (reply_id, at) for item_id, reply_id, at in store.answered_on_platform(
+            conn, item_ids=batch_ids, limit=10 * len(batch_ids) + 10
+        )} if batch_ids else {}  # fmt: skip
+        for item_id, (reply_id, replied_at) in answered.items():
+            store.set_alert_key(conn, item_id, threads.thread_key(item_id), summary_key=None)
+            due = store.item(conn, item_id)
+            store.change(
+                conn,
+                item_id,
+                status=store.REPLIED,
+                first_reply_at=replied_at,
+                first_reply_id=reply_id,
+                closed_at=now,
+                closed_by="platform",
+                within_sla=bool(due and replied_at <= due["due_at"]),
+            )
+        new = [n for n in new if n.item_id not in answered]
         counts: dict[str, list[int]] = {}
         opened_bursts: dict[str, str] = {}
         for entry in new:

@@ -121,7 +121,9 @@ def snooze_over(conn: Connection, *, now: datetime, limit: int = 500) -> list[in
     return [r[0] for r in conn.execute(query)]
 
 
-def answered_on_platform(conn: Connection, *, limit: int = 500) -> list[tuple[int, str, datetime]]:
+def answered_on_platform(
+    conn: Connection, *, limit: int = 500, item_ids: Sequence[int] | None = None
+) -> list[tuple[int, str, datetime]]:
     """Active items the brand has answered on the platform: (item id, reply post id, reply time).
 
     A reply is a post by one of the brand's accounts on the same platform whose ``reply_to``
@@ -141,6 +143,8 @@ def answered_on_platform(conn: Connection, *, limit: int = 500) -> list[tuple[in
         .order_by(reply_items.c.id, reply.c.created_at)
         .limit(limit)
     )
+    if item_ids is not None:
+        query = query.where(reply_items.c.id.in_(list(item_ids)))
     first: dict[int, tuple[int, str, datetime]] = {}
     for item_id, post_id, created in conn.execute(query):
         first.setdefault(item_id, (item_id, post_id, created))

@@ -165,3 +165,16 @@ def test_hostile_text_is_inert_and_within_slack_limits(db_url, fake_slack) -> No
         assert len(text) <= (150 if block["type"] == "header" else 3000)
     assert "\u2068" in body  # RTL text is isolated so it cannot reorder what follows
     assert len(message.text) < 1000
+
+
+def test_a_post_the_brand_already_answered_is_recorded_without_an_alert(db_url, fake_slack) -> None:
+    clock = Clock()
+    app = make_app(fake_slack, db_url, clock)
+    # Both came in one poll: the customer's complaint and the brand's answer to it, 4 minutes later.
+    complaint = post("@AcmeSupport acme is broken", clock.now - timedelta(minutes=10), author="zed", post_id="900")
+    answer = post("@zed on it!", clock.now - timedelta(minutes=6), author="AcmeSupport", reply_to="900")
+    ingest(app, complaint, answer)
+    (item,) = items(app)
+    assert (item["status"], item["first_reply_at"], item["within_sla"]) == ("replied", answer.created_at, True)
+    assert drain(app) == 0 and fake_slack.messages == []
+    assert not app.replies.check().changed
