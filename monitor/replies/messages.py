@@ -8,7 +8,7 @@ from typing import Any
 
 from monitor.alerts.messages import platform_name
 from monitor.alerts.outbox import Message
-from monitor.alerts.slack_text import HEADER_LIMIT, MAX_BLOCKS, date, inline, link, plain, truncate
+from monitor.alerts.slack_text import HEADER_LIMIT, MAX_BLOCKS, clean, date, escape, inline, link, plain, truncate
 from monitor.replies.priority import reach
 from monitor.replies.store import History
 
@@ -100,10 +100,15 @@ def alert(
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": "First post by this author"}]})
     if not closed:
         suggestion = playbook.replace("{author}", author).replace("{brand}", row["brand"])
+        # plain_text, so nothing needs defusing and the answer can be copied exactly as shown.
         blocks.append(
             {
                 "type": "section",
-                "text": {"type": "mrkdwn", "text": f"*Suggested first response:*\n{inline(suggestion, 1500)}"},
+                "text": {
+                    "type": "plain_text",
+                    "text": "Suggested first response: " + escape(truncate(clean(suggestion), 1500)),
+                    "emoji": True,
+                },
             }
         )
     if mentions and not closed:

@@ -158,7 +158,11 @@ def test_hostile_text_is_inert_and_within_slack_limits(db_url, fake_slack) -> No
         "<@U0BOSS>",
     ):
         assert raw not in body
-    assert not re.search(r"(?<![\u200b\w])\*mallory\*", body)  # markup in the author name cannot form
+    mrkdwn = [b["text"]["text"] for b in message.blocks if (b.get("text") or {}).get("type") == "mrkdwn"]
+    mrkdwn += [e["text"] for b in message.blocks for e in b.get("elements", []) if e.get("type") == "mrkdwn"]
+    assert any("mallory" in t for t in mrkdwn)
+    for text in [*mrkdwn, message.text]:  # markup in the author name cannot form where Slack renders mrkdwn
+        assert not re.search(r"(?<![\u200b\w])\*mallory\*", text)
     assert len(message.blocks) <= 50
     for block in message.blocks:
         text = (block.get("text") or {}).get("text", "")
