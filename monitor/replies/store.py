@@ -122,7 +122,7 @@ def snooze_over(conn: Connection, *, now: datetime, limit: int = 500) -> list[in
 
 
 def answered_on_platform(
-    conn: Connection, *, limit: int = 500, item_ids: Sequence[int] | None = None
+    conn: Connection, *, limit: int = 500, item_ids: Sequence[int] | None = None, statuses: Sequence[str] = ACTIVE
 ) -> list[tuple[int, str, datetime]]:
     """Active items the brand has answered on the platform: (item id, reply post id, reply time).
 
@@ -139,7 +139,7 @@ def answered_on_platform(
     query = (
         select(reply_items.c.id, reply.c.post_id, reply.c.created_at)
         .join(reply, matches)
-        .where(reply_items.c.status.in_(ACTIVE))
+        .where(reply_items.c.status.in_(list(statuses)), reply_items.c.first_reply_at.is_(None))
         .order_by(reply_items.c.id, reply.c.created_at)
         .limit(limit)
     )

@@ -55,6 +55,12 @@ class ReplyCheck:
             for item_id, reply_id, replied_at in store.answered_on_platform(conn):
                 report.replied += self._replied(conn, item_id, reply_id, replied_at)
         with self.engine.begin() as conn:
+            # Closed in Slack, answered on the platform later: keep the reply's time for response-time stats.
+            for item_id, reply_id, replied_at in store.answered_on_platform(conn, statuses=(store.HANDLED,)):
+                store.change(
+                    conn, item_id, only_if=(store.HANDLED,), first_reply_at=replied_at, first_reply_id=reply_id
+                )
+        with self.engine.begin() as conn:
             for item_id in store.snooze_over(conn, now=self.clock()):
                 report.unsnoozed += self._unsnooze(conn, item_id)
         # In transactions of at most BATCH items, until none is left (a burst can put thousands due at once).

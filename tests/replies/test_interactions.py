@@ -74,6 +74,14 @@ def test_buttons_acknowledge_then_handle_over_socket_mode(db_url, fake_slack, so
     # Closed: no timers fire any more.
     clock.advance(hours=3)
     assert not app.replies.check().changed
+    # The brand's answer on the platform arrives later: its time is kept for the response-time records.
+    answer = post("@dana fixed", clock.now - timedelta(minutes=1), author="AcmeSupport", reply_to=item["post_id"])
+    ingest(app, answer)
+    before = len(fake_slack.calls)
+    app.replies.check()
+    (item,) = items(app)
+    assert (item["status"], item["first_reply_at"], item["within_sla"]) == ("handled", answer.created_at, True)
+    assert drain(app) == 0 and len(fake_slack.calls) == before
 
 
 def test_reactions_close_and_not_negative_is_kept_as_feedback(db_url, fake_slack, socket_mode) -> None:
