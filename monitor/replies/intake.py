@@ -121,9 +121,12 @@ class ReplyRule:
         since = now - settings.burst_window
         batch_ids = [n.item_id for n in new]
         # The brand may have answered already (its reply came in the same poll): record it, send nothing.
-        answered = {item_id: (reply_id, at) for item_id, reply_id, at in store.answered_on_platform(
-            conn, item_ids=batch_ids, limit=10 * len(batch_ids) + 10
-        )} if batch_ids else {}  # fmt: skip
+        answered: dict[int, tuple[str, datetime]] = {}
+        if batch_ids:
+            for item_id, reply_id, replied_at in store.answered_on_platform(
+                conn, item_ids=batch_ids, limit=10 * len(batch_ids) + 10
+            ):
+                answered[item_id] = (reply_id, replied_at)
         for item_id, (reply_id, replied_at) in answered.items():
             store.set_alert_key(conn, item_id, threads.thread_key(item_id), summary_key=None)
             due = store.item(conn, item_id)
