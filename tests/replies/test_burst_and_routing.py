@@ -59,11 +59,11 @@ def test_routing_and_high_priority_first(db_url, fake_slack) -> None:
     assert "<!subteam^S0BILLING>" in body and "DM us your order number" in body
 
 
-def test_category_channel_and_sla_per_platform_and_priority(db_url, fake_slack) -> None:
+def test_category_channel_and_sla_per_platform_and_priority(sqlite_db, fake_slack) -> None:
     clock = Clock()
     app = make_app(
         fake_slack,
-        db_url,
+        sqlite_db,
         clock,
         sla={"default": "1h", "reddit": {"normal": "4h", "low": "8h"}},
         escalation_keywords={"en": ["lawsuit"]},

@@ -115,9 +115,9 @@ def test_reactions_close_and_not_negative_is_kept_as_feedback(db_url, fake_slack
     ]
 
 
-def test_a_reaction_on_a_message_in_the_thread_counts_for_its_post(db_url, fake_slack, socket_mode) -> None:
+def test_a_reaction_on_a_message_in_the_thread_counts_for_its_post(sqlite_db, fake_slack, socket_mode) -> None:
     clock = Clock()
-    app = make_app(fake_slack, db_url, clock)
+    app = make_app(fake_slack, sqlite_db, clock)
     ingest(app, post("@AcmeSupport acme broken", clock.now, author="a1"))
     clock.advance(minutes=50)
     assert app.replies.check().reminded == 1
@@ -134,9 +134,9 @@ def test_a_reaction_on_a_message_in_the_thread_counts_for_its_post(db_url, fake_
     assert (item["status"], item["acknowledged_by"]) == ("acknowledged", "U0BOB")
 
 
-def test_snooze_holds_the_escalation_until_it_ends(db_url, fake_slack, socket_mode) -> None:
+def test_snooze_holds_the_escalation_until_it_ends(sqlite_db, fake_slack, socket_mode) -> None:
     clock = Clock()
-    app = make_app(fake_slack, db_url, clock, snooze="2h")
+    app = make_app(fake_slack, sqlite_db, clock, snooze="2h")
     ingest(app, post("@AcmeSupport acme broken", clock.now, author="a1"))
     drain(app)
     (item,) = items(app)
@@ -158,9 +158,9 @@ def test_snooze_holds_the_escalation_until_it_ends(db_url, fake_slack, socket_mo
     assert app.replies.check().escalated == 0
 
 
-def test_an_envelope_that_cannot_be_applied_is_not_acked(db_url, fake_slack, socket_mode) -> None:
+def test_an_envelope_that_cannot_be_applied_is_not_acked(sqlite_db, fake_slack, socket_mode) -> None:
     clock = Clock()
-    app = make_app(fake_slack, db_url, clock)
+    app = make_app(fake_slack, sqlite_db, clock)
     ingest(app, post("@AcmeSupport acme broken", clock.now, author="a1"))
     (item,) = items(app)
     listener = listen(app, fake_slack, clock)

@@ -103,9 +103,9 @@ def test_full_lifecycle_closed_by_the_brands_reply(db_url, fake_slack) -> None:
     assert len(fake_slack.messages) == before
 
 
-def test_reply_in_the_thread_started_by_the_post_closes_it_within_sla(db_url, fake_slack) -> None:
+def test_reply_in_the_thread_started_by_the_post_closes_it_within_sla(sqlite_db, fake_slack) -> None:
     clock = Clock()
-    app = make_app(fake_slack, db_url, clock)
+    app = make_app(fake_slack, sqlite_db, clock)
     ingest(app, post("@AcmeSupport how do I reset my acme router?", clock.now, author="eve", post_id="700"))
     (item,) = items(app)
     assert "a question" in item["reason"]
@@ -138,9 +138,9 @@ def test_no_double_alert_with_the_negative_post_rule(db_url, fake_slack) -> None
             assert sorted(r[0] for r in conn.execute(select(outbox.c.kind))) == ["negative_post", "reply"]
 
 
-def test_hostile_text_is_inert_and_within_slack_limits(db_url, fake_slack) -> None:
+def test_hostile_text_is_inert_and_within_slack_limits(sqlite_db, fake_slack) -> None:
     clock = Clock()
-    app = make_app(fake_slack, db_url, clock)
+    app = make_app(fake_slack, sqlite_db, clock)
     hostile = (
         "@AcmeSupport <!channel> <!here> <@U0123ABC> <#C0123|general> *bold* _it_ ~s~ `code` > quote "
         "<https://evil.example|click> acme is broken " + "هذا سيء جدا خراب " + "x" * 10_000
