@@ -1,7 +1,8 @@
 """The periodic reply check: close what the brand answered, end snoozes, remind, escalate, refresh bursts.
 
-Every step changes the item and enqueues its Slack messages in one transaction per item,
-with outbox keys that make a repeated check send nothing twice.
+Each step changes items and enqueues their Slack messages in the same transaction (up to BATCH
+items per transaction), with outbox keys that make a repeated check send nothing twice; a check
+that dies midway leaves that batch as it was, to be done by the next check.
 """
 
 from __future__ import annotations

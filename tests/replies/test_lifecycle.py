@@ -6,6 +6,7 @@ import json
 import re
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from monitor.storage.schema import outbox
@@ -182,3 +183,32 @@ def test_a_post_the_brand_already_answered_is_recorded_without_an_alert(db_url, 
     assert (item["status"], item["first_reply_at"], item["within_sla"]) == ("replied", answer.created_at, True)
     assert drain(app) == 0 and fake_slack.messages == []
     assert not app.replies.check().changed
+
+
+def test_a_check_that_dies_midway_changes_nothing_and_the_rerun_sends_each_once(sqlite_db, fake_slack, monkeypatch):
+    clock = Clock()
+    app = make_app(fake_slack, sqlite_db, clock)
+    ingest(app, *[post(f"@AcmeSupport acme broken {i}", clock.now, author=f"u{i}") for i in range(3)])
+    drain(app)
+    clock.advance(hours=2)
+    from monitor.replies import timers
+
+    real, calls = timers.outbox.enqueue, []
+
+    def dies_on_the_second(conn, message, *, now):
+        calls.append(message.dedup_key)
+        if len(calls) == 3:  # escalation 1, its edit, then escalation 2: the process dies here
+            raise RuntimeError("killed")
+        return real(conn, message, now=now)
+
+    monkeypatch.setattr(timers.outbox, "enqueue", dies_on_the_second)
+    with pytest.raises(RuntimeError):
+        app.replies.check()
+    monkeypatch.setattr(timers.outbox, "enqueue", real)
+    assert all(i["escalated_at"] is None for i in items(app))  # rolled back together with its messages
+    assert app.replies.check().escalated == 3
+    assert app.replies.check().escalated == 0
+    drain(app)
+    sent_keys = fake_slack.keys()
+    escalations = [k for k in sent_keys if k.endswith(":escalation")]
+    assert sorted(escalations) == sorted(f"reply:{i['id']}:escalation" for i in items(app))
