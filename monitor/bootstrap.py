@@ -21,7 +21,10 @@ from monitor.alerts.sink import Sink
 from monitor.alerts.slack import SlackSink
 from monitor.clock import utc_now
 from monitor.config import Config
-from monitor.pipeline import NegativePostRule, Pipeline
+from monitor.pipeline import NegativePostRule, Pipeline, Rule
+from monitor.replies.intake import NegativeUnlessQueued, ReplyRule
+from monitor.replies.socket import InteractionListener
+from monitor.replies.timers import ReplyCheck
 from monitor.spikes.watch import SpikeWatch
 from monitor.storage import migrate
 from monitor.storage.engine import make_engine
@@ -41,6 +44,8 @@ class App:
     clock: Callable[[], datetime]
     spikes: SpikeWatch
     stop: threading.Event = field(default_factory=threading.Event)
+    replies: ReplyCheck | None = None  # the reply queue's timers, when [replies] is enabled
+    interactions: InteractionListener | None = None  # Slack Socket Mode, when an app token is set
 
     def polls(self) -> list[tuple[str, str]]:
         """Every (source, brand) pair to poll."""
@@ -106,8 +111,15 @@ def bootstrap(
     else:
         fixed = classifier
         classifier_factory = lambda: fixed  # type: ignore[assignment,return-value]  # noqa: E731
-    rules = []
-    if config.alerts.negative_posts:
+    rules: list[Rule] = []
+    replies = config.replies
+    if replies.enabled:
+        brands = {b.name: b for b in config.brands}
+        rules.append(ReplyRule(settings=replies, brands=brands, default_channel=config.slack.alerts_channel))
+    if config.alerts.negative_posts and replies.enabled and replies.replaces_negative_alerts:
+        # The reply alert replaces the plain one for posts in the reply queue; other negatives still alert.
+        rules.append(NegativeUnlessQueued(channel=config.slack.alerts_channel))
+    elif config.alerts.negative_posts:
         rules.append(NegativePostRule(channel=config.slack.alerts_channel))
     pipeline = Pipeline(engine=engine, config=config, clock=clock, classifier=classifier_factory, rules=rules)
     delivery = Delivery(engine, sink or make_sink(config, env), clock=clock, min_interval=config.slack.min_interval)
@@ -121,6 +133,20 @@ def bootstrap(
         # A bucket's count is final once every source has polled past it.
         settle=min(max(intervals, default=config.spikes.bucket), timedelta(minutes=15)),
     )
+    reply_check, listener = None, None
+    if replies.enabled:
+        reply_check = ReplyCheck(engine, replies, clock=clock)
+        app_token = env.get(replies.app_token_env, "")
+        if replies.socket_mode and app_token:
+            listener = InteractionListener(
+                engine, replies, app_token=app_token, base_url=config.slack.base_url, clock=clock
+            )
+        elif replies.socket_mode:
+            log.warning(
+                "$%s is not set: Slack buttons and reactions on reply alerts are off "
+                "(the brand's own replies still close posts)",
+                replies.app_token_env,
+            )
     return App(
         config=config,
         engine=engine,
@@ -129,4 +155,6 @@ def bootstrap(
         delivery=delivery,
         clock=clock,
         spikes=spike_watch,
+        replies=reply_check,
+        interactions=listener,
     )

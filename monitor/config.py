@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from connectors.registry import SOURCES
 from models.settings import ClassifierSettings
 from monitor.durations import Duration
+from monitor.replies.settings import ReplySettings
 from monitor.spikes.settings import SpikeSettings
 
 DEFAULT_PATH = Path("config.toml")
@@ -132,6 +133,7 @@ class Config(_Section):
     schedule: ScheduleSettings = ScheduleSettings()
     alerts: AlertSettings = AlertSettings()
     spikes: SpikeSettings = SpikeSettings()
+    replies: ReplySettings = ReplySettings()
     brands: tuple[BrandSettings, ...] = Field(min_length=1)
     sources: SourcesSettings = SourcesSettings()  # type: ignore[valid-type]
 

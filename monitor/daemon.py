@@ -37,6 +37,9 @@ def run_once(app: App) -> dict[str, int]:
         totals["classified"] = app.pipeline.classify_pending(should_stop=app.stop.is_set)
     if not app.stop.is_set():
         totals["spike_events"] = sum(len(r.events) for r in app.spikes.check())
+    if app.replies is not None and not app.stop.is_set():
+        report = app.replies.check()
+        totals["reply_timers"] = report.reminded + report.escalated + report.replied + report.unsnoozed
     totals["sent"], totals["undelivered"] = _drain(app)
     return totals
 
@@ -101,6 +104,14 @@ class Daemon:
             id="spikes",
             next_run_time=now,
         )
+        if self.app.replies is not None:
+            self.scheduler.add_job(
+                self._guard("replies", self._replies),
+                "interval",
+                seconds=config.schedule.reply_check_interval.total_seconds(),
+                id="replies",
+                next_run_time=now,
+            )
         for job_id, func, trigger in self._extra_jobs:
             self.scheduler.add_job(self._guard(job_id, func), id=job_id, **trigger)
 
@@ -111,17 +122,30 @@ class Daemon:
         try:
             self.add_jobs()
             self.scheduler.start()
+            self.start_interactions()
             log.info("brand-monitor running: %d poll jobs", len(self.app.polls()))
             while not stop.wait(1.0):
                 pass
             log.info("stopping: finishing the current batch")
         finally:
+            self.stop_interactions()
             if self.scheduler.running:
                 self.scheduler.shutdown(wait=True)
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
             self.app.engine.dispose()
             log.info("stopped")
+
+    def start_interactions(self) -> None:
+        """Connect the Slack Socket Mode listener (buttons, reactions), if configured; a change wakes delivery."""
+        if self.app.interactions is not None:
+            self.app.interactions.on_change = lambda: self._wake("deliver")
+            self.app.interactions.start()
+
+    def stop_interactions(self) -> None:
+        """Close the Socket Mode listener."""
+        if self.app.interactions is not None:
+            self.app.interactions.stop()
 
     def _poll(self, source: str, brand: str) -> None:
         result = self.app.pipeline.poll(source, self.app.connectors[source], self.app.config.brand(brand))
@@ -134,6 +158,10 @@ class Daemon:
 
     def _spikes(self) -> None:
         if any(result.events for result in self.app.spikes.check()):
+            self._wake("deliver")
+
+    def _replies(self) -> None:
+        if self.app.replies is not None and self.app.replies.check().changed:
             self._wake("deliver")
 
     def _deliver(self) -> None:

@@ -44,7 +44,13 @@ def truncate(text: str, limit: int) -> str:
 
 def plain(text: str, limit: int = SECTION_LIMIT) -> str:
     """Untrusted text for a ``plain_text`` object: escaped, cleaned, isolated, truncated."""
-    return escape(isolate(truncate(clean(text), limit - 8)))
+    cleaned = clean(text)
+    budget = limit - 8
+    safe = escape(isolate(truncate(cleaned, budget)))
+    while len(safe) > limit:  # escaping grew it ("<" is 4 characters as "&lt;"): cut more
+        budget -= len(safe) - limit
+        safe = escape(isolate(truncate(cleaned, budget)))
+    return safe
 
 
 def inline(text: str, limit: int = 200) -> str:

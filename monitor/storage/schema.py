@@ -195,10 +195,32 @@ reply_items = Table(
     Column("closed_by", String(64)),  # a Slack user id, or "platform" for the brand's own reply
     Column("within_sla", Boolean),  # set when closed: first response before due_at
     Column("alert_key", String(191), nullable=False),  # outbox key of the thread's first message
+    # Set when the post came in a burst and has no thread of its own: the burst summary's outbox key
+    # (its reminders and escalation go to that summary's thread). Added in 0003.
+    Column("summary_key", String(191)),
+    Column("revision", Integer, nullable=False, server_default="0"),  # bumped per state change (chat.update keys)
+    Column("snoozed_by", String(64)),
+    Column("first_reply_id", String(191)),  # the brand's reply on the platform that closed it
     UniqueConstraint("brand", "post_pk"),
     Index("ix_reply_items_status_due_at", "status", "due_at"),
     Index("ix_reply_items_brand_posted_at", "brand", "posted_at"),
     Index("ix_reply_items_platform_post_id", "platform", "post_id"),
+    Index("ix_reply_items_channel_created_at", "channel", "created_at"),
+    Index("ix_reply_items_summary_key", "summary_key"),
+    Index("ix_reply_items_alert_key", "alert_key"),
+)
+
+# A burst of posts due for reply shown as one summary message per (channel, window) (added in 0003).
+reply_bursts = Table(
+    "reply_bursts",
+    metadata,
+    Column("summary_key", String(191), primary_key=True),
+    Column("channel", String(128), nullable=False),
+    Column("window_start", UTCDateTime, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("posts", Integer, nullable=False, server_default="0"),  # posts folded into it so far
+    Column("rendered_posts", Integer, nullable=False, server_default="0"),  # the count its message shows
+    Column("revision", Integer, nullable=False, server_default="0"),
 )
 
 # "Not negative" and similar corrections from people, kept for evaluation and retraining.

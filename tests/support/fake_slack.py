@@ -47,8 +47,10 @@ class Posted:
 class FakeSlack:
     """Start with ``with FakeSlack(token) as slack:``; point slack-sdk at ``slack.base_url``."""
 
-    def __init__(self, token: str = "xoxb-test-token") -> None:
+    def __init__(self, token: str = "xoxb-test-token", *, app_token: str = "xapp-test-token") -> None:
         self.token = token
+        self.app_token = app_token  # Socket Mode: apps.connections.open takes the app-level token
+        self.socket_url: str | None = None  # the websocket apps.connections.open hands out (FakeSocketMode)
         self.messages: list[Posted] = []
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.faults: list[Fault] = []
@@ -173,6 +175,11 @@ class FakeSlack:
         ]
         return 200, {"ok": True, "channels": chans, "response_metadata": {"next_cursor": ""}}, {}
 
+    def _apps_connections_open(self, args: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
+        if self.socket_url is None:
+            return 200, {"ok": False, "error": "not_allowed_token_type"}, {}
+        return 200, {"ok": True, "url": self.socket_url}, {}
+
     def _auth_test(self, args: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
         return (
             200,
@@ -217,7 +224,8 @@ class FakeSlack:
                 fake.calls.append((method, args))
                 if fake.on_call:
                     fake.on_call(method, args)
-                if self.headers.get("Authorization") != f"Bearer {fake.token}":
+                token = fake.app_token if method == "apps.connections.open" else fake.token
+                if self.headers.get("Authorization") != f"Bearer {token}":
                     return self._reply(200, {"ok": False, "error": "invalid_auth"}, {})
                 fault = fake._take_fault(method)
                 if fault and fault.kind == "drop":

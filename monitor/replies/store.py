@@ -1,0 +1,319 @@
+"""The reply queue in the database: items, their state changes, and what the alerts show about them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, and_, case, func, or_, select, update
+from sqlalchemy.orm import aliased
+
+from monitor.replies.priority import RANK
+from monitor.storage.schema import mentions, outbox, posts, reply_bursts, reply_items
+from monitor.storage.upsert import insert
+
+OPEN, ACKNOWLEDGED, SNOOZED = "open", "acknowledged", "snoozed"
+HANDLED, REPLIED, NOT_NEGATIVE = "handled", "replied", "not_negative"
+ACTIVE = (OPEN, ACKNOWLEDGED, SNOOZED)  # still waiting for an answer
+CLOSED = (HANDLED, REPLIED, NOT_NEGATIVE)
+
+
+def add(conn: Connection, values: dict[str, Any]) -> int | None:
+    """Insert a queue item unless (brand, post) is already queued; its id if new."""
+    row = conn.execute(
+        insert(conn, reply_items)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["brand", "post_pk"])
+        .returning(reply_items.c.id)
+    ).first()
+    return int(row[0]) if row else None
+
+
+def set_alert_key(conn: Connection, item_id: int, key: str, *, summary_key: str | None) -> None:
+    """Record the outbox key of the item's thread (or of the burst summary it went into)."""
+    conn.execute(update(reply_items).where(reply_items.c.id == item_id).values(alert_key=key, summary_key=summary_key))
+
+
+def item(conn: Connection, item_id: int) -> dict[str, Any] | None:
+    """One item with its post's fields (``post_*``) as a plain mapping."""
+    rows = items(conn, [item_id])
+    return rows[0] if rows else None
+
+
+def items(conn: Connection, item_ids: Sequence[int]) -> list[dict[str, Any]]:
+    """Items with their posts' fields, in queue order (priority, then deadline)."""
+    if not item_ids:
+        return []
+    query = _with_post().where(reply_items.c.id.in_(list(item_ids))).order_by(*queue_order())
+    return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def queue(conn: Connection, *, brand: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+    """Items still waiting for an answer, most urgent first: priority, then the earliest deadline."""
+    query = _with_post().where(reply_items.c.status.in_(ACTIVE))
+    if brand is not None:
+        query = query.where(reply_items.c.brand == brand)
+    return [dict(r) for r in conn.execute(query.order_by(*queue_order()).limit(limit)).mappings()]
+
+
+def queue_order() -> tuple[Any, ...]:
+    """ORDER BY terms: high priority first, then higher score, then the earliest deadline."""
+    rank = case(*((reply_items.c.priority == level, n) for level, n in RANK.items()), else_=len(RANK))
+    return (rank, reply_items.c.priority_score.desc(), reply_items.c.due_at, reply_items.c.id)
+
+
+def change(
+    conn: Connection, item_id: int, *, only_if: Sequence[str] = ACTIVE, unset: Sequence[str] = (), **values: Any
+) -> bool:
+    """Apply a state change to an item still in one of ``only_if`` (and with the ``unset`` columns still null).
+
+    True if it applied; bumps ``revision``. The conditions make the change happen once even when two
+    instances run the same check at the same time.
+    """
+    conditions = [reply_items.c.id == item_id, reply_items.c.status.in_(list(only_if))]
+    conditions.extend(reply_items.c[column].is_(None) for column in unset)
+    result = conn.execute(update(reply_items).where(*conditions).values(revision=reply_items.c.revision + 1, **values))
+    return bool(result.rowcount)
+
+
+def due_for_reminder(conn: Connection, *, now: datetime, lead: timedelta, limit: int = 500) -> list[int]:
+    """Open or acknowledged items inside their reminder lead time, not yet reminded or escalated."""
+    query = (
+        select(reply_items.c.id)
+        .where(
+            reply_items.c.status.in_([OPEN, ACKNOWLEDGED]),
+            reply_items.c.reminded_at.is_(None),
+            reply_items.c.escalated_at.is_(None),
+            reply_items.c.due_at <= now + lead,
+            reply_items.c.due_at > now,
+        )
+        .order_by(*queue_order())
+        .limit(limit)
+    )
+    return [r[0] for r in conn.execute(query)]
+
+
+def due_for_escalation(conn: Connection, *, now: datetime, limit: int = 500) -> list[int]:
+    """Open or acknowledged items past their deadline and not yet escalated."""
+    query = (
+        select(reply_items.c.id)
+        .where(
+            reply_items.c.status.in_([OPEN, ACKNOWLEDGED]),
+            reply_items.c.escalated_at.is_(None),
+            reply_items.c.due_at <= now,
+        )
+        .order_by(*queue_order())
+        .limit(limit)
+    )
+    return [r[0] for r in conn.execute(query)]
+
+
+def snooze_over(conn: Connection, *, now: datetime, limit: int = 500) -> list[int]:
+    """Snoozed items whose snooze has run out."""
+    query = (
+        select(reply_items.c.id)
+        .where(reply_items.c.status == SNOOZED, reply_items.c.snoozed_until <= now)
+        .order_by(reply_items.c.id)
+        .limit(limit)
+    )
+    return [r[0] for r in conn.execute(query)]
+
+
+def answered_on_platform(
+    conn: Connection, *, limit: int = 500, item_ids: Sequence[int] | None = None, statuses: Sequence[str] = ACTIVE
+) -> list[tuple[int, str, datetime]]:
+    """Active items the brand has answered on the platform: (item id, reply post id, reply time).
+
+    A reply is a post by one of the brand's accounts on the same platform whose ``reply_to``
+    is the post, or whose conversation (``thread_id``) the post started, written after it.
+    """
+    reply = aliased(posts)
+    matches = and_(
+        reply.c.platform == reply_items.c.platform,
+        reply.c.from_brand.is_(True),
+        reply.c.created_at >= reply_items.c.posted_at,
+        or_(reply.c.reply_to == reply_items.c.post_id, reply.c.thread_id == reply_items.c.post_id),
+    )
+    query = (
+        select(reply_items.c.id, reply.c.post_id, reply.c.created_at)
+        .join(reply, matches)
+        .where(reply_items.c.status.in_(list(statuses)), reply_items.c.first_reply_at.is_(None))
+        .order_by(reply_items.c.id, reply.c.created_at)
+        .limit(limit)
+    )
+    if item_ids is not None:
+        query = query.where(reply_items.c.id.in_(list(item_ids)))
+    first: dict[int, tuple[int, str, datetime]] = {}
+    for item_id, post_id, created in conn.execute(query):
+        first.setdefault(item_id, (item_id, post_id, created))
+    return list(first.values())
+
+
+def in_brand_thread(conn: Connection, *, platform: str, reply_to: str | None, thread_id: str | None) -> bool:
+    """True when the post answers, or belongs to a conversation rooted in, a post by the brand."""
+    ids = [i for i in (reply_to, thread_id) if i]
+    if not ids:
+        return False
+    query = select(posts.c.id).where(
+        posts.c.platform == platform, posts.c.post_id.in_(ids), posts.c.from_brand.is_(True)
+    )
+    return conn.execute(query.limit(1)).first() is not None
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    """The author's earlier posts about the brand: how many, how many negative, the latest few."""
+
+    total: int
+    negative: int
+    latest: tuple[dict[str, Any], ...]
+
+
+def author_history(
+    conn: Connection, *, brand: str, platform: str, author: str, before: datetime, since: datetime, exclude: int
+) -> History:
+    """What the author said about ``brand`` between ``since`` and ``before`` (their third complaint?)."""
+    where = and_(
+        mentions.c.brand == brand,
+        mentions.c.created_at >= since,
+        mentions.c.created_at < before,
+        posts.c.platform == platform,
+        posts.c.author == author,
+        posts.c.id != exclude,
+    )
+    base = select(posts.c.id).join(mentions, mentions.c.post_pk == posts.c.id).where(where)
+    total = conn.execute(select(func.count()).select_from(base.subquery())).scalar_one()
+    negative = conn.execute(
+        select(func.count()).select_from(base.where(mentions.c.negative.is_(True)).subquery())
+    ).scalar_one()
+    latest = conn.execute(
+        select(posts.c.text, posts.c.url, posts.c.created_at, posts.c.sentiment)
+        .join(mentions, mentions.c.post_pk == posts.c.id)
+        .where(where)
+        .order_by(posts.c.created_at.desc())
+        .limit(3)
+    ).mappings()
+    return History(int(total), int(negative), tuple(dict(r) for r in latest))
+
+
+def at_message(conn: Connection, *, channel: str, ts: str) -> str | None:
+    """The outbox key of the thread the delivered message at (channel id, ts) belongs to, if it is ours."""
+    row = conn.execute(
+        select(outbox.c.dedup_key, outbox.c.thread_key)
+        .where(outbox.c.slack_channel == channel, outbox.c.slack_ts == ts)
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    return row[1] or row[0]  # a reaction on a reminder or a note counts for the thread's post
+
+
+def for_key(conn: Connection, key: str) -> list[int]:
+    """Items whose thread is ``key``, or every item of the burst summary ``key``."""
+    query = select(reply_items.c.id).where(
+        or_(
+            and_(reply_items.c.alert_key == key, reply_items.c.summary_key.is_(None)),
+            reply_items.c.summary_key == key,
+        )
+    )
+    return [r[0] for r in conn.execute(query.order_by(reply_items.c.id))]
+
+
+# -- bursts -----------------------------------------------------------------------------------
+
+
+def recent_threads(conn: Connection, *, channel: str, since: datetime, exclude: Sequence[int] = ()) -> tuple[int, int]:
+    """(threads, of which high priority) opened in ``channel`` since ``since``, not counting ``exclude``."""
+    query = select(func.count(), func.count().filter(reply_items.c.priority == "high")).where(
+        reply_items.c.channel == channel,
+        reply_items.c.created_at >= since,
+        reply_items.c.summary_key.is_(None),
+    )
+    if exclude:
+        query = query.where(reply_items.c.id.notin_(list(exclude)))
+    row = conn.execute(query).one()
+    return int(row[0]), int(row[1])
+
+
+def join_burst(conn: Connection, *, key: str, channel: str, window_start: datetime, now: datetime) -> bool:
+    """Count one more post into the burst ``key``; True when the burst is new (its message must be queued)."""
+    created = conn.execute(
+        insert(conn, reply_bursts)
+        .values(summary_key=key, channel=channel, window_start=window_start, created_at=now, posts=1)
+        .on_conflict_do_nothing(index_elements=["summary_key"])
+        .returning(reply_bursts.c.summary_key)
+    ).first()
+    if created is None:
+        conn.execute(
+            update(reply_bursts).where(reply_bursts.c.summary_key == key).values(posts=reply_bursts.c.posts + 1)
+        )
+    return created is not None
+
+
+def burst(conn: Connection, key: str) -> dict[str, Any] | None:
+    """One burst row."""
+    row = conn.execute(select(reply_bursts).where(reply_bursts.c.summary_key == key)).mappings().first()
+    return dict(row) if row else None
+
+
+def stale_bursts(conn: Connection, *, limit: int = 50) -> list[dict[str, Any]]:
+    """Bursts whose summary is out of date: more posts joined, or some changed state."""
+    query = select(reply_bursts).where(reply_bursts.c.rendered_posts < reply_bursts.c.posts).limit(limit)
+    return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def touch_burst(conn: Connection, key: str) -> None:
+    """Mark a burst summary as out of date (a post in it changed state); the next check edits it."""
+    conn.execute(update(reply_bursts).where(reply_bursts.c.summary_key == key).values(rendered_posts=0))
+
+
+def burst_rendered(conn: Connection, key: str, *, posts_shown: int) -> int:
+    """Record what the summary now shows; returns the new revision (for the update's outbox key)."""
+    conn.execute(
+        update(reply_bursts)
+        .where(reply_bursts.c.summary_key == key)
+        .values(rendered_posts=posts_shown, revision=reply_bursts.c.revision + 1)
+    )
+    return int(conn.execute(select(reply_bursts.c.revision).where(reply_bursts.c.summary_key == key)).scalar_one())
+
+
+def burst_stats(conn: Connection, key: str) -> dict[str, Any]:
+    """Counts for a burst summary: by status, priority, category, platform, and the earliest deadline."""
+    where = reply_items.c.summary_key == key
+    out: dict[str, Any] = {}
+    for column in ("status", "priority", "category", "platform"):
+        col = reply_items.c[column]
+        out[column] = {
+            (value or "uncategorised"): int(n)
+            for value, n in conn.execute(select(col, func.count()).where(where).group_by(col).order_by(col))
+        }
+    out["earliest_due"] = conn.execute(
+        select(func.min(reply_items.c.due_at)).where(where, reply_items.c.status.in_(ACTIVE))
+    ).scalar()
+    return out
+
+
+def top_of_burst(conn: Connection, key: str, *, limit: int) -> list[dict[str, Any]]:
+    """The burst's most urgent still-active posts."""
+    query = (
+        _with_post()
+        .where(reply_items.c.summary_key == key, reply_items.c.status.in_(ACTIVE))
+        .order_by(*queue_order())
+        .limit(limit)
+    )
+    return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def _with_post() -> Any:
+    return select(
+        reply_items,
+        posts.c.author.label("post_author"),
+        posts.c.text.label("post_text"),
+        posts.c.url.label("post_url"),
+        posts.c.lang.label("post_lang"),
+        posts.c.metrics.label("post_metrics"),
+        posts.c.sentiment.label("post_sentiment"),
+        posts.c.negative_score.label("post_negative"),
+    ).join(posts, posts.c.id == reply_items.c.post_pk)
