@@ -10,6 +10,7 @@ import matplotlib
 matplotlib.use("Agg")  # no display: render to memory (set before pyplot is imported)
 
 import matplotlib.dates as mdates
+from matplotlib.ticker import MaxNLocator
 from matplotlib.figure import Figure
 
 from monitor.digest.model import Digest
@@ -42,7 +43,8 @@ def render_chart(digest: Digest) -> bytes:
             )
         ax.set_title(s.brand, loc="left", fontsize=10)
         ax.set_ylabel("per hour", fontsize=8)
-        ax.set_ylim(bottom=0)
+        ax.set_ylim(bottom=0, top=max([*s.volume, 1]) * 1.15)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(axis="y", alpha=0.3)
         ax.legend(loc="upper right", fontsize=7, frameon=False)
     if not series:
