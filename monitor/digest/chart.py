@@ -10,8 +10,8 @@ import matplotlib
 matplotlib.use("Agg")  # no display: render to memory (set before pyplot is imported)
 
 import matplotlib.dates as mdates
-from matplotlib.ticker import MaxNLocator
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from monitor.digest.model import Digest
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 
 import pytest
@@ -13,10 +14,22 @@ from monitor.storage import migrate
 from monitor.storage.engine import make_engine
 from tests.digest import scenario
 from tests.digest.scenario import DAY, NOW, z
+from tests.support.databases import fresh_postgres, postgres_available, sqlite_url
 
 
-@pytest.fixture
-def digest(db_url: str) -> Digest:
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def digest(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Digest]:
+    """The scenario's digest, built once per database (the tests only read it)."""
+    if request.param == "sqlite":
+        yield _build(sqlite_url(tmp_path_factory.mktemp("digest")))
+        return
+    if not postgres_available():
+        pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432 (set BRAND_MONITOR_TEST_PG)")
+    with fresh_postgres() as url:
+        yield _build(url)
+
+
+def _build(db_url: str) -> Digest:
     engine = make_engine(db_url)
     migrate.upgrade(engine)
     scenario.seed_week(engine)
