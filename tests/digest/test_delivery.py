@@ -16,7 +16,7 @@ from monitor.storage.schema import digest_runs, outbox
 from tests.conftest import Clock
 from tests.digest import scenario
 from tests.digest.scenario import DAY, NOW
-from tests.support.fake_slack import Fault, FakeSlack
+from tests.support.fake_slack import FakeSlack, Fault
 
 
 class NoModel:
@@ -34,7 +34,8 @@ def methods(slack: FakeSlack) -> list[str]:
 
 
 def digest_keys(slack: FakeSlack) -> list[str]:
-    return [k for k in slack.keys() if k.startswith("digest:")]
+    delivered = slack.keys()
+    return [k for k in delivered if k.startswith("digest:")]
 
 
 def test_digest_and_chart_reach_slack_once(db_url: str, fake_slack: FakeSlack) -> None:
