@@ -89,7 +89,7 @@ def _postgres_seed(engine: Engine, n: int) -> None:
                    json_build_object('followers', (g.n * 104729) % 50000, 'likes', g.n % 17), '{{}}',
                    CASE (g.n / 3) % 4 WHEN 0 THEN 'en' WHEN 1 THEN 'pl' WHEN 2 THEN 'ru' ELSE 'fa' END, false,
                    CASE WHEN (g.n::bigint * 7919) % 100 < 20 THEN 'negative' ELSE 'neutral' END, {ts}
-            FROM generate_series(0, {n - 1}) AS g(n)""")
+            FROM generate_series(0::bigint, {n - 1}) AS g(n)""")
         _pg(conn, """
             INSERT INTO mentions (brand, post_pk, created_at, negative, from_brand)
             SELECT 'Brand' || ((id - 1) % 5), id, created_at, sentiment = 'negative', false FROM posts""")
