@@ -18,7 +18,7 @@ from monitor.config import Config
 from monitor.digest import runs
 from monitor.digest.build import build_digest
 from monitor.digest.chart import render_chart
-from monitor.digest.days import latest_due_day
+from monitor.digest.days import latest_due_day, scheduled_at
 from monitor.digest.model import Digest
 from monitor.digest.render import Part, render
 from monitor.digest.upload import ChartUploader
@@ -56,6 +56,7 @@ class DigestService:
         self.clock = clock
         self.uploader = uploader
         self.lease = lease
+        self.started_at = clock()
 
     @property
     def channel(self) -> str:
@@ -97,12 +98,13 @@ class DigestService:
 
         Only the newest: after days of downtime, one digest of yesterday beats a backlog of old ones
         (``brand-monitor digest --date`` sends any other day by hand). With ``catch_up`` (the periodic
-        check, not the scheduled run) a digest is only sent late when an earlier one went out: on a
-        fresh install nothing was missed, and the first digest waits for its time.
+        check, not the scheduled run) a late digest is sent when this process was already running at
+        its time (the scheduled run failed or never fired) or an earlier digest went out (the daemon
+        was down). A fresh install started after the time missed nothing: its first digest waits.
         """
         schedule = self.config.schedule
         day = latest_due_day(self.clock(), schedule.tz, schedule.digest_time)
-        if catch_up:
+        if catch_up and scheduled_at(day, schedule.tz, schedule.digest_time) < self.started_at:
             with self.engine.connect() as conn:
                 if not runs.any_before(conn, day=day, channel=self.channel):
                     return False
