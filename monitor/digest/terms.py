@@ -23,16 +23,22 @@ def complaint_terms(
 ) -> tuple[ComplaintTerm, ...]:
     """Terms over-represented in day ``day``'s negative posts vs ``baseline``, with the days (of 7) they recur."""
     excluded = brand_terms([brand])
-    today = [tokens(text) for d, text in negatives if d == day]
+    week = [(d, tokens(text)) for d, text in negatives if day - 6 <= d <= day]  # each text tokenised once
+    today = [t for d, t in week if d == day]
     if not today:
         return ()
     # The same features and ranking as the spike drivers (docs/spikes.md), so the two read alike.
     ranked = explain._over_represented(today, [tokens(t) for t in baseline], excluded)
-    week = [(d, explain._features(tokens(text), excluded)) for d, text in negatives if day - 6 <= d <= day]
+    if not ranked:
+        return ()
+    wanted = {(item["kind"], item["term"]) for item in ranked[:limit]}
+    seen: dict[tuple[str, str], set[int]] = {key: set() for key in wanted}
+    for d, t in week:
+        for key in explain._features(t, excluded) & wanted:
+            seen[key].add(d)
     out = []
     for item in ranked[:limit]:
         key = (item["kind"], item["term"])
-        days = {d for d, features in week if key in features}
         term = f"#{item['term']}" if item["kind"] == "hashtag" else str(item["term"])
-        out.append(ComplaintTerm(term=term, posts=int(item["spike"]), days_seen=len(days)))
+        out.append(ComplaintTerm(term=term, posts=int(item["spike"]), days_seen=len(seen[key])))
     return tuple(out)
