@@ -54,3 +54,36 @@ def test_the_cron_job_fires_at_local_digest_time_across_dst(tmp_path) -> None:
     assert fire(utc(2026, 3, 27, 12)) == utc(2026, 3, 28, 8)
     assert fire(utc(2026, 10, 24, 12)) == utc(2026, 10, 25, 8)
     assert jobs["digest-check"]["trigger"] == "interval"
+
+
+def test_the_daemon_schedules_the_digest_jobs(tmp_path) -> None:
+    from apscheduler.triggers.cron import CronTrigger
+
+    from monitor.bootstrap import bootstrap
+    from monitor.config import parse_config
+    from monitor.daemon import Daemon
+
+    def app(enabled: bool):
+        config = parse_config(
+            {
+                "storage": {"url": f"sqlite:///{tmp_path / 'd.db'}"},
+                "schedule": {"timezone": "Europe/Warsaw", "digest_time": "08:30"},
+                "digest": {"enabled": enabled},
+                "brands": [{"name": "Acme", "terms": ["acme"]}],
+            },
+            env={},
+        )
+        return bootstrap(config, classifier=object(), env={})
+
+    daemon = Daemon(app(True))
+    daemon.add_jobs()
+    jobs = {job.id: job for job in daemon.scheduler.get_jobs()}
+    trigger = jobs["digest"].trigger
+    assert isinstance(trigger, CronTrigger) and str(trigger.timezone) == "Europe/Warsaw"
+    assert trigger.get_next_fire_time(None, utc(2026, 10, 24, 12)) == datetime(
+        2026, 10, 25, 8, 30, tzinfo=WARSAW
+    )
+    assert "digest-check" in jobs
+    off = Daemon(app(False))
+    off.add_jobs()
+    assert not {"digest", "digest-check"} & {job.id for job in off.scheduler.get_jobs()}
