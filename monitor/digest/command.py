@@ -10,12 +10,8 @@ import time
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy.exc import OperationalError, ProgrammingError
-
 from monitor.config import Config
-from monitor.digest import runs
 from monitor.digest.days import last_complete_day
-from monitor.digest.render import as_text
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +28,13 @@ def parse_day(text: str) -> date:
 
 def run_digest(config: Config, *, day: date | None, dry_run: bool, chart_path: str | None) -> int:
     """Build the digest for ``day`` (default: yesterday, locally); print it, or queue and deliver it."""
+    # Imported here: the parser imports this module for every command, and these are heavy.
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
     from monitor.bootstrap import bootstrap
     from monitor.clock import utc_now
+    from monitor.digest import runs
+    from monitor.digest.render import as_text
 
     if dry_run:
         from monitor.digest.service import DigestService

@@ -17,7 +17,6 @@ from monitor.alerts.sink import DeliveryError
 from monitor.config import Config
 from monitor.digest import runs
 from monitor.digest.build import build_digest
-from monitor.digest.chart import render_chart
 from monitor.digest.days import latest_due_day, scheduled_at
 from monitor.digest.model import Digest
 from monitor.digest.render import Part, render
@@ -75,6 +74,8 @@ class DigestService:
                 settings=self.config.digest,
                 spike_bucket_minutes=int(self.config.spikes.bucket.total_seconds() // 60),
             )
+        from monitor.digest.chart import render_chart  # matplotlib: loaded when a digest is built, not at start-up
+
         return Built(digest, render(digest), render_chart(digest))
 
     def send(self, day: date) -> bool:
