@@ -147,3 +147,33 @@ def test_a_failed_upload_is_retried_later(db_url: str, fake_slack: FakeSlack) ->
     assert app.digest.upload_charts() == 1
     assert sum(1 for m in fake_slack.messages if m.files) == 1
     assert not fake_slack.files[next(iter(fake_slack.files))].shared_in  # the failed one was never shared
+
+
+def test_a_rejected_digest_message_ends_the_run(db_url: str, fake_slack: FakeSlack) -> None:
+    clock = Clock(NOW)
+    app = make_app(db_url, fake_slack, clock)
+    app.digest.send(DAY)
+    fake_slack.faults.append(Fault("error", error="invalid_blocks"))
+    app.delivery.run_once()
+    assert app.digest.upload_charts() == 0
+    with app.engine.connect() as conn:
+        run = runs.find(conn, day=DAY, channel="#digest")
+    assert run.status == runs.DEAD
+    assert "files.getUploadURLExternal" not in methods(fake_slack)
+
+
+def test_without_a_token_the_digest_prints_and_the_chart_is_a_file(tmp_path, capsys, monkeypatch) -> None:
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", None)  # re-read TMPDIR
+    clock = Clock(NOW)
+    config = scenario.config(f"sqlite:///{tmp_path / 'd.db'}")
+    app = bootstrap(config, clock=clock, classifier=NoModel(), env={})
+    scenario.seed_week(app.engine)
+    app.digest.send(DAY)
+    app.delivery.run_once()
+    assert app.digest.upload_charts() == 1
+    assert "[#digest] Daily digest 2026-03-29: Acme: 6 mentions" in capsys.readouterr().out
+    charts = list((tmp_path / "brand-monitor").glob("brand-digest-2026-03-29-*.png"))
+    assert len(charts) == 1 and charts[0].read_bytes()[:4] == b"\x89PNG"
