@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from monitor.alerts.messages import platform_name
+from monitor.alerts.messages import platform_name as _platform_name
 from monitor.alerts.slack_text import (
     FALLBACK_LIMIT,
     HEADER_LIMIT,
@@ -66,6 +66,11 @@ def as_text(parts: list[Part]) -> str:
             else:
                 lines.append(block["text"]["text"])
     return "\n".join(lines) + "\n"
+
+
+def platform_name(platform: str) -> str:
+    """The platform's display name, escaped (a replayed post can carry any platform string)."""
+    return escape(_platform_name(platform))
 
 
 def _week_ago(digest: Digest) -> date:
