@@ -21,6 +21,8 @@ from monitor.alerts.sink import Sink
 from monitor.alerts.slack import SlackSink
 from monitor.clock import utc_now
 from monitor.config import Config
+from monitor.digest.service import DigestService
+from monitor.digest.upload import FileChartUploader, SlackChartUploader
 from monitor.pipeline import NegativePostRule, Pipeline, Rule
 from monitor.replies.intake import NegativeUnlessQueued, ReplyRule
 from monitor.replies.socket import InteractionListener
@@ -46,6 +48,7 @@ class App:
     stop: threading.Event = field(default_factory=threading.Event)
     replies: ReplyCheck | None = None  # the reply queue's timers, when [replies] is enabled
     interactions: InteractionListener | None = None  # Slack Socket Mode, when an app token is set
+    digest: DigestService | None = None
 
     def polls(self) -> list[tuple[str, str]]:
         """Every (source, brand) pair to poll."""
@@ -122,7 +125,11 @@ def bootstrap(
     elif config.alerts.negative_posts:
         rules.append(NegativePostRule(channel=config.slack.alerts_channel))
     pipeline = Pipeline(engine=engine, config=config, clock=clock, classifier=classifier_factory, rules=rules)
-    delivery = Delivery(engine, sink or make_sink(config, env), clock=clock, min_interval=config.slack.min_interval)
+    sink = sink or make_sink(config, env)
+    delivery = Delivery(engine, sink, clock=clock, min_interval=config.slack.min_interval)
+    # The digest's chart goes where its message goes: Slack, or a file when alerts print to the console.
+    uploader = SlackChartUploader(sink.client) if isinstance(sink, SlackSink) else FileChartUploader()
+    digest = DigestService(engine, config, clock=clock, uploader=uploader)
     intervals = [s.interval for s in config.enabled_sources().values()]
     spike_watch = SpikeWatch(
         engine,
@@ -157,4 +164,5 @@ def bootstrap(
         spikes=spike_watch,
         replies=reply_check,
         interactions=listener,
+        digest=digest,
     )

@@ -108,6 +108,13 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_digest(args: argparse.Namespace) -> int:
+    """Build the daily digest; print it with ``--dry-run``, else send it (once per day and channel)."""
+    from monitor.digest.command import run_digest
+
+    return run_digest(_load(args), day=args.date, dry_run=args.dry_run, chart_path=args.chart)
+
+
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
     """Apply schema migrations."""
     from monitor.storage import migrate
@@ -145,6 +152,12 @@ def build_parser() -> argparse.ArgumentParser:
         "backtest", cmd_backtest, "run the spike detector over a timestamp,value CSV, never looking ahead"
     )
     backtest.add_argument("--input", required=True, help="CSV with a header 'timestamp,value', oldest row first")
+    from monitor.digest.command import parse_day
+
+    digest = command("digest", cmd_digest, "build the daily digest and send it (or print it with --dry-run)")
+    digest.add_argument("--date", type=parse_day, help="the local day YYYY-MM-DD (default: yesterday)")
+    digest.add_argument("--dry-run", action="store_true", help="print the digest and write its chart; send nothing")
+    digest.add_argument("--chart", help="with --dry-run: where to write the chart PNG (default: a temp file)")
     db = sub.add_parser("db", help="database commands")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="DB_COMMAND")
     upgrade = db_sub.add_parser("upgrade", help="apply schema migrations")

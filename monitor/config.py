@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from connectors.registry import SOURCES
 from models.settings import ClassifierSettings
+from monitor.digest.settings import DigestSettings
 from monitor.durations import Duration
 from monitor.replies.settings import ReplySettings
 from monitor.spikes.settings import SpikeSettings
@@ -134,6 +135,8 @@ class Config(_Section):
     alerts: AlertSettings = AlertSettings()
     spikes: SpikeSettings = SpikeSettings()
     replies: ReplySettings = ReplySettings()
+
+    digest: DigestSettings = DigestSettings()
     brands: tuple[BrandSettings, ...] = Field(min_length=1)
     sources: SourcesSettings = SourcesSettings()  # type: ignore[valid-type]
 

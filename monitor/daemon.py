@@ -112,6 +112,9 @@ class Daemon:
                 id="replies",
                 next_run_time=now,
             )
+        if self.app.digest is not None and config.digest.enabled:
+            for job_id, func, trigger in self.app.digest.jobs(wake=lambda: self._wake("deliver")):
+                self.scheduler.add_job(self._guard(job_id, func), id=job_id, **trigger)
         for job_id, func, trigger in self._extra_jobs:
             self.scheduler.add_job(self._guard(job_id, func), id=job_id, **trigger)
 

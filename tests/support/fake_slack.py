@@ -1,8 +1,9 @@
 """A local stand-in for Slack's Web API, speaking its wire protocol to slack-sdk.
 
 It implements the methods brand-monitor calls (chat.postMessage, chat.update,
-conversations.history/replies/list, files upload steps are added by their
-tests), checks the bearer token, returns Slack's JSON shapes and error codes,
+conversations.history/replies/list, and the three steps of files_upload_v2:
+files.getUploadURLExternal, the POST to the upload URL, files.completeUploadExternal),
+checks the bearer token, returns Slack's JSON shapes and error codes,
 and can be told to fail: 429 with Retry-After, 5xx, dropped connections, or a
 response that never comes after the message was recorded (a timeout).
 """
@@ -42,6 +43,20 @@ class Posted:
     thread_ts: str | None
     metadata: dict[str, Any] | None
     edits: list[dict[str, Any]] = field(default_factory=list)
+    files: list[dict[str, Any]] | None = None  # a file share (files.completeUploadExternal)
+
+
+@dataclass
+class UploadedFile:
+    """A file as files.getUploadURLExternal reserved it, then as uploaded and shared."""
+
+    id: str
+    name: str
+    length: int
+    upload_token: str
+    data: bytes | None = None
+    title: str = ""
+    shared_in: list[str] = field(default_factory=list)
 
 
 class FakeSlack:
@@ -57,7 +72,9 @@ class FakeSlack:
         self.channels: dict[str, str] = {}  # name -> id
         self.down = False  # refuse every call with a dropped connection
         self.on_call: Callable[[str, dict[str, Any]], None] | None = None
+        self.files: dict[str, UploadedFile] = {}
         self._ts = itertools.count(1)
+        self._file_ids = itertools.count(1)
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
@@ -156,6 +173,9 @@ class FakeSlack:
                 item: dict[str, Any] = {"type": "message", "ts": m.ts, "text": m.text}
                 if with_meta and m.metadata:
                     item["metadata"] = m.metadata
+                if m.files:
+                    item["files"] = m.files
+                    item["upload"] = True
                 found.append(item)
         return {"ok": True, "messages": found, "has_more": False, "response_metadata": {"next_cursor": ""}}
 
@@ -179,6 +199,72 @@ class FakeSlack:
         if self.socket_url is None:
             return 200, {"ok": False, "error": "not_allowed_token_type"}, {}
         return 200, {"ok": True, "url": self.socket_url}, {}
+
+    def _files_getUploadURLExternal(self, args: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
+        filename, length = str(args.get("filename") or ""), str(args.get("length") or "")
+        if not filename or not length.isdigit() or int(length) <= 0:
+            return 200, {"ok": False, "error": "invalid_arguments"}, {}
+        with self._lock:
+            file_id = f"F{next(self._file_ids):010d}"
+            token = f"u{file_id.lower()}x{int(time.time() * 1000) % 100000}"
+            self.files[file_id] = UploadedFile(file_id, filename, int(length), token)
+        host, port = self._server.server_address[:2]
+        return 200, {"ok": True, "upload_url": f"http://{host}:{port}/upload/v1/{token}", "file_id": file_id}, {}
+
+    def _receive_upload(self, token: str, data: bytes) -> tuple[int, str]:
+        """The upload URL: raw bytes in, ``OK - <length>`` out (as files.slack.com answers)."""
+        with self._lock:
+            found = next((f for f in self.files.values() if f.upload_token == token), None)
+            if found is None:
+                return 404, "Not Found"
+            found.data = data
+        return 200, f"OK - {len(data)}"
+
+    def _files_completeUploadExternal(self, args: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
+        try:
+            items = json.loads(str(args.get("files") or ""))
+        except json.JSONDecodeError:
+            return 200, {"ok": False, "error": "invalid_arguments"}, {}
+        if not isinstance(items, list) or not items:
+            return 200, {"ok": False, "error": "invalid_arguments"}, {}
+        uploads = []
+        for item in items:
+            upload = self.files.get(str(item.get("id")))
+            if upload is None or upload.data is None:
+                return 200, {"ok": False, "error": "file_not_found"}, {}
+            if len(upload.data) != upload.length:
+                return 200, {"ok": False, "error": "file_upload_size_mismatch"}, {}
+            upload.title = str(item.get("title") or upload.name)
+            uploads.append(upload)
+        channel = None
+        if args.get("channel_id"):
+            channel = self._resolve(str(args["channel_id"]))
+            if channel is None:
+                return 200, {"ok": False, "error": "channel_not_found"}, {}
+        thread_ts = args.get("thread_ts")
+        if thread_ts and not any(m.ts == thread_ts and m.channel == channel for m in self.messages):
+            return 200, {"ok": False, "error": "invalid_thread_ts"}, {}
+        shared = [self._file_json(u) for u in uploads]
+        if channel is not None:
+            with self._lock:
+                for upload in uploads:
+                    upload.shared_in.append(channel)
+                ts = f"{int(time.time())}.{next(self._ts):06d}"
+                text = str(args.get("initial_comment") or "")
+                self.messages.append(Posted(channel, ts, text, None, thread_ts, None, files=shared))
+        return 200, {"ok": True, "files": [{"id": u.id, "title": u.title} for u in uploads]}, {}
+
+    def _file_json(self, upload: UploadedFile) -> dict[str, Any]:
+        return {
+            "id": upload.id,
+            "name": upload.name,
+            "title": upload.title,
+            "mimetype": "image/png" if upload.name.endswith(".png") else "application/octet-stream",
+            "filetype": upload.name.rsplit(".", 1)[-1] if "." in upload.name else "binary",
+            "size": upload.length,
+            "url_private": f"https://files.slack.com/files-pri/T0001-{upload.id}/{upload.name}",
+            "permalink": f"https://example.slack.com/files/U0BOT/{upload.id}/{upload.name}",
+        }
 
     def _auth_test(self, args: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
         return (
@@ -219,6 +305,13 @@ class FakeSlack:
                     self.close_connection = True
                     self.connection.close()
                     return
+                if path.path.startswith("/upload/v1/"):  # the upload URL: no token, raw bytes
+                    fake.calls.append(("upload", {"token": method, "bytes": len(body)}))
+                    fault = fake._take_fault("upload")
+                    if fault and fault.kind == "500":
+                        return self._reply_text(500, "Internal Server Error")
+                    status, text = fake._receive_upload(method, body)
+                    return self._reply_text(status, text)
                 args = _parse(self.headers.get("Content-Type", ""), body)
                 args.update({k: v[-1] for k, v in urllib.parse.parse_qs(path.query).items()})
                 fake.calls.append((method, args))
@@ -246,6 +339,14 @@ class FakeSlack:
                     self.close_connection = True
                     return
                 self._reply(status, payload, headers)
+
+            def _reply_text(self, status: int, text: str) -> None:
+                data = text.encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "text/plain; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
 
             def _reply(self, status: int, payload: dict[str, Any], headers: dict[str, str]) -> None:
                 data = json.dumps(payload).encode()

@@ -1,0 +1,82 @@
+"""``brand-monitor digest [--date YYYY-MM-DD] [--dry-run]``: build the digest, print or send it."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+from monitor.config import Config
+from monitor.digest.days import last_complete_day
+
+log = logging.getLogger(__name__)
+
+SEND_BUDGET_SECONDS = 60.0
+
+
+def parse_day(text: str) -> date:
+    """``--date`` as a date, with a clear error."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date: {text!r} (use YYYY-MM-DD, e.g. 2026-11-30)") from None
+
+
+def run_digest(config: Config, *, day: date | None, dry_run: bool, chart_path: str | None) -> int:
+    """Build the digest for ``day`` (default: yesterday, locally); print it, or queue and deliver it."""
+    # Imported here: the parser imports this module for every command, and these are heavy.
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    from monitor.bootstrap import bootstrap
+    from monitor.clock import utc_now
+    from monitor.digest import runs
+    from monitor.digest.render import as_text
+
+    if dry_run:
+        from monitor.digest.service import DigestService
+        from monitor.digest.upload import FileChartUploader
+        from monitor.storage.engine import make_engine
+
+        engine = make_engine(config.storage.url)
+        service = DigestService(engine, config, clock=utc_now, uploader=FileChartUploader())
+        day = day or last_complete_day(utc_now(), config.schedule.tz)
+        try:
+            built = service.build(day)
+        except (OperationalError, ProgrammingError) as exc:
+            print(
+                f"brand-monitor digest: cannot read the database ({exc.orig}); run `brand-monitor db upgrade`",
+                file=sys.stderr,
+            )
+            return 1
+        path = Path(chart_path) if chart_path else _temp_chart(day)
+        path.write_bytes(built.chart)
+        sys.stdout.write(as_text(built.parts))
+        print(f"chart: {path}")
+        return 0
+    app = bootstrap(config)
+    assert app.digest is not None
+    day = day or last_complete_day(app.clock(), config.schedule.tz)
+    if not app.digest.send(day):
+        print(f"digest {day} for {config.slack.digest_channel} was already queued; not sent again")
+    deadline = time.monotonic() + SEND_BUDGET_SECONDS
+    while time.monotonic() < deadline:
+        app.delivery.run_once()
+        app.digest.upload_charts()
+        with app.engine.connect() as conn:
+            run = runs.find(conn, day=day, channel=config.slack.digest_channel)
+        if run is not None and run.status in (runs.SENT, runs.DEAD):
+            failed = " (the chart upload failed; see the log)" if run.status == runs.DEAD else ""
+            print(f"digest {day} sent to {config.slack.digest_channel}{failed}")
+            return 0
+        time.sleep(1.0)
+    print(f"digest {day} is queued but not delivered yet; the daemon will deliver it", file=sys.stderr)
+    return 1
+
+
+def _temp_chart(day: date) -> Path:
+    with tempfile.NamedTemporaryFile(prefix=f"brand-digest-{day.isoformat()}-", suffix=".png", delete=False) as f:
+        return Path(f.name)
