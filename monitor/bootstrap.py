@@ -16,11 +16,13 @@ from connectors.registry import SOURCES
 from models.base import Classifier
 from monitor import health
 from monitor.alerts.console import ConsoleSink
-from monitor.alerts.delivery import Delivery
+from monitor.alerts.delivery import Delivery, worker_id
 from monitor.alerts.sink import Sink
 from monitor.alerts.slack import SlackSink
 from monitor.clock import utc_now
 from monitor.config import Config
+from monitor.ops.coordination import Coordinator, migration_lock
+from monitor.ops.metrics import InstrumentedClassifier, InstrumentedConnector, InstrumentedSink, Metrics
 from monitor.pipeline import NegativePostRule, Pipeline
 from monitor.spikes.watch import SpikeWatch
 from monitor.storage import migrate
@@ -41,6 +43,8 @@ class App:
     clock: Callable[[], datetime]
     spikes: SpikeWatch
     stop: threading.Event = field(default_factory=threading.Event)
+    metrics: Metrics = field(default_factory=Metrics)
+    coordinator: Coordinator = field(default=None)  # type: ignore[assignment]  # set by bootstrap()
 
     def polls(self) -> list[tuple[str, str]]:
         """Every (source, brand) pair to poll."""
@@ -90,7 +94,8 @@ def bootstrap(
     env = os.environ if env is None else env
     engine = make_engine(config.storage.url, echo=config.storage.echo)
     if migrate_schema:
-        migrate.upgrade(engine)
+        with migration_lock(engine):  # instances starting together on one PostgreSQL database
+            migrate.upgrade(engine)
         with engine.begin() as conn:
             health.enable_all(conn)
     if connectors is None:
@@ -106,11 +111,24 @@ def bootstrap(
     else:
         fixed = classifier
         classifier_factory = lambda: fixed  # type: ignore[assignment,return-value]  # noqa: E731
+    # Metrics are counted at the edges, so the core stays unaware of them.
+    metrics = Metrics()
+    metrics.watch_database(engine, clock)
+    connectors = {name: InstrumentedConnector(c, source=name, metrics=metrics) for name, c in connectors.items()}
+    plain_factory = classifier_factory
+    classifier_factory = lambda: InstrumentedClassifier(plain_factory(), metrics=metrics)  # noqa: E731
     rules = []
     if config.alerts.negative_posts:
         rules.append(NegativePostRule(channel=config.slack.alerts_channel))
     pipeline = Pipeline(engine=engine, config=config, clock=clock, classifier=classifier_factory, rules=rules)
-    delivery = Delivery(engine, sink or make_sink(config, env), clock=clock, min_interval=config.slack.min_interval)
+    worker = worker_id()
+    delivery = Delivery(
+        engine,
+        InstrumentedSink(sink or make_sink(config, env), metrics=metrics),
+        clock=clock,
+        min_interval=config.slack.min_interval,
+        worker=worker,
+    )
     intervals = [s.interval for s in config.enabled_sources().values()]
     spike_watch = SpikeWatch(
         engine,
@@ -129,4 +147,6 @@ def bootstrap(
         delivery=delivery,
         clock=clock,
         spikes=spike_watch,
+        metrics=metrics,
+        coordinator=Coordinator(engine, holder=worker, clock=clock),
     )

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from connectors.registry import SOURCES
 from models.settings import ClassifierSettings
 from monitor.durations import Duration
+from monitor.ops.settings import LoggingSettings, ObservabilitySettings, RetentionSettings
 from monitor.spikes.settings import SpikeSettings
 
 DEFAULT_PATH = Path("config.toml")
@@ -134,6 +135,9 @@ class Config(_Section):
     spikes: SpikeSettings = SpikeSettings()
     brands: tuple[BrandSettings, ...] = Field(min_length=1)
     sources: SourcesSettings = SourcesSettings()  # type: ignore[valid-type]
+    observability: ObservabilitySettings = ObservabilitySettings()
+    logging: LoggingSettings = LoggingSettings()
+    retention: RetentionSettings = RetentionSettings()
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Config:

@@ -15,6 +15,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from models.base import ModelLoadError
 from monitor.bootstrap import App
+from monitor.ops.coordination import lease_ttl
 
 log = logging.getLogger(__name__)
 
@@ -25,20 +26,41 @@ ONCE_DELIVERY_BUDGET = timedelta(seconds=60)
 def run_once(app: App) -> dict[str, int]:
     """Run every due job once, in order, and deliver what it raised; returns counts."""
     totals = {"fetched": 0, "new_posts": 0, "classified": 0, "spike_events": 0, "sent": 0, "undelivered": 0}
-    for source, brand in app.polls():
-        if app.stop.is_set():
-            break
-        result = app.pipeline.poll(source, app.connectors[source], app.config.brand(brand))
-        totals["fetched"] += result.fetched
-        totals["new_posts"] += result.new_posts
-        if result.skipped_reason:
-            log.info("source %s (%s) not polled: %s", source, brand, result.skipped_reason)
-    if not app.stop.is_set():
-        totals["classified"] = app.pipeline.classify_pending(should_stop=app.stop.is_set)
-    if not app.stop.is_set():
-        totals["spike_events"] = sum(len(r.events) for r in app.spikes.check())
-    totals["sent"], totals["undelivered"] = _drain(app)
+    try:
+        for source, brand in app.polls():
+            if app.stop.is_set():
+                break
+            result = poll_exclusive(app, source, brand)
+            if result is None:
+                log.info("source %s (%s) not polled: another instance owns it", source, brand)
+                continue
+            totals["fetched"] += result.fetched
+            totals["new_posts"] += result.new_posts
+            if result.skipped_reason:
+                log.info("source %s (%s) not polled: %s", source, brand, result.skipped_reason)
+        if not app.stop.is_set():
+            totals["classified"] = app.pipeline.classify_pending(should_stop=app.stop.is_set)
+        if not app.stop.is_set():
+            totals["spike_events"] = sum(len(r.events) for r in spikes_exclusive(app))
+        totals["sent"], totals["undelivered"] = _drain(app)
+    finally:
+        app.coordinator.release_all()
     return totals
+
+
+def poll_exclusive(app: App, source: str, brand: str):  # type: ignore[no-untyped-def]
+    """Poll (source, brand) unless another instance owns that job; None when it was not ours."""
+    ttl = lease_ttl(app.config.enabled_sources()[source].interval)
+    with app.coordinator.exclusive(f"poll:{source}:{brand}", ttl=ttl) as mine:
+        if not mine:
+            return None
+        return app.pipeline.poll(source, app.connectors[source], app.config.brand(brand))
+
+
+def spikes_exclusive(app: App) -> list[Any]:
+    """The spike check, by one instance at a time (its detectors' state is shared)."""
+    with app.coordinator.exclusive("spikes", ttl=lease_ttl(app.config.schedule.spike_check_interval)) as mine:
+        return app.spikes.check() if mine else []
 
 
 def _drain(app: App) -> tuple[int, int]:
@@ -108,7 +130,11 @@ class Daemon:
         """Start the scheduler and block until asked to stop; then finish cleanly."""
         stop = self.app.stop
         previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
+        from monitor.ops.runtime import attach
+
+        services = None
         try:
+            services = attach(self)
             self.add_jobs()
             self.scheduler.start()
             log.info("brand-monitor running: %d poll jobs", len(self.app.polls()))
@@ -118,14 +144,16 @@ class Daemon:
         finally:
             if self.scheduler.running:
                 self.scheduler.shutdown(wait=True)
+            if services is not None:
+                services.close()
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
             self.app.engine.dispose()
             log.info("stopped")
 
     def _poll(self, source: str, brand: str) -> None:
-        result = self.app.pipeline.poll(source, self.app.connectors[source], self.app.config.brand(brand))
-        if result.new_posts:
+        result = poll_exclusive(self.app, source, brand)
+        if result is not None and result.new_posts:
             self._wake("classify")
 
     def _classify(self) -> None:
@@ -133,7 +161,7 @@ class Daemon:
             self._wake("deliver")
 
     def _spikes(self) -> None:
-        if any(result.events for result in self.app.spikes.check()):
+        if any(result.events for result in spikes_exclusive(self.app)):
             self._wake("deliver")
 
     def _deliver(self) -> None:
@@ -156,8 +184,10 @@ class Daemon:
             try:
                 func(*args)
             except ModelLoadError as exc:
+                self.app.metrics.error("model_load")
                 log.error("job %s: %s", name, exc)
             except Exception:
+                self.app.metrics.error("job_failed")
                 log.exception("job %s failed; it will run again at its next time", name)
 
         job.__name__ = f"job_{name}"
