@@ -32,17 +32,19 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """The daemon, or one pass of every due job with ``--once``."""
-    from monitor.bootstrap import bootstrap
-    from monitor.daemon import Daemon, install_stop_handlers, run_once
     from monitor.ops import instance_lock
     from monitor.ops.redact import secret_values
 
     config = _load(args)
+    # Before importing the daemon: some libraries log at import time.
     logs.configure(
         level=config.logging.level if args.log_level == "INFO" else args.log_level,
         json_lines=args.log_json or config.logging.format == "json",
         secrets=secret_values(config, os.environ),
     )
+    from monitor.bootstrap import bootstrap
+    from monitor.daemon import Daemon, install_stop_handlers, run_once
+
     lock = instance_lock.for_url(config.storage.url)
     if lock is not None:
         try:
