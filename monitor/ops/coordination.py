@@ -7,9 +7,12 @@ runs only where two things hold:
   held for the whole run: two runs never overlap, and the lock dies with the
   connection if the process does;
 * a **lease** row (``leases``: holder, expires_at) names this instance, or has
-  expired: one instance owns a job between runs (so a platform is not polled
-  twice as often with two instances), renews it on every run, and another
-  instance takes the job over once the lease has run out (``ttl``).
+  expired, or its holder is dead: one instance owns a job between runs (so a
+  platform is not polled twice as often with two instances) and renews it on
+  every run. Each instance holds a session advisory lock on its own name for
+  its whole life; when another instance can take that lock, the holder's
+  database session is gone and its jobs are taken over at once, otherwise
+  when the lease runs out (``ttl``).
 
 Classification and delivery need no owner: they claim rows with
 ``FOR ... SKIP LOCKED`` (see ``monitor.storage.posts`` and the outbox). On
@@ -24,7 +27,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, delete, select, text, update
+from sqlalchemy import Connection, Engine, delete, select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from monitor.storage.schema import leases
@@ -53,6 +56,29 @@ class Coordinator:
         self.holder = holder[:128]
         self.clock = clock
         self.shared = engine.dialect.name == "postgresql"  # SQLite: one instance, everything is ours
+        self._alive: Connection | None = None
+
+    def keep_alive(self) -> None:
+        """Hold (or re-take after a lost connection) the advisory lock that says this instance lives."""
+        if not self.shared:
+            return
+        if self._alive is not None:
+            try:
+                self._alive.execute(text("SELECT 1"))
+                self._alive.commit()
+                return
+            except DBAPIError:
+                self._alive.invalidate()
+                self._alive.close()
+                self._alive = None
+        conn = self.engine.connect()
+        try:
+            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": lock_key(_life(self.holder))})
+            conn.commit()
+        except DBAPIError:
+            conn.close()
+            raise
+        self._alive = conn
 
     @contextmanager
     def exclusive(self, name: str, *, ttl: timedelta) -> Iterator[bool]:
@@ -60,6 +86,8 @@ class Coordinator:
         if not self.shared:
             yield True
             return
+        if self._alive is None:
+            self.keep_alive()  # a lease is only ever held by an instance that shows it lives
         with self.engine.connect() as conn:
             key = lock_key(name)
             got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar())
@@ -86,12 +114,13 @@ class Coordinator:
                     .returning(leases.c.name)
                 ).first()
                 return inserted is not None
-            if row.holder != self.holder and row.expires_at > now:
+            if row.holder != self.holder and row.expires_at > now and not _dead(conn, row.holder):
                 return False
             values = {"holder": self.holder, "expires_at": now + ttl}
             if row.holder != self.holder:
                 values["acquired_at"] = now
-                log.info("took over job %s from %s (its lease ran out at %s)", name, row.holder, row.expires_at)
+                why = f"its lease ran out at {row.expires_at}" if row.expires_at <= now else "it is gone"
+                log.info("took over job %s from %s (%s)", name, row.holder, why)
             conn.execute(update(leases).where(leases.c.name == name).values(**values))
             return True
 
@@ -104,12 +133,29 @@ class Coordinator:
                 conn.execute(delete(leases).where(leases.c.holder == self.holder))
         except DBAPIError as exc:  # they expire on their own
             log.warning("could not release leases at shutdown: %s", exc)
+        if self._alive is not None:
+            _unlock(self._alive, lock_key(_life(self.holder)))
+            self._alive.close()
+            self._alive = None
 
     def held(self) -> list[str]:
         """Names of the unexpired leases this instance holds."""
         with self.engine.connect() as conn:
             query = select(leases.c.name).where(leases.c.holder == self.holder, leases.c.expires_at > self.clock())
             return sorted(conn.execute(query).scalars())
+
+
+def _life(holder: str) -> str:
+    return f"brand-monitor:instance:{holder}"
+
+
+def _dead(conn: Connection, holder: str) -> bool:
+    """True when ``holder``'s life lock is free: its process or its database session has ended."""
+    key = lock_key(_life(holder))
+    if not conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar():
+        return False
+    conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+    return True
 
 
 @contextmanager

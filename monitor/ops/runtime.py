@@ -30,6 +30,7 @@ class Services:
 
     def beat(self) -> None:
         """Run by the scheduler: proves a worker thread is free and the scheduler is dispatching."""
+        self.daemon.app.coordinator.keep_alive()  # re-takes the life lock after a lost connection
         self.last_beat = time.monotonic()
 
     def scheduler_alive(self) -> bool:

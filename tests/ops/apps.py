@@ -63,9 +63,11 @@ def config_dict(db_url: str, replay: Path, slack_url: str, **sections: Any) -> d
     return raw
 
 
-def make_app(raw: dict[str, Any], slack: Any, *, classifier: Any = None, clock: Any = None, **kw: Any) -> App:
+def make_app(
+    raw: dict[str, Any], slack: Any, *, classifier: Any = None, clock: Any = None, env: Any = None, **kw: Any
+) -> App:
     """One instance: bootstrap with the local Slack and a keyword classifier."""
-    config = parse_config(raw, env={})
+    config = parse_config(raw, env=env or {})
     extra = {"clock": clock} if clock is not None else {}
     return bootstrap(
         config,

@@ -123,3 +123,19 @@ def test_two_instances_share_the_work_and_send_each_alert_once(tmp_path, db_url,
         assert {s for (s,) in conn.execute(select(outbox.c.status))} == {"sent"}
     for app in apps:
         app.engine.dispose()
+
+
+def test_a_dead_holders_jobs_are_taken_over_at_once(engine, clock, caplog) -> None:
+    a = Coordinator(engine, holder="host-a/1/x", clock=clock)
+    b = Coordinator(engine, holder="host-b/2/y", clock=clock)
+    if not a.shared:
+        pytest.skip("PostgreSQL only")
+    with a.exclusive("poll:x:Acme", ttl=TTL) as mine:
+        assert mine
+    with b.exclusive("poll:x:Acme", ttl=TTL) as theirs:
+        assert not theirs  # A lives: its lease holds
+    a._alive.invalidate()  # A's process dies: its session ends (here: its connection is dropped)
+    a._alive = None
+    with caplog.at_level(logging.INFO), b.exclusive("poll:x:Acme", ttl=TTL) as theirs:
+        assert theirs  # no need to wait for the lease to run out
+    assert "(it is gone)" in caplog.text
