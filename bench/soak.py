@@ -330,7 +330,12 @@ def run(*, posts: int, duration: float, instances: int, faults: bool, model: Pat
             if p.killed_at is None:
                 p.proc.send_signal(signal.SIGTERM)
         for p in procs:
-            p.proc.wait(timeout=120)
+            try:
+                p.proc.wait(timeout=120)
+            except subprocess.TimeoutExpired:
+                result.faults.append(f"instance {p.index} did not stop within 120 s of SIGTERM: killed")
+                p.proc.kill()
+                p.proc.wait()
         _measure(result, db_url=db_url, x=x, received=slack.accepted, negative=negative)
         result.peaks_mib = [p.peak_kib / 1024 for p in procs]
         for p in procs:

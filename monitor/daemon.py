@@ -87,6 +87,10 @@ class Daemon:
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
         )
         self._extra_jobs = extra_jobs or []
+        # Jobs in flight. shutdown(wait=True) holds the job-store lock while it waits for them, and a job
+        # waking another (modify_job) needs that lock: so wait for them first, then shut down.
+        self._in_flight = 0
+        self._idle = threading.Condition()
 
     def add_jobs(self) -> None:
         """Register every job: polls per (source, brand), classify, deliver, and the extra ones."""
@@ -142,6 +146,8 @@ class Daemon:
                 pass
             log.info("stopping: finishing the current batch")
         finally:
+            with self._idle:
+                self._idle.wait_for(lambda: self._in_flight == 0, timeout=120)
             if self.scheduler.running:
                 self.scheduler.shutdown(wait=True)
             if services is not None:
@@ -170,6 +176,8 @@ class Daemon:
             self._wake("deliver")  # more may be due; the per-channel pace keeps Slack happy
 
     def _wake(self, job_id: str) -> None:
+        if self.app.stop.is_set():
+            return
         try:
             self.scheduler.modify_job(job_id, next_run_time=self.app.clock())
         except Exception:  # noqa: BLE001 - the job may be gone during shutdown
@@ -179,8 +187,10 @@ class Daemon:
         """Wrap a job so its failure is logged and never kills the daemon."""
 
         def job() -> None:
-            if self.app.stop.is_set():
-                return
+            with self._idle:
+                if self.app.stop.is_set():
+                    return
+                self._in_flight += 1
             try:
                 func(*args)
             except ModelLoadError as exc:
@@ -189,6 +199,10 @@ class Daemon:
             except Exception:
                 self.app.metrics.error("job_failed")
                 log.exception("job %s failed; it will run again at its next time", name)
+            finally:
+                with self._idle:
+                    self._in_flight -= 1
+                    self._idle.notify_all()
 
         job.__name__ = f"job_{name}"
         return job

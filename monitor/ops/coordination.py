@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -57,11 +58,16 @@ class Coordinator:
         self.clock = clock
         self.shared = engine.dialect.name == "postgresql"  # SQLite: one instance, everything is ours
         self._alive: Connection | None = None
+        self._alive_lock = threading.Lock()
 
     def keep_alive(self) -> None:
         """Hold (or re-take after a lost connection) the advisory lock that says this instance lives."""
         if not self.shared:
             return
+        with self._alive_lock:  # jobs on several threads may find it missing at once
+            self._keep_alive()
+
+    def _keep_alive(self) -> None:
         if self._alive is not None:
             try:
                 self._alive.execute(text("SELECT 1"))
@@ -73,11 +79,16 @@ class Coordinator:
                 self._alive = None
         conn = self.engine.connect()
         try:
-            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": lock_key(_life(self.holder))})
+            # Never wait: the old session of a lost connection may still hold it until the server notices.
+            got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": lock_key(_life(self.holder))}).scalar()
             conn.commit()
         except DBAPIError:
             conn.close()
             raise
+        if not got:
+            conn.close()
+            log.warning("instance lock %s still held by a lost session; retrying at the next heartbeat", self.holder)
+            return
         self._alive = conn
 
     @contextmanager
@@ -88,6 +99,9 @@ class Coordinator:
             return
         if self._alive is None:
             self.keep_alive()  # a lease is only ever held by an instance that shows it lives
+            if self._alive is None:
+                yield False
+                return
         with self.engine.connect() as conn:
             key = lock_key(name)
             got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar())
