@@ -26,25 +26,22 @@ ONCE_DELIVERY_BUDGET = timedelta(seconds=60)
 def run_once(app: App) -> dict[str, int]:
     """Run every due job once, in order, and deliver what it raised; returns counts."""
     totals = {"fetched": 0, "new_posts": 0, "classified": 0, "spike_events": 0, "sent": 0, "undelivered": 0}
-    try:
-        for source, brand in app.polls():
-            if app.stop.is_set():
-                break
-            result = poll_exclusive(app, source, brand)
-            if result is None:
-                log.info("source %s (%s) not polled: another instance owns it", source, brand)
-                continue
-            totals["fetched"] += result.fetched
-            totals["new_posts"] += result.new_posts
-            if result.skipped_reason:
-                log.info("source %s (%s) not polled: %s", source, brand, result.skipped_reason)
-        if not app.stop.is_set():
-            totals["classified"] = app.pipeline.classify_pending(should_stop=app.stop.is_set)
-        if not app.stop.is_set():
-            totals["spike_events"] = sum(len(r.events) for r in spikes_exclusive(app))
-        totals["sent"], totals["undelivered"] = _drain(app)
-    finally:
-        app.coordinator.release_all()
+    for source, brand in app.polls():
+        if app.stop.is_set():
+            break
+        result = poll_exclusive(app, source, brand)
+        if result is None:
+            log.info("source %s (%s) not polled: another instance owns it", source, brand)
+            continue
+        totals["fetched"] += result.fetched
+        totals["new_posts"] += result.new_posts
+        if result.skipped_reason:
+            log.info("source %s (%s) not polled: %s", source, brand, result.skipped_reason)
+    if not app.stop.is_set():
+        totals["classified"] = app.pipeline.classify_pending(should_stop=app.stop.is_set)
+    if not app.stop.is_set():
+        totals["spike_events"] = sum(len(r.events) for r in spikes_exclusive(app))
+    totals["sent"], totals["undelivered"] = _drain(app)
     return totals
 
 
