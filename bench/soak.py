@@ -163,6 +163,9 @@ class Result:
     lost_posts: int = 0
     undelivered_rows: int = 0
     latencies: list[float] = field(default_factory=list)
+    latency_at: list[float] = field(default_factory=list)  # when each measured post appeared, s after the start
+    fed_from: float = 0.0  # monotonic time the feed started
+    killed_at: float | None = None  # wall time of the SIGKILL
     peaks_mib: list[float] = field(default_factory=list)
     takeovers: list[str] = field(default_factory=list)
     faults: list[str] = field(default_factory=list)
@@ -298,6 +301,7 @@ def run(*, posts: int, duration: float, instances: int, faults: bool, model: Pat
         procs = [start_instance(i, config, slack, workdir) for i in range(instances)]
         _wait_running(procs)
         started = time.monotonic()
+        result.fed_from = started
         stop = threading.Event()
         fed: list[int] = []
         feeder = threading.Thread(target=lambda: fed.append(
@@ -338,10 +342,16 @@ def run(*, posts: int, duration: float, instances: int, faults: bool, model: Pat
                 p.proc.wait()
         _measure(result, db_url=db_url, x=x, received=slack.accepted, negative=negative)
         result.peaks_mib = [p.peak_kib / 1024 for p in procs]
+        result.killed_at = next((p.killed_at for p in procs if p.killed_at is not None), None)
         for p in procs:
             text = p.log.read_text(errors="replace")
-            result.takeovers += [f"instance {p.index}: {line.split(': ', 1)[-1]}" for line in text.splitlines()
-                                 if "took over job" in line]
+            for line in text.splitlines():
+                if "took over job" in line:
+                    note = line.split(": ", 1)[-1]
+                    if result.killed_at is not None:
+                        at = datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f").astimezone().timestamp()  # local
+                        note += f", {at - result.killed_at:.1f}s after the SIGKILL"
+                    result.takeovers.append(f"instance {p.index}: {note}")
             if p.killed_at is None and p.proc.returncode != 0:
                 result.faults.append(f"instance {p.index} exited {p.proc.returncode}: see {p.log}")
     return result
@@ -425,6 +435,7 @@ def _measure(result: Result, *, db_url: str, x: IndexedX, received: dict[str, li
     for key in expected & set(received):
         tweet_id = key.rsplit(":", 1)[1]
         result.latencies.append(received[key][0] - x.appeared[tweet_id])
+        result.latency_at.append(x.appeared[tweet_id] - result.fed_from)
 
 
 def report(name: str, r: Result) -> None:
@@ -438,6 +449,13 @@ def report(name: str, r: Result) -> None:
           f" duplicates {r.duplicates}, losses {r.lost_alerts}, outbox rows not sent {r.undelivered_rows}")
     print("peak memory per instance (VmHWM): " + ", ".join(f"{m:.0f} MiB" for m in r.peaks_mib))
     print(f"latency post appears -> alert sent: median {median:.2f}s, p95 {p95:.2f}s, max {lat[-1] if lat else 0:.2f}s")
+    if r.latencies:
+        span = max(r.latency_at) or 1.0
+        tenths: list[list[float]] = [[] for _ in range(10)]
+        for at, latency in zip(r.latency_at, r.latencies, strict=True):
+            tenths[min(9, int(10 * at / span))].append(latency)
+        print("median latency by tenth of the day: "
+              + " ".join(f"{statistics.median(t):.1f}s" if t else "-" for t in tenths))
     print(f"wall time {r.wall:.0f}s")
     for line in r.faults:
         print(f"  fault {line}")
