@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from monitor.config import Config, ConfigError, load_config, parse_config
 from tests.fuzz.strategies import json_values, mutations
 
-FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 ENV = {"SLACK_BOT_TOKEN": "xoxb-1", "X_BEARER_TOKEN": "b", "REDDIT_CLIENT_ID": "i", "REDDIT_CLIENT_SECRET": "s"}
 
 VALID = {

@@ -9,7 +9,7 @@ from connectors.base import Post
 from tests.fuzz.strategies import payloads
 from tests.fuzz.targets import TARGETS, Target
 
-FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @pytest.mark.parametrize("target", TARGETS, ids=lambda t: t.name)
