@@ -145,7 +145,7 @@ class RedditConnector:
             for child in children:
                 try:
                     name, created, post = parse_thing(child)
-                except (KeyError, TypeError, ValueError) as exc:
+                except (KeyError, TypeError, ValueError, OverflowError) as exc:
                     log.warning("reddit %s: malformed item skipped: %s", path, exc)
                     skipped += 1
                     continue

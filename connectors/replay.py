@@ -70,7 +70,7 @@ class ReplayConnector:
             if line:
                 try:
                     post = parse_post(json.loads(line))
-                except (ValueError, TypeError, KeyError) as exc:
+                except (ValueError, TypeError, KeyError, OverflowError) as exc:
                     log.warning("replay %s line %d skipped: %s", self.settings.path, index + 1, exc)
                     skipped += 1
             if post is not None and release_until is not None and post.created_at > release_until:
@@ -131,6 +131,6 @@ def _first_time(lines: list[str]) -> datetime | None:
     for line in lines:
         try:
             return parse_post(json.loads(line)).created_at
-        except (ValueError, TypeError, KeyError):
+        except (ValueError, TypeError, KeyError, OverflowError):
             continue
     return None

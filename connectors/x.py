@@ -338,7 +338,7 @@ def parse_page(body: Mapping[str, Any]) -> tuple[list[Post], int]:
     for item in data if isinstance(data, list) else []:
         try:
             posts.append(parse_tweet(item, users))
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
             log.warning("x: malformed post skipped (%s): %s", exc, str(item)[:200])
             skipped += 1
     return posts, skipped
@@ -357,14 +357,21 @@ def parse_tweet(item: Mapping[str, Any], users: Mapping[str, Mapping[str, Any]])
     user = users.get(author_id, {})
     username = str(user.get("username") or "")
     metrics: dict[str, int] = {}
-    followers = (user.get("public_metrics") or {}).get("followers_count")
+    # Optional parts of a tweet are read only when they have the documented shape.
+    followers = _mapping(user.get("public_metrics")).get("followers_count")
     if isinstance(followers, int):
         metrics["followers"] = followers
-    for key, value in (item.get("public_metrics") or {}).items():
+    for key, value in _mapping(item.get("public_metrics")).items():
         if isinstance(value, int) and key in _TWEET_METRICS:
             metrics[_TWEET_METRICS[key]] = value
+    references = item.get("referenced_tweets")
     replied_to = next(
-        (str(r["id"]) for r in item.get("referenced_tweets") or [] if r.get("type") == "replied_to"), None
+        (
+            str(r["id"])
+            for r in (references if isinstance(references, list) else [])
+            if isinstance(r, dict) and r.get("type") == "replied_to" and "id" in r
+        ),
+        None,
     )
     extra = {}
     if item.get("in_reply_to_user_id"):
@@ -383,6 +390,10 @@ def parse_tweet(item: Mapping[str, Any], users: Mapping[str, Mapping[str, Any]])
         metrics=metrics,
         extra=extra,
     )
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 class _RebasedSession(requests.Session):

@@ -16,13 +16,15 @@ from connectors.registry import SOURCES
 from models.base import Classifier
 from monitor import health
 from monitor.alerts.console import ConsoleSink
-from monitor.alerts.delivery import Delivery
+from monitor.alerts.delivery import Delivery, worker_id
 from monitor.alerts.sink import Sink
 from monitor.alerts.slack import SlackSink
 from monitor.clock import utc_now
 from monitor.config import Config
 from monitor.digest.service import DigestService
 from monitor.digest.upload import FileChartUploader, SlackChartUploader
+from monitor.ops.coordination import Coordinator, migration_lock
+from monitor.ops.metrics import InstrumentedClassifier, InstrumentedConnector, InstrumentedSink, Metrics
 from monitor.pipeline import NegativePostRule, Pipeline, Rule
 from monitor.replies.intake import NegativeUnlessQueued, ReplyRule
 from monitor.replies.socket import InteractionListener
@@ -49,6 +51,8 @@ class App:
     replies: ReplyCheck | None = None  # the reply queue's timers, when [replies] is enabled
     interactions: InteractionListener | None = None  # Slack Socket Mode, when an app token is set
     digest: DigestService | None = None
+    metrics: Metrics = field(default_factory=Metrics)
+    coordinator: Coordinator = field(default=None)  # type: ignore[assignment]  # set by bootstrap()
 
     def polls(self) -> list[tuple[str, str]]:
         """Every (source, brand) pair to poll."""
@@ -98,7 +102,8 @@ def bootstrap(
     env = os.environ if env is None else env
     engine = make_engine(config.storage.url, echo=config.storage.echo)
     if migrate_schema:
-        migrate.upgrade(engine)
+        with migration_lock(engine):  # instances starting together on one PostgreSQL database
+            migrate.upgrade(engine)
         with engine.begin() as conn:
             health.enable_all(conn)
     if connectors is None:
@@ -114,6 +119,12 @@ def bootstrap(
     else:
         fixed = classifier
         classifier_factory = lambda: fixed  # type: ignore[assignment,return-value]  # noqa: E731
+    # Metrics are counted at the edges, so the core stays unaware of them.
+    metrics = Metrics()
+    metrics.watch_database(engine, clock)
+    connectors = {name: InstrumentedConnector(c, source=name, metrics=metrics) for name, c in connectors.items()}
+    plain_factory = classifier_factory
+    classifier_factory = lambda: InstrumentedClassifier(plain_factory(), metrics=metrics)  # noqa: E731
     rules: list[Rule] = []
     replies = config.replies
     if replies.enabled:
@@ -126,7 +137,14 @@ def bootstrap(
         rules.append(NegativePostRule(channel=config.slack.alerts_channel))
     pipeline = Pipeline(engine=engine, config=config, clock=clock, classifier=classifier_factory, rules=rules)
     sink = sink or make_sink(config, env)
-    delivery = Delivery(engine, sink, clock=clock, min_interval=config.slack.min_interval)
+    worker = worker_id()
+    delivery = Delivery(
+        engine,
+        InstrumentedSink(sink, metrics=metrics),
+        clock=clock,
+        min_interval=config.slack.min_interval,
+        worker=worker,
+    )
     # The digest's chart goes where its message goes: Slack, or a file when alerts print to the console.
     uploader = SlackChartUploader(sink.client) if isinstance(sink, SlackSink) else FileChartUploader()
     digest = DigestService(engine, config, clock=clock, uploader=uploader)
@@ -165,4 +183,6 @@ def bootstrap(
         replies=reply_check,
         interactions=listener,
         digest=digest,
+        metrics=metrics,
+        coordinator=Coordinator(engine, holder=worker, clock=clock),
     )

@@ -32,18 +32,38 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """The daemon, or one pass of every due job with ``--once``."""
+    from monitor.ops import instance_lock
+    from monitor.ops.redact import secret_values
+
+    config = _load(args)
+    # Before importing the daemon: some libraries log at import time.
+    logs.configure(
+        level=config.logging.level if args.log_level == "INFO" else args.log_level,
+        json_lines=args.log_json or config.logging.format == "json",
+        secrets=secret_values(config, os.environ),
+    )
     from monitor.bootstrap import bootstrap
     from monitor.daemon import Daemon, install_stop_handlers, run_once
 
-    config = _load(args)
-    app = bootstrap(config)
-    if args.once:
-        install_stop_handlers(app)
-        totals = run_once(app)
-        log.info("run --once: %s", ", ".join(f"{k} {v}" for k, v in totals.items()))
+    lock = instance_lock.for_url(config.storage.url)
+    if lock is not None:
+        try:
+            lock.acquire()
+        except instance_lock.InstanceLockError as exc:
+            print(f"brand-monitor: {exc}", file=sys.stderr)
+            return EXIT_FAILURE
+    try:
+        app = bootstrap(config)
+        if args.once:
+            install_stop_handlers(app)
+            totals = run_once(app)
+            log.info("run --once: %s", ", ".join(f"{k} {v}" for k, v in totals.items()))
+            return EXIT_OK
+        Daemon(app).run()
         return EXIT_OK
-    Daemon(app).run()
-    return EXIT_OK
+    finally:
+        if lock is not None:
+            lock.release()
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

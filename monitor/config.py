@@ -17,6 +17,7 @@ from connectors.registry import SOURCES
 from models.settings import ClassifierSettings
 from monitor.digest.settings import DigestSettings
 from monitor.durations import Duration
+from monitor.ops.settings import LoggingSettings, ObservabilitySettings, RetentionSettings
 from monitor.replies.settings import ReplySettings
 from monitor.spikes.settings import SpikeSettings
 
@@ -135,10 +136,12 @@ class Config(_Section):
     alerts: AlertSettings = AlertSettings()
     spikes: SpikeSettings = SpikeSettings()
     replies: ReplySettings = ReplySettings()
-
     digest: DigestSettings = DigestSettings()
     brands: tuple[BrandSettings, ...] = Field(min_length=1)
     sources: SourcesSettings = SourcesSettings()  # type: ignore[valid-type]
+    observability: ObservabilitySettings = ObservabilitySettings()
+    logging: LoggingSettings = LoggingSettings()
+    retention: RetentionSettings = RetentionSettings()
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Config:

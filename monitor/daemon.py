@@ -15,6 +15,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from models.base import ModelLoadError
 from monitor.bootstrap import App
+from monitor.ops.coordination import lease_ttl
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,10 @@ def run_once(app: App) -> dict[str, int]:
     for source, brand in app.polls():
         if app.stop.is_set():
             break
-        result = app.pipeline.poll(source, app.connectors[source], app.config.brand(brand))
+        result = poll_exclusive(app, source, brand)
+        if result is None:
+            log.info("source %s (%s) not polled: another instance owns it", source, brand)
+            continue
         totals["fetched"] += result.fetched
         totals["new_posts"] += result.new_posts
         if result.skipped_reason:
@@ -36,12 +40,27 @@ def run_once(app: App) -> dict[str, int]:
     if not app.stop.is_set():
         totals["classified"] = app.pipeline.classify_pending(should_stop=app.stop.is_set)
     if not app.stop.is_set():
-        totals["spike_events"] = sum(len(r.events) for r in app.spikes.check())
+        totals["spike_events"] = sum(len(r.events) for r in spikes_exclusive(app))
     if app.replies is not None and not app.stop.is_set():
         report = app.replies.check()
         totals["reply_timers"] = report.reminded + report.escalated + report.replied + report.unsnoozed
     totals["sent"], totals["undelivered"] = _drain(app)
     return totals
+
+
+def poll_exclusive(app: App, source: str, brand: str):  # type: ignore[no-untyped-def]
+    """Poll (source, brand) unless another instance owns that job; None when it was not ours."""
+    ttl = lease_ttl(app.config.enabled_sources()[source].interval)
+    with app.coordinator.exclusive(f"poll:{source}:{brand}", ttl=ttl) as mine:
+        if not mine:
+            return None
+        return app.pipeline.poll(source, app.connectors[source], app.config.brand(brand))
+
+
+def spikes_exclusive(app: App) -> list[Any]:
+    """The spike check, by one instance at a time (its detectors' state is shared)."""
+    with app.coordinator.exclusive("spikes", ttl=lease_ttl(app.config.schedule.spike_check_interval)) as mine:
+        return app.spikes.check() if mine else []
 
 
 def _drain(app: App) -> tuple[int, int]:
@@ -68,6 +87,10 @@ class Daemon:
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
         )
         self._extra_jobs = extra_jobs or []
+        # Jobs in flight. shutdown(wait=True) holds the job-store lock while it waits for them, and a job
+        # waking another (modify_job) needs that lock: so wait for them first, then shut down.
+        self._in_flight = 0
+        self._idle = threading.Condition()
 
     def add_jobs(self) -> None:
         """Register every job: polls per (source, brand), classify, deliver, and the extra ones."""
@@ -122,7 +145,11 @@ class Daemon:
         """Start the scheduler and block until asked to stop; then finish cleanly."""
         stop = self.app.stop
         previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
+        from monitor.ops.runtime import attach
+
+        services = None
         try:
+            services = attach(self)
             self.add_jobs()
             self.scheduler.start()
             self.start_interactions()
@@ -132,8 +159,12 @@ class Daemon:
             log.info("stopping: finishing the current batch")
         finally:
             self.stop_interactions()
+            with self._idle:
+                self._idle.wait_for(lambda: self._in_flight == 0, timeout=120)
             if self.scheduler.running:
                 self.scheduler.shutdown(wait=True)
+            if services is not None:
+                services.close()
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
             self.app.engine.dispose()
@@ -151,8 +182,8 @@ class Daemon:
             self.app.interactions.stop()
 
     def _poll(self, source: str, brand: str) -> None:
-        result = self.app.pipeline.poll(source, self.app.connectors[source], self.app.config.brand(brand))
-        if result.new_posts:
+        result = poll_exclusive(self.app, source, brand)
+        if result is not None and result.new_posts:
             self._wake("classify")
 
     def _classify(self) -> None:
@@ -160,7 +191,7 @@ class Daemon:
             self._wake("deliver")
 
     def _spikes(self) -> None:
-        if any(result.events for result in self.app.spikes.check()):
+        if any(result.events for result in spikes_exclusive(self.app)):
             self._wake("deliver")
 
     def _replies(self) -> None:
@@ -173,6 +204,8 @@ class Daemon:
             self._wake("deliver")  # more may be due; the per-channel pace keeps Slack happy
 
     def _wake(self, job_id: str) -> None:
+        if self.app.stop.is_set():
+            return
         try:
             self.scheduler.modify_job(job_id, next_run_time=self.app.clock())
         except Exception:  # noqa: BLE001 - the job may be gone during shutdown
@@ -182,14 +215,22 @@ class Daemon:
         """Wrap a job so its failure is logged and never kills the daemon."""
 
         def job() -> None:
-            if self.app.stop.is_set():
-                return
+            with self._idle:
+                if self.app.stop.is_set():
+                    return
+                self._in_flight += 1
             try:
                 func(*args)
             except ModelLoadError as exc:
+                self.app.metrics.error("model_load")
                 log.error("job %s: %s", name, exc)
             except Exception:
+                self.app.metrics.error("job_failed")
                 log.exception("job %s failed; it will run again at its next time", name)
+            finally:
+                with self._idle:
+                    self._in_flight -= 1
+                    self._idle.notify_all()
 
         job.__name__ = f"job_{name}"
         return job

@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Iterable
 from datetime import UTC, datetime
+
+from monitor.ops.redact import RedactingFormatter
 
 
 class JsonFormatter(logging.Formatter):
@@ -23,13 +26,14 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(data, ensure_ascii=False)
 
 
-def configure(*, level: str = "INFO", json_lines: bool = False) -> None:
-    """Send logs to stderr at ``level``."""
+def configure(*, level: str = "INFO", json_lines: bool = False, secrets: Iterable[str] = ()) -> None:
+    """Send logs to stderr at ``level``; ``secrets`` (and anything token-shaped) are masked in every line."""
     handler = logging.StreamHandler(sys.stderr)
     if json_lines:
-        handler.setFormatter(JsonFormatter())
+        formatter: logging.Formatter = JsonFormatter()
     else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
+        formatter = logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s")
+    handler.setFormatter(RedactingFormatter(formatter, secrets))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

@@ -161,24 +161,49 @@ class Pipeline:
     def classify_pending(self, *, should_stop: Callable[[], bool] = lambda: False) -> int:
         """Classify stored posts without a label, in batches, until none are left; returns how many."""
         batch_size = self.config.classifier.batch_size
+        if self.engine.dialect.name == "postgresql":
+            return self._classify_claimed(batch_size, should_stop)
         done = 0
         while not should_stop():
             with self.engine.connect() as conn:
                 pending = post_store.unclassified(conn, limit=batch_size)
             if not pending:
                 break
-            sentiments = self.classifier().classify([p.text for p in pending])
-            if len(sentiments) != len(pending):
-                raise RuntimeError(f"classifier returned {len(sentiments)} results for {len(pending)} posts")
-            now = self.clock()
+            sentiments = self._classify_texts(pending)
             with self.engine.begin() as conn:
-                labelled = list(zip((p.pk for p in pending), sentiments, strict=True))
-                post_store.save_sentiments(conn, labelled, now=now)
-                classified = _classified(conn, labelled)
-                for rule in self.rules:
-                    rule(conn, classified, now=now)
+                self._save_labels(conn, pending, sentiments)
             done += len(pending)
         return done
+
+    def _classify_claimed(self, batch_size: int, should_stop: Callable[[], bool]) -> int:
+        """PostgreSQL: each batch is row-locked while it is classified, so instances share the queue."""
+        self.classifier()  # load the model before any rows are locked
+        done = 0
+        while not should_stop():
+            with self.engine.begin() as conn:
+                pending = post_store.claim_unclassified(conn, limit=batch_size)
+                if not pending:
+                    break
+                self._save_labels(conn, pending, self._classify_texts(pending))
+            done += len(pending)
+        return done
+
+    def _classify_texts(self, pending: Sequence[post_store.PendingPost]) -> list[Sentiment]:
+        sentiments = self.classifier().classify([p.text for p in pending])
+        if len(sentiments) != len(pending):
+            raise RuntimeError(f"classifier returned {len(sentiments)} results for {len(pending)} posts")
+        return list(sentiments)
+
+    def _save_labels(
+        self, conn: Connection, pending: Sequence[post_store.PendingPost], sentiments: Sequence[Sentiment]
+    ) -> None:
+        """Labels and the alerts they cause, in the caller's transaction."""
+        now = self.clock()
+        labelled = list(zip((p.pk for p in pending), sentiments, strict=True))
+        post_store.save_sentiments(conn, labelled, now=now)
+        classified = _classified(conn, labelled)
+        for rule in self.rules:
+            rule(conn, classified, now=now)
 
 
 def _all_handles(brand: BrandSettings) -> tuple[str, ...]:

@@ -91,19 +91,24 @@ class Delivery:
             except DeliveryError as exc:
                 log.warning("outbox %s: cannot check whether it was sent yet: %s", row.message.dedup_key, exc)
                 continue
+            # Compare-and-set on the claim: another instance may have settled (and re-sent) it meanwhile.
             with self.engine.begin() as conn:
                 if found:
-                    outbox.mark_sent(conn, row.id, channel=found.channel, ts=found.ts, now=self.clock())
-                    log.info("outbox %s: was delivered before a crash; marked sent", row.message.dedup_key)
+                    changed = outbox.mark_sent(
+                        conn, row.id, channel=found.channel, ts=found.ts, now=self.clock(), claim=row
+                    )
+                    if changed:
+                        log.info("outbox %s: was delivered before a crash; marked sent", row.message.dedup_key)
                 else:
-                    outbox.mark_retry(
+                    changed = outbox.mark_retry(
                         conn,
                         row.id,
                         error="interrupted mid-send; not found at the target",
                         at=self.clock(),
                         count_attempt=False,
+                        claim=row,
                     )
-            settled += 1
+            settled += int(changed)
         return settled
 
     def _deliver(self, row: Claimed, report: DeliveryReport) -> None:

@@ -91,21 +91,44 @@ def claim_due(conn: Connection, *, now: datetime, worker: str, limit: int = 20) 
     return [Claimed(r["id"], _message(r), r["attempts"] + 1, now, worker) for r in rows]
 
 
-def mark_sent(conn: Connection, row_id: int, *, channel: str, ts: str, now: datetime) -> None:
-    """Record a delivered message and where it landed (for threads and updates)."""
-    conn.execute(
+def mark_sent(
+    conn: Connection, row_id: int, *, channel: str, ts: str, now: datetime, claim: Claimed | None = None
+) -> bool:
+    """Record a delivered message and where it landed; with ``claim``, only if that claim still stands."""
+    result = conn.execute(
         update(outbox)
-        .where(outbox.c.id == row_id)
+        .where(outbox.c.id == row_id, *_still_claimed(claim))
         .values(status=SENT, sent_at=now, slack_channel=channel, slack_ts=ts, last_error=None)
     )
+    return result.rowcount > 0
 
 
-def mark_retry(conn: Connection, row_id: int, *, error: str, at: datetime, count_attempt: bool = True) -> None:
-    """Put a row back in the queue, to be tried again at ``at``."""
+def _still_claimed(claim: Claimed | None) -> list[Any]:
+    """Conditions that hold only while ``claim`` is the row's current claim (compare-and-set between instances)."""
+    if claim is None:
+        return []
+    return [
+        outbox.c.status == SENDING,
+        outbox.c.claimed_at == claim.claimed_at,
+        outbox.c.claimed_by == claim.claimed_by,
+    ]
+
+
+def mark_retry(
+    conn: Connection,
+    row_id: int,
+    *,
+    error: str,
+    at: datetime,
+    count_attempt: bool = True,
+    claim: Claimed | None = None,
+) -> bool:
+    """Put a row back in the queue, to be tried again at ``at``; with ``claim``, only if that claim still stands."""
     values: dict[str, Any] = {"status": PENDING, "next_attempt_at": at, "last_error": error[:2000]}
     if not count_attempt:
         values["attempts"] = outbox.c.attempts - 1
-    conn.execute(update(outbox).where(outbox.c.id == row_id).values(**values))
+    result = conn.execute(update(outbox).where(outbox.c.id == row_id, *_still_claimed(claim)).values(**values))
+    return result.rowcount > 0
 
 
 def mark_dead(conn: Connection, row_id: int, *, error: str) -> None:

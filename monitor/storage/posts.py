@@ -133,6 +133,23 @@ def unclassified(conn: Connection, *, limit: int) -> list[PendingPost]:
     return [PendingPost(pk, text) for pk, text in conn.execute(query)]
 
 
+def claim_unclassified(conn: Connection, *, limit: int) -> list[PendingPost]:
+    """Like :func:`unclassified`, but row-locked until the caller's transaction ends (PostgreSQL).
+
+    ``FOR NO KEY UPDATE SKIP LOCKED``: another instance skips these rows and takes
+    the next ones, and a poll inserting mentions of them (a key-share lock) is
+    not blocked. If this process dies, the locks die with its connection.
+    """
+    query = (
+        select(posts.c.id, posts.c.text)
+        .where(posts.c.classified_at.is_(None))
+        .order_by(posts.c.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True, key_share=True)
+    )
+    return [PendingPost(pk, text) for pk, text in conn.execute(query)]
+
+
 def save_sentiments(conn: Connection, results: Sequence[tuple[int, Sentiment]], *, now: datetime) -> None:
     """Store labels for posts and mark their mentions negative or not."""
     for pk, sentiment in results:

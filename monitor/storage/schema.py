@@ -256,3 +256,19 @@ digest_runs = Table(
     Column("last_error", Text),
     UniqueConstraint("digest_date", "channel"),
 )
+
+# --- several instances on one database (issue 8) -------------------------------------------------
+# Who runs a singleton job (a poll of one (source, brand), the spike check, retention) until when.
+leases = Table(
+    "leases",
+    metadata,
+    Column("name", String(191), primary_key=True),
+    Column("holder", String(128), nullable=False),
+    Column("acquired_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+)
+# Retention prunes by age, and keeps outbox rows that are still some thread's parent.
+Index("ix_posts_created_at", posts.c.created_at)
+Index("ix_outbox_created_at", outbox.c.created_at)
+Index("ix_outbox_thread_key", outbox.c.thread_key)
+Index("ix_outbox_update_key", outbox.c.update_key)

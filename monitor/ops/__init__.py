@@ -1,0 +1,1 @@
+"""Running in production: coordination of several instances, observability, retention."""

@@ -1,0 +1,70 @@
+"""Secrets in the environment never reach the logs, in text or JSON, even at DEBUG with failing credentials."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from monitor.ops.redact import MASK, RedactingFormatter, redact
+from tests.support.fake_x import FakeX
+
+ROOT = Path(__file__).resolve().parents[2]
+SLACK_TOKEN = "xoxb-1111-2222-sEcReTsLaCk"
+X_TOKEN = "AAAAbearer-very-secret-value-42"
+
+
+def test_a_daemon_with_rejected_credentials_never_logs_them(tmp_path, fake_slack) -> None:
+    with FakeX(bearer_token="the-right-one") as x:  # our token is wrong: 401, the source is disabled
+        config = tmp_path / "config.toml"
+        config.write_text(
+            f"""
+[storage]
+url = "sqlite:///{tmp_path / 'd.db'}"
+[slack]
+base_url = "{fake_slack.base_url}"
+timeout = "2s"
+[logging]
+format = "json"
+level = "DEBUG"
+[[brands]]
+name = "Acme"
+terms = ["acme"]
+[sources.x]
+base_url = "{x.base_url}"
+timeout = "2s"
+""",
+            encoding="utf-8",
+        )
+        env = {**os.environ, "SLACK_BOT_TOKEN": SLACK_TOKEN, "X_BEARER_TOKEN": X_TOKEN, "HF_HUB_OFFLINE": "1"}
+        out = subprocess.run(
+            [sys.executable, "-m", "monitor", "run", "--once", "--config", str(config)],
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        )
+    assert out.returncode == 0, out.stderr
+    logged = out.stdout + out.stderr
+    assert "credentials rejected" in logged or "disabled" in logged  # the failure itself is logged
+    assert SLACK_TOKEN not in logged and X_TOKEN not in logged
+    assert "invalid_auth" in logged or fake_slack.calls  # Slack refused our token (fake expects another)
+    lines = [line for line in out.stderr.splitlines() if line.strip()]
+    assert lines and all(json.loads(line)["level"] for line in lines)  # every line is one JSON object
+
+
+def test_the_formatter_masks_messages_arguments_and_tracebacks() -> None:
+    formatter = RedactingFormatter(logging.Formatter("%(message)s"), secrets=["s3cr3t-value"])
+    try:
+        raise RuntimeError("boom with s3cr3t-value inside")
+    except RuntimeError:
+        record = logging.LogRecord("t", logging.ERROR, __file__, 1, "with %s", ("s3cr3t-value",), sys.exc_info())
+    text = formatter.format(record)
+    assert "s3cr3t-value" not in text and text.count(MASK) >= 2  # message and traceback
+
+
+def test_token_shapes_are_masked_without_being_configured() -> None:
+    line = "headers={'Authorization': 'Bearer abc.def-123'} token=xoxb-12345-abcdef password=hunter22x"
+    masked = redact(line)
+    assert "abc.def-123" not in masked and "xoxb-12345-abcdef" not in masked and "hunter22x" not in masked
+    assert redact("an ordinary line about tokens") == "an ordinary line about tokens"

@@ -1,0 +1,115 @@
+"""Retention prunes old data in batches and keeps what is still needed (queues, thread parents, open items)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, insert, select
+
+from monitor.alerts import outbox
+from monitor.alerts.outbox import Message
+from monitor.ops.retention import prune
+from monitor.ops.settings import RetentionSettings
+from monitor.storage import migrate
+from monitor.storage.engine import make_engine
+from monitor.storage.schema import mentions, posts, reply_items, spikes
+from monitor.storage.schema import outbox as outbox_table
+
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+OLD = NOW - timedelta(days=40)
+
+
+@pytest.fixture
+def engine(db_url):
+    engine = make_engine(db_url)
+    migrate.upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+def add_post(conn, n: int, *, at: datetime, classified: bool = True) -> int:
+    pk = conn.execute(
+        insert(posts)
+        .values(
+            platform="x", post_id=str(n), source="x", author="a", text=f"post {n}", created_at=at, fetched_at=at,
+            metrics={}, extra={}, from_brand=False, classified_at=at if classified else None,
+            sentiment="negative" if classified else None,
+        )
+        .returning(posts.c.id)
+    ).scalar_one()
+    conn.execute(insert(mentions).values(brand="Acme", post_pk=pk, created_at=at, negative=True, from_brand=False))
+    return pk
+
+
+def add_alert(conn, key: str, *, at: datetime, status: str = "sent", **kw) -> None:
+    outbox.enqueue(conn, Message(dedup_key=key, kind="t", channel="#a", text=key, **kw), now=at)
+    conn.execute(
+        outbox_table.update().where(outbox_table.c.dedup_key == key).values(status=status, sent_at=at)
+    )
+
+
+def count(engine, table) -> int:
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(table)).scalar_one()
+
+
+def keys(engine) -> set[str]:
+    with engine.connect() as conn:
+        return set(conn.execute(select(outbox_table.c.dedup_key)).scalars())
+
+
+def test_old_posts_go_in_batches_with_their_mentions_and_the_queue_stays(engine) -> None:
+    with engine.begin() as conn:
+        for n in range(25):
+            add_post(conn, n, at=OLD)
+        add_post(conn, 100, at=OLD, classified=False)  # still waiting for the classifier
+        open_item = add_post(conn, 101, at=OLD)  # someone still has to reply to it
+        conn.execute(insert(reply_items).values(
+            brand="Acme", post_pk=open_item, platform="x", post_id="101", status="open", priority="high",
+            priority_score=1.0, channel="#a", reason="r", posted_at=OLD, due_at=OLD, created_at=OLD, alert_key="k",
+        ))
+        add_post(conn, 200, at=NOW - timedelta(days=1))
+    sleeps: list[float] = []
+    report = prune(engine, RetentionSettings(posts_days=30, batch_size=10), clock=lambda: NOW, sleep=sleeps.append)
+    assert (report.posts, report.batches, report.finished) == (25, 3, True)
+    assert len(sleeps) == 2  # a pause after each full batch
+    with engine.connect() as conn:
+        left = set(conn.execute(select(posts.c.post_id)).scalars())
+    assert left == {"100", "101", "200"}
+    assert count(engine, mentions) == 3  # cascaded with their posts
+
+
+def test_old_alerts_go_unless_undelivered_or_still_a_parent(engine) -> None:
+    with engine.begin() as conn:
+        add_alert(conn, "old-sent", at=OLD)
+        add_alert(conn, "old-dead", at=OLD, status="dead")
+        add_alert(conn, "old-pending", at=OLD, status="pending")
+        add_alert(conn, "parent", at=OLD)
+        add_alert(conn, "child", at=NOW - timedelta(days=1), thread_key="parent")
+        add_alert(conn, "old-parent", at=OLD)
+        add_alert(conn, "old-child", at=OLD, thread_key="old-parent")
+        add_alert(conn, "spike-key", at=OLD)
+        conn.execute(insert(spikes).values(
+            spike_key="spike-key", brand="Acme", metric="negative", status="open", opened_at=OLD, updated_at=OLD,
+            peak_at=OLD, peak_count=5, expected=1,
+        ))
+        add_alert(conn, "recent", at=NOW - timedelta(days=2))
+    report = prune(engine, RetentionSettings(outbox_days=30), clock=lambda: NOW, sleep=lambda s: None)
+    assert report.outbox == 4
+    assert keys(engine) == {"old-pending", "parent", "child", "spike-key", "recent"}
+
+
+def test_a_run_stops_on_its_budget_and_on_stop(engine) -> None:
+    with engine.begin() as conn:
+        for n in range(30):
+            add_post(conn, n, at=OLD)
+    settings = RetentionSettings(posts_days=30, batch_size=10, budget=timedelta(0))
+    assert prune(engine, settings, clock=lambda: NOW).finished is False
+    report = prune(engine, RetentionSettings(posts_days=30, batch_size=10), clock=lambda: NOW, should_stop=lambda: True)
+    assert (report.posts, report.finished) == (0, False)
+    assert count(engine, posts) == 30
+
+
+def test_nothing_is_pruned_by_default() -> None:
+    assert not RetentionSettings().enabled
