@@ -33,6 +33,11 @@ def load_classifier(settings: ClassifierSettings) -> Classifier:
 
 def _load(settings: ClassifierSettings) -> SentimentClassifier:
     started, rss_before = time.monotonic(), rss_mb()
+    if settings.backend == "onnx" and not Path(settings.onnx_model or "").expanduser().is_file():
+        raise ModelLoadError(
+            f"[classifier] onnx_model {settings.onnx_model!r} is not a file: write it with "
+            "`brand-monitor model export --output DIR` and point onnx_model at DIR/model.int8.onnx"
+        )
     source = _tokenizer_source(settings)
     tokenizer, config = _load_tokenizer_and_config(source)
     backend = _load_backend(settings, source=source, config=config)
@@ -112,11 +117,6 @@ def _load_backend(settings: ClassifierSettings, *, source: str, config: object) 
         from models.onnx_backend import OnnxBackend
 
         onnx_path = Path(settings.onnx_model or "").expanduser()
-        if not onnx_path.is_file():
-            raise ModelLoadError(
-                f"[classifier] onnx_model {str(onnx_path)!r} is not a file: write it with "
-                "`brand-monitor model export --output DIR` and point onnx_model at DIR/model.int8.onnx"
-            )
         try:
             return OnnxBackend(str(onnx_path), config=config, device=settings.device, threads=settings.threads)
         except (OSError, ValueError, RuntimeError) as exc:  # onnxruntime's load errors are RuntimeErrors
