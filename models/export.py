@@ -6,6 +6,7 @@ import contextlib
 import logging
 import sys
 import time
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,7 +53,9 @@ def export_model(model: str, output: Path) -> ExportedModel:
     batch, seq = torch.export.Dim("batch"), torch.export.Dim("sequence")
     fp32, int8 = output / FP32_NAME, output / INT8_NAME
     # The exporter prints progress on stdout, which the command keeps for its JSON report.
-    with torch.no_grad(), contextlib.redirect_stdout(sys.stderr):
+    with torch.no_grad(), contextlib.redirect_stdout(sys.stderr), warnings.catch_warnings():
+        # Harmless: batch and sequence share constraints in both inputs, so their names are merged.
+        warnings.filterwarnings("ignore", message="# The axis name")
         # The torch.export-based ("dynamo") exporter: the default since torch 2.9; the TorchScript one is deprecated.
         torch.onnx.export(
             network,
