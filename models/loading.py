@@ -10,6 +10,7 @@ from pathlib import Path
 from models.base import Classifier, ModelLoadError
 from models.classifier import SentimentClassifier
 from models.labels import folding_matrix, infer_mapping
+from models.light_files import LightTokenizer, has_light_files, read_config
 from models.runtime import rss_mb
 from models.settings import ClassifierSettings
 
@@ -39,7 +40,8 @@ def _load(settings: ClassifierSettings) -> SentimentClassifier:
             "`brand-monitor model export --output DIR` and point onnx_model at DIR/model.int8.onnx"
         )
     source = _tokenizer_source(settings)
-    tokenizer, config = _load_tokenizer_and_config(source)
+    light = settings.backend == "onnx" and has_light_files(Path(source).expanduser())
+    tokenizer, config = _light_tokenizer_and_config(source) if light else _load_tokenizer_and_config(source)
     backend = _load_backend(settings, source=source, config=config)
     mapping = infer_mapping(config.id2label, settings.labels)
     languages = None
@@ -90,6 +92,14 @@ def _tokenizer_source(settings: ClassifierSettings) -> str:
         if (beside / "config.json").is_file():
             return str(beside)
     return settings.model
+
+
+def _light_tokenizer_and_config(source: str) -> tuple[object, object]:
+    directory = Path(source).expanduser()
+    try:
+        return LightTokenizer(directory), read_config(directory)
+    except (OSError, ValueError, TypeError) as exc:  # tokenizers raises Exception subclasses of these
+        raise _load_error(source, exc) from None
 
 
 def _load_tokenizer_and_config(source: str) -> tuple[object, object]:

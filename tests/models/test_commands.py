@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -14,6 +15,8 @@ from models.loading import load_classifier
 from models.settings import ClassifierSettings
 from monitor.cli import main
 from tests.support.tiny_model import TRAINING
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _config(tmp_path: Path, classifier: str) -> Path:
@@ -100,6 +103,19 @@ def test_onnx_backends_match_pytorch_through_the_production_path(exported, tiny_
     assert [r.negative for r in fp32] == pytest.approx([r.negative for r in torch_results], abs=1e-4)
     assert [r.lang for r in int8] == [r.lang for r in torch_results]
     assert sum(a.label == b.label for a, b in zip(int8, fp32, strict=True)) >= len(texts) - 1
+
+
+@pytest.mark.slow
+def test_onnx_backend_runs_without_importing_torch(exported) -> None:
+    _, output = exported
+    code = (
+        "import sys; from models.loading import load_classifier; from models.settings import ClassifierSettings; "
+        f"c = load_classifier(ClassifierSettings(backend='onnx', onnx_model={str(output / 'model.int8.onnx')!r})); "
+        f"r = c.classify([{TRAINING[0][0]!r}, '']); "
+        "print(r[0].label, r[1].low_confidence, 'torch' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert done.stdout.split() == ["negative", "True", "False"]
 
 
 @pytest.mark.slow
