@@ -124,26 +124,31 @@ def _load_tokenizer_and_config(source: str) -> tuple[object, object]:
 
 def _load_backend(settings: ClassifierSettings, *, source: str, config: object) -> object:
     if settings.backend == "onnx":
-        from models.onnx_backend import OnnxBackend
+        from models.onnx_backend import OnnxBackend, load_errors
 
         onnx_path = Path(settings.onnx_model or "").expanduser()
         try:
             return OnnxBackend(str(onnx_path), config=config, device=settings.device, threads=settings.threads)
-        except (OSError, ValueError, RuntimeError) as exc:  # onnxruntime's load errors are RuntimeErrors
-            raise _load_error(str(onnx_path), exc) from None
+        except load_errors() as exc:
+            raise _load_error(str(onnx_path), exc, hint=_ONNX_HINT) from None
     from models.torch_backend import TorchBackend
 
     path = str(Path(source).expanduser()) if Path(source).expanduser().is_dir() else source
     try:
         return TorchBackend(path, device=settings.device, threads=settings.threads)
-    except (OSError, ValueError, RuntimeError) as exc:
+    except ModelLoadError:
+        raise
+    except (OSError, ValueError, RuntimeError, AssertionError) as exc:  # no CUDA build: AssertionError
         raise _load_error(source, exc) from None
 
 
-def _load_error(source: str, exc: BaseException) -> ModelLoadError:
+_MODEL_HINT = (
+    "Point [classifier] model at a local directory holding a HuggingFace sequence-classification "
+    "model (config.json, weights, tokenizer), or run once with network access to download it."
+)
+_ONNX_HINT = "Write the file again with `brand-monitor model export --output DIR` and point onnx_model at it."
+
+
+def _load_error(source: str, exc: BaseException, *, hint: str = _MODEL_HINT) -> ModelLoadError:
     first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return ModelLoadError(
-        f"could not load sentiment model {source!r}: {exc.__class__.__name__}: {first_line}\n"
-        "Point [classifier] model at a local directory holding a HuggingFace sequence-classification "
-        "model (config.json, weights, tokenizer), or run once with network access to download it."
-    )
+    return ModelLoadError(f"could not load sentiment model {source!r}: {exc.__class__.__name__}: {first_line}\n{hint}")

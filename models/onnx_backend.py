@@ -11,6 +11,14 @@ from models.runtime import threads_for
 log = logging.getLogger(__name__)
 
 
+def load_errors() -> tuple[type[BaseException], ...]:
+    """onnxruntime's own exception classes (plain Exception subclasses from its C++ binding)."""
+    from onnxruntime.capi import onnxruntime_pybind11_state as state
+
+    found = [c for c in vars(state).values() if isinstance(c, type) and issubclass(c, Exception)]
+    return (OSError, ValueError, RuntimeError, *found)
+
+
 class OnnxBackend:
     """An ``onnxruntime.InferenceSession`` taking input_ids + attention_mask, returning logits."""
 

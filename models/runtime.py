@@ -21,12 +21,16 @@ def threads_for(configured: int) -> int:
 
 
 def torch_device(configured: str) -> str:
-    """``auto`` → "cuda" when PyTorch sees a GPU, else "cpu"; anything else as given."""
-    if configured != "auto":
-        return configured
+    """``auto`` → "cuda" when PyTorch sees a GPU, else "cpu"; anything else as given, if it exists."""
     import torch
 
-    return "cuda" if torch.cuda.is_available() else "cpu"
+    if configured == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if configured.startswith("cuda") and not torch.cuda.is_available():
+        from models.base import ModelLoadError
+
+        raise ModelLoadError(f'[classifier] device = "{configured}" but PyTorch sees no GPU: use "auto" or "cpu"')
+    return configured
 
 
 def rss_mb() -> float:

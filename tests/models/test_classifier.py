@@ -125,12 +125,25 @@ def test_model_is_loaded_once_per_process(tiny_model_dir: Path) -> None:
     assert load_classifier(settings) is load_classifier(ClassifierSettings(model=str(tiny_model_dir)))
 
 
-def test_bad_model_paths_raise_a_model_load_error(tmp_path: Path) -> None:
+def torch_has_cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def test_bad_model_paths_raise_a_model_load_error(tmp_path: Path, tiny_model_dir: Path) -> None:
     with pytest.raises(ModelLoadError, match="does not exist"):
         load_classifier(ClassifierSettings(model=str(tmp_path / "missing")))
     (tmp_path / "empty").mkdir()
     with pytest.raises(ModelLoadError, match="could not load sentiment model"):
         load_classifier(ClassifierSettings(model=str(tmp_path / "empty")))
+    if not torch_has_cuda():
+        with pytest.raises(ModelLoadError, match="sees no GPU"):
+            load_classifier(ClassifierSettings(model=str(tiny_model_dir), device="cuda"))
+    (tmp_path / "garbage.onnx").write_text("not a model")
+    with pytest.raises(ModelLoadError, match="INVALID_PROTOBUF"):
+        load_classifier(ClassifierSettings(backend="onnx", onnx_model=str(tmp_path / "garbage.onnx"),
+                                           model=str(tiny_model_dir)))
     with pytest.raises(ModelLoadError, match=r"onnx_model .* is not a file"):
         load_classifier(ClassifierSettings(backend="onnx", onnx_model=str(tmp_path / "model.onnx"),
                                            model=str(tmp_path / "missing-too")))
