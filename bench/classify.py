@@ -129,7 +129,24 @@ def worker(args: argparse.Namespace) -> None:
         rate = round(len(texts) / seconds, 1)
         figures[name] = {"posts": len(texts), "seconds": round(seconds, 2), "posts_per_s": rate}
     figures["peak_rss_mb"] = round(peak_rss_mb())
+    figures["vm_hwm_mb"] = round(_vm_hwm_mb())
     print(json.dumps(figures), flush=True)
+
+
+def _vm_hwm_mb() -> float:
+    """Peak RSS of this process image (/proc VmHWM): a cross-check on ru_maxrss, which exec can inherit."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def prepare(args: argparse.Namespace) -> None:
+    """Build the model if none was given and count tokens, in a child process, so the parent stays small."""
+    started = time.perf_counter()
+    model_dir = Path(args.model) if args.model else build_base_model(Path(args.workdir) / "xlmr-base-random")
+    counts = token_counts(str(model_dir), args.posts, args.long_posts)
+    print(json.dumps({"model_dir": str(model_dir), "seconds": round(time.perf_counter() - started), "tokens": counts}))
 
 
 def token_counts(model_dir: str, posts: int, long_posts: int) -> dict[str, float]:
@@ -158,20 +175,31 @@ def main() -> None:
     parser.add_argument("--backends", default=",".join(BACKENDS), help="comma-separated subset to run")
     parser.add_argument("--workdir", help="where the built model and ONNX files go (default: a temp dir, kept)")
     parser.add_argument("--worker", choices=BACKENDS, help=argparse.SUPPRESS)
+    parser.add_argument("--prepare", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--model-dir", help=argparse.SUPPRESS)
     parser.add_argument("--onnx-dir", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         worker(args)
         return
+    if args.prepare:
+        prepare(args)
+        return
 
+    # The parent imports nothing heavy and builds nothing itself: a child's ru_maxrss starts from the
+    # parent's high-water mark at exec, so a big parent would inflate every backend's figure.
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="bench-classify-"))
     print(f"machine: {os.cpu_count()} CPUs visible, {len(os.sched_getaffinity(0))} usable; load {os.getloadavg()}")
-    started = time.perf_counter()
-    model_dir = Path(args.model) if args.model else build_base_model(workdir / "xlmr-base-random")
+    cmd = [sys.executable, __file__, "--prepare", "--workdir", str(workdir), "--posts", str(args.posts),
+           "--long-posts", str(args.long_posts), *(["--model", args.model] if args.model else [])]
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        sys.exit(f"preparing the model failed:\n{done.stderr[-3000:]}")
+    ready = json.loads(done.stdout.strip().splitlines()[-1])
+    model_dir = Path(ready["model_dir"])
     what = "given model" if args.model else "random-weight XLM-R base (production architecture)"
-    print(f"model: {model_dir} ({what}); ready in {time.perf_counter() - started:.0f}s")
-    print(f"mean tokens per post: {token_counts(str(model_dir), args.posts, args.long_posts)}")
+    print(f"model: {model_dir} ({what}); ready in {ready['seconds']}s")
+    print(f"mean tokens per post: {ready['tokens']}")
     onnx_dir = workdir / "onnx"
     backends = args.backends.split(",")
     if any(b.startswith("onnx") for b in backends) and not (onnx_dir / "model.int8.onnx").is_file():
@@ -204,8 +232,8 @@ def main() -> None:
 def report_table(results: dict[str, dict]) -> None:
     """The figures side by side, with the speed-up over the naive pipeline."""
     base = results.get("naive", {})
-    print(f"\n{'backend':<13} {'load s':>7} {'peak RSS MiB':>13} {'short posts/s':>14} {'x naive':>8} "
-          f"{'long posts/s':>13} {'x naive':>8}")
+    print(f"\n{'backend':<13} {'load s':>7} {'peak RSS MiB':>13} {'VmHWM MiB':>10} "
+          f"{'short posts/s':>14} {'x naive':>8} {'long posts/s':>13} {'x naive':>8}")
     for name, r in results.items():
         cells = []
         for kind in ("short", "long"):
@@ -213,7 +241,8 @@ def report_table(results: dict[str, dict]) -> None:
             ref = base.get(kind, {}).get("posts_per_s")
             width = 14 if kind == "short" else 13
             cells += [f"{rate:>{width}}", f"{rate / ref:>7.1f}x" if rate and ref else f"{'-':>8}"]
-        print(f"{name:<13} {r['load_s']:>7} {r['peak_rss_mb']:>13} {cells[0]} {cells[1]} {cells[2]} {cells[3]}")
+        print(f"{name:<13} {r['load_s']:>7} {r['peak_rss_mb']:>13} {r.get('vm_hwm_mb', '-'):>10} "
+              f"{cells[0]} {cells[1]} {cells[2]} {cells[3]}")
     if "onnx-int8" in results and "onnx-fp32" in results:
         ratio = results["onnx-int8"]["peak_rss_mb"] / results["onnx-fp32"]["peak_rss_mb"]
         print(f"\nint8 peak RSS / fp32 ONNX peak RSS = {ratio:.2f} (target < 0.5)")
