@@ -31,6 +31,8 @@ class OnnxBackend:
         options.intra_op_num_threads = threads_for(threads)
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        # Every batch has a new shape; the arena would keep the largest of each and grow to GBs.
+        options.enable_cpu_mem_arena = False
         available = ort.get_available_providers()
         wants_gpu = device != "cpu" and "CUDAExecutionProvider" in available
         providers = ["CUDAExecutionProvider", "CPUExecutionProvider"] if wants_gpu else ["CPUExecutionProvider"]

@@ -25,10 +25,16 @@ def test_handles_and_links_are_normalised_emoji_and_rtl_kept() -> None:
 
 def test_buckets_sort_by_length_pad_per_bucket_and_cover_every_row() -> None:
     rows = [[1] * n for n in (3, 9, 1, 5, 7, 2)]
-    got = list(buckets(rows, batch_size=2, pad_id=0))
+    got = list(buckets(rows, batch_size=2, pad_id=0, min_fill=0.0))
     assert [b.positions for b in got] == [[1, 4], [3, 0], [5, 2]]
     assert [b.input_ids.shape for b in got] == [(2, 9), (2, 5), (2, 2)]
     assert got[2].attention_mask.tolist() == [[1, 1], [1, 0]]
+    # A bucket closes before it is mostly padding, and before it holds too many padded tokens.
+    lengths = [40, 38, 36, 12, 11, 10, 10]
+    filled = list(buckets([[1] * n for n in lengths], batch_size=32, pad_id=0))
+    assert [b.input_ids.shape for b in filled] == [(4, 40), (3, 11)]  # 79 % and 94 % real tokens
+    capped = list(buckets([[1] * 500] * 20, batch_size=32, pad_id=0, max_tokens=4096))
+    assert [len(b.positions) for b in capped] == [8, 8, 4]
     # Results land back at their input positions whatever the bucket order.
     out = run_in_buckets(rows, lambda ids, mask: mask.sum(axis=1, keepdims=True).astype(np.float32),
                          batch_size=2, pad_id=0, classes=1)
