@@ -12,7 +12,7 @@ import numpy as np
 MIN_FILL = 0.75
 # ... and before it holds more than this many padded tokens, which bounds activation memory
 # (attention scores grow with rows x length^2) whatever batch_size says.
-MAX_BATCH_TOKENS = 4096
+MAX_BATCH_TOKENS = 2048
 
 
 @dataclass(frozen=True, slots=True)
