@@ -1,85 +1,154 @@
-"""Load the configured sentiment model once per process (first cut; the multilingual work extends it)."""
+"""Load the configured sentiment model once per process, logging load time and memory."""
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from collections.abc import Sequence
+from pathlib import Path
 
-from models.base import LABELS, Classifier, ModelLoadError, Sentiment
+from models.base import Classifier, ModelLoadError
+from models.classifier import SentimentClassifier
+from models.labels import folding_matrix, infer_mapping
+from models.light_files import LightTokenizer, has_light_files, read_config
+from models.runtime import rss_mb
 from models.settings import ClassifierSettings
 
 log = logging.getLogger(__name__)
 
-_ALIASES = {
-    "negative": "negative",
-    "neg": "negative",
-    "neutral": "neutral",
-    "neu": "neutral",
-    "positive": "positive",
-    "pos": "positive",
-}
+# Models whose position ids start after the padding index (so max_position_embeddings - pad - 1 tokens fit).
+_OFFSET_POSITIONS = {"roberta", "xlm-roberta", "xlm-roberta-xl", "camembert", "xmod"}
 
-
-class TransformersClassifier:
-    """A transformers text-classification pipeline, called in batches."""
-
-    def __init__(self, settings: ClassifierSettings) -> None:
-        from transformers import pipeline
-
-        started = time.monotonic()
-        try:
-            self._pipe = pipeline("text-classification", model=settings.model, top_k=None, device="cpu")
-        except (OSError, ValueError) as exc:
-            raise ModelLoadError(
-                f"could not load sentiment model {settings.model!r}: {exc.__class__.__name__}: "
-                f"{str(exc).splitlines()[0] if str(exc) else ''}\n"
-                "Point [classifier] model at a local directory holding a HuggingFace sequence-classification "
-                "model (config.json, weights, tokenizer), or run once with network access to download it."
-            ) from None
-        self.settings = settings
-        id2label = self._pipe.model.config.id2label
-        self._labels = {name: settings.labels.get(name) or _ALIASES.get(name.lower()) for name in id2label.values()}
-        unknown = [name for name, mapped in self._labels.items() if mapped is None]
-        if unknown:
-            raise ModelLoadError(
-                f"model {settings.model!r} has labels {unknown} that cannot be mapped to negative/neutral/positive: "
-                'set [classifier] labels, e.g. labels = { LABEL_0 = "negative" }'
-            )
-        log.info("sentiment model %s loaded in %.1fs", settings.model, time.monotonic() - started)
-
-    def classify(self, texts: Sequence[str]) -> list[Sentiment]:
-        """Classify ``texts`` in input order."""
-        if not texts:
-            return []
-        outputs = self._pipe(
-            [t if t.strip() else " " for t in texts],
-            batch_size=self.settings.batch_size,
-            truncation=True,
-            max_length=self.settings.max_length,
-        )
-        results = []
-        for scores in outputs:
-            probs = dict.fromkeys(LABELS, 0.0)
-            for item in scores:
-                probs[self._labels[item["label"]]] += float(item["score"])  # type: ignore[index]
-            negative = probs["negative"]
-            if negative >= self.settings.negative_threshold:
-                label = "negative"
-            else:
-                label = max(("neutral", "positive"), key=lambda name: probs[name])
-            confidence = probs[label]
-            results.append(
-                Sentiment(
-                    label=label,
-                    score=confidence,
-                    negative=negative,
-                    low_confidence=confidence < self.settings.min_confidence,
-                )  # type: ignore[arg-type]
-            )
-        return results
+_loaded: dict[str, Classifier] = {}
+_lock = threading.Lock()
 
 
 def load_classifier(settings: ClassifierSettings) -> Classifier:
-    """The classifier ``settings`` ask for, loaded now."""
-    return TransformersClassifier(settings)
+    """The classifier ``settings`` ask for, loaded on the first call and shared after that."""
+    key = settings.model_dump_json()
+    with _lock:
+        if key not in _loaded:
+            _loaded[key] = _load(settings)
+        return _loaded[key]
+
+
+def _load(settings: ClassifierSettings) -> SentimentClassifier:
+    started, rss_before = time.monotonic(), rss_mb()
+    if settings.backend == "onnx" and not Path(settings.onnx_model or "").expanduser().is_file():
+        raise ModelLoadError(
+            f"[classifier] onnx_model {settings.onnx_model!r} is not a file: write it with "
+            "`brand-monitor model export --output DIR` and point onnx_model at DIR/model.int8.onnx"
+        )
+    source = _tokenizer_source(settings)
+    light = settings.backend == "onnx" and has_light_files(Path(source).expanduser())
+    tokenizer, config = _light_tokenizer_and_config(source) if light else _load_tokenizer_and_config(source)
+    backend = _load_backend(settings, source=source, config=config)
+    mapping = infer_mapping(config.id2label, settings.labels)
+    languages = None
+    if settings.detect_language:
+        from models.language import LanguageDetector
+
+        languages = LanguageDetector()
+    classifier = SentimentClassifier(
+        settings=settings,
+        tokenizer=tokenizer,
+        backend=backend,
+        folding=folding_matrix(mapping),
+        max_tokens=max_tokens(config, tokenizer, settings.max_length),
+        languages=languages,
+    )
+    log.info(
+        "sentiment model %s loaded in %.1fs (%s on %s, labels %s, max %d tokens); memory %.0f MiB (+%.0f MiB)",
+        settings.onnx_model or settings.model,
+        time.monotonic() - started,
+        backend.name,
+        backend.device,
+        {config.id2label[i]: target for i, target in mapping.items()},
+        classifier.max_tokens,
+        rss_mb(),
+        rss_mb() - rss_before,
+    )
+    return classifier
+
+
+def max_tokens(config: object, tokenizer: object, configured: int) -> int:
+    """The longest input the model accepts: ``configured``, capped by the tokenizer's and the model's limits."""
+    limits = [configured]
+    tokenizer_limit = getattr(tokenizer, "model_max_length", None)
+    if isinstance(tokenizer_limit, int) and tokenizer_limit < 100_000:  # unset limits are 1e30
+        limits.append(tokenizer_limit)
+    positions = getattr(config, "max_position_embeddings", None)
+    if isinstance(positions, int):
+        pad = getattr(config, "pad_token_id", None)
+        offset = pad + 1 if getattr(config, "model_type", "") in _OFFSET_POSITIONS and pad is not None else 0
+        limits.append(positions - offset)
+    return min(limits)
+
+
+def _tokenizer_source(settings: ClassifierSettings) -> str:
+    """Where the tokenizer and config come from: next to the ONNX file when they are there, else ``model``."""
+    if settings.backend == "onnx" and settings.onnx_model:
+        beside = Path(settings.onnx_model).expanduser().parent
+        if (beside / "config.json").is_file():
+            return str(beside)
+    return settings.model
+
+
+def _light_tokenizer_and_config(source: str) -> tuple[object, object]:
+    directory = Path(source).expanduser()
+    try:
+        return LightTokenizer(directory), read_config(directory)
+    except (OSError, ValueError, TypeError) as exc:  # tokenizers raises Exception subclasses of these
+        raise _load_error(source, exc) from None
+
+
+def _load_tokenizer_and_config(source: str) -> tuple[object, object]:
+    from transformers import AutoConfig, AutoTokenizer
+
+    looks_local = source.startswith((".", "/", "~")) or Path(source).expanduser().exists()
+    if looks_local and not Path(source).expanduser().is_dir():
+        raise ModelLoadError(
+            f"sentiment model directory {source!r} does not exist: set [classifier] model to a directory "
+            "holding a HuggingFace sequence-classification model (config.json, weights, tokenizer) or a model id"
+        )
+    path = str(Path(source).expanduser()) if looks_local else source
+    try:
+        config = AutoConfig.from_pretrained(path)
+        tokenizer = AutoTokenizer.from_pretrained(path)
+    except (OSError, ValueError, KeyError) as exc:
+        raise _load_error(source, exc) from None
+    if not getattr(config, "id2label", None):
+        raise ModelLoadError(f"model {source!r} has no id2label in its config: is it a sequence-classification model?")
+    return tokenizer, config
+
+
+def _load_backend(settings: ClassifierSettings, *, source: str, config: object) -> object:
+    if settings.backend == "onnx":
+        from models.onnx_backend import OnnxBackend, load_errors
+
+        onnx_path = Path(settings.onnx_model or "").expanduser()
+        try:
+            return OnnxBackend(str(onnx_path), config=config, device=settings.device, threads=settings.threads)
+        except load_errors() as exc:
+            raise _load_error(str(onnx_path), exc, hint=_ONNX_HINT) from None
+    from models.torch_backend import TorchBackend
+
+    path = str(Path(source).expanduser()) if Path(source).expanduser().is_dir() else source
+    try:
+        return TorchBackend(path, device=settings.device, threads=settings.threads)
+    except ModelLoadError:
+        raise
+    except (OSError, ValueError, RuntimeError, AssertionError) as exc:  # no CUDA build: AssertionError
+        raise _load_error(source, exc) from None
+
+
+_MODEL_HINT = (
+    "Point [classifier] model at a local directory holding a HuggingFace sequence-classification "
+    "model (config.json, weights, tokenizer), or run once with network access to download it."
+)
+_ONNX_HINT = "Write the file again with `brand-monitor model export --output DIR` and point onnx_model at it."
+
+
+def _load_error(source: str, exc: BaseException, *, hint: str = _MODEL_HINT) -> ModelLoadError:
+    first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return ModelLoadError(f"could not load sentiment model {source!r}: {exc.__class__.__name__}: {first_line}\n{hint}")

@@ -112,6 +112,23 @@ def cmd_classify(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_model_export(args: argparse.Namespace) -> int:
+    """Export the model to ONNX (fp32 + int8) and check that int8 agrees with fp32."""
+    from pathlib import Path
+
+    from models.export_command import run_export
+
+    path = resolve_path(args.config)
+    model = args.model or (load_config(path).classifier.model if (args.config or path.exists()) else None)
+    if not model:
+        print("brand-monitor model export: give --model or a config with [classifier] model", file=sys.stderr)
+        return EXIT_USAGE
+    heldout = Path(args.heldout) if args.heldout else None
+    report, ok = run_export(model=model, output=Path(args.output), heldout=heldout, min_agreement=args.min_agreement)
+    print(json.dumps(report, ensure_ascii=False, indent=2))
+    return EXIT_OK if ok else EXIT_FAILURE
+
+
 def cmd_backtest(args: argparse.Namespace) -> int:
     """Run the spike detector over a count series, bucket by bucket, as the daemon would."""
     from monitor.spikes.backtest import BacktestInputError, backtest_command
@@ -178,6 +195,18 @@ def build_parser() -> argparse.ArgumentParser:
     digest.add_argument("--date", type=parse_day, help="the local day YYYY-MM-DD (default: yesterday)")
     digest.add_argument("--dry-run", action="store_true", help="print the digest and write its chart; send nothing")
     digest.add_argument("--chart", help="with --dry-run: where to write the chart PNG (default: a temp file)")
+
+    model = sub.add_parser("model", help="sentiment model commands")
+    model_sub = model.add_subparsers(dest="model_command", required=True, metavar="MODEL_COMMAND")
+    export = model_sub.add_parser(
+        "export", help="export the model to ONNX fp32 + int8 and check int8 against fp32 on held-out posts"
+    )
+    export.add_argument("--config", help="config file (its [classifier] model is exported unless --model)")
+    export.add_argument("--model", help="HuggingFace model id or local directory (default: the configured one)")
+    export.add_argument("--output", required=True, help="directory to write model.onnx, model.int8.onnx, tokenizer")
+    export.add_argument("--heldout", help="held-out posts, one text or JSON per line (default: built-in)")
+    export.add_argument("--min-agreement", type=float, default=0.95, help="least share of same labels (default 0.95)")
+    export.set_defaults(func=cmd_model_export)
     db = sub.add_parser("db", help="database commands")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="DB_COMMAND")
     upgrade = db_sub.add_parser("upgrade", help="apply schema migrations")

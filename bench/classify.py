@@ -1,0 +1,264 @@
+"""Classifier throughput, load time and peak memory: naive pipeline vs our backends, one subprocess each.
+
+    .venv/bin/python bench/classify.py [--model DIR] [--posts 1000] [--long-posts 100] [--workdir DIR]
+
+Without --model it builds a model of the production architecture (XLM-RoBERTa base: 12 layers,
+hidden 768, vocab 250002) with random weights and a tokenizer trained on the fly: speed does not
+depend on weight values. With --model (e.g. a local copy of cardiffnlp/twitter-xlm-roberta-base-sentiment)
+it measures that model. Either way it exports ONNX fp32 + int8 with `brand-monitor model export`
+(which also reports int8 vs fp32 agreement) and then runs each backend in its own process, so peak
+RSS (getrusage ru_maxrss) and load time belong to that backend alone:
+
+  naive        transformers pipeline("text-classification"), one post per call (the baseline)
+  transformers ours, PyTorch: length-sorted buckets, dynamic padding, inference_mode, threads = cores
+  onnx-fp32    ours on ONNX Runtime, fp32 export
+  onnx-int8    ours on ONNX Runtime, dynamically quantised int8 export
+
+Each worker classifies the same posts: `--posts` short social posts (tweet length) and
+`--long-posts` Reddit-length ones, after a warm-up of a few posts. Our backends are called with
+`--call-size` posts per classify() call, as the daemon's classify step does (batch_size).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(Path(__file__).resolve().parent)]
+
+from social_posts import social_posts, tokenizer_corpus  # noqa: E402
+
+BACKENDS = ("naive", "transformers", "onnx-fp32", "onnx-int8")
+LABELS = {0: "negative", 1: "neutral", 2: "positive"}
+
+
+def build_base_model(directory: Path, *, vocab_size: int = 8000) -> Path:
+    """XLM-RoBERTa base with random weights, a 3-label head, and a Unigram tokenizer trained on the fly."""
+    import torch
+    from tokenizers import Tokenizer, decoders, normalizers, pre_tokenizers, trainers
+    from tokenizers.models import Unigram
+    from tokenizers.processors import TemplateProcessing
+    from transformers import PreTrainedTokenizerFast, XLMRobertaConfig, XLMRobertaForSequenceClassification
+
+    if (directory / "config.json").is_file():
+        return directory
+    directory.mkdir(parents=True, exist_ok=True)
+    specials = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
+    tok = Tokenizer(Unigram())
+    tok.normalizer = normalizers.NFKC()
+    tok.pre_tokenizer = pre_tokenizers.Metaspace()
+    tok.decoder = decoders.Metaspace()
+    # A small vocabulary splits words into more pieces than XLM-R's 250k SentencePiece model would,
+    # so token counts (and the work per post) err on the high side; the bench prints them.
+    trainer = trainers.UnigramTrainer(vocab_size=vocab_size, special_tokens=specials, unk_token="<unk>")
+    tok.train_from_iterator(tokenizer_corpus(), trainer=trainer)
+    tok.post_processor = TemplateProcessing(
+        single="<s> $A </s>",
+        pair="<s> $A </s> </s> $B </s>",
+        special_tokens=[("<s>", tok.token_to_id("<s>")), ("</s>", tok.token_to_id("</s>"))],
+    )
+    fast = PreTrainedTokenizerFast(
+        tokenizer_object=tok, bos_token="<s>", eos_token="</s>", unk_token="<unk>", sep_token="</s>",
+        cls_token="<s>", pad_token="<pad>", mask_token="<mask>", model_max_length=512,
+    )
+    fast.save_pretrained(directory)
+    torch.manual_seed(0)
+    config = XLMRobertaConfig(  # xlm-roberta-base, as in the cardiffnlp model's config.json
+        vocab_size=250002, hidden_size=768, num_hidden_layers=12, num_attention_heads=12, intermediate_size=3072,
+        max_position_embeddings=514, type_vocab_size=1, pad_token_id=fast.pad_token_id,
+        bos_token_id=fast.bos_token_id, eos_token_id=fast.eos_token_id, layer_norm_eps=1e-5,
+        num_labels=3, id2label=LABELS, label2id={v: k for k, v in LABELS.items()},
+    )
+    XLMRobertaForSequenceClassification(config).eval().save_pretrained(directory)
+    return directory
+
+
+def worker(args: argparse.Namespace) -> None:
+    """Load one backend, classify the posts, print one JSON line of figures."""
+    from models.runtime import peak_rss_mb, threads_for
+
+    short = social_posts(args.posts)
+    long = social_posts(args.long_posts, long=True)
+    started = time.perf_counter()
+    if args.worker == "naive":
+        import torch
+        from transformers import pipeline
+
+        torch.set_num_threads(threads_for(args.threads))
+        pipe = pipeline("text-classification", model=args.model_dir, device="cpu")
+
+        def classify(texts: list[str]) -> None:
+            for text in texts:
+                pipe(text, truncation=True)
+    else:
+        from models.loading import load_classifier
+        from models.settings import ClassifierSettings
+
+        onnx = {"onnx-fp32": "model.onnx", "onnx-int8": "model.int8.onnx"}.get(args.worker)
+        settings = ClassifierSettings(
+            model=args.model_dir,
+            backend="onnx" if onnx else "transformers",
+            onnx_model=str(Path(args.onnx_dir) / onnx) if onnx else None,
+            device="cpu",
+            threads=args.threads,
+            batch_size=args.batch_size,
+            max_length=512,
+        )
+        classifier = load_classifier(settings)
+
+        def classify(texts: list[str]) -> None:
+            for start in range(0, len(texts), args.call_size):
+                classifier.classify(texts[start : start + args.call_size])
+
+    load_s = time.perf_counter() - started
+    classify(short[:8])  # warm-up: first-call allocations and kernel selection
+    figures = {"backend": args.worker, "load_s": round(load_s, 2), "torch_imported": "torch" in sys.modules}
+    for name, texts in (("short", short), ("long", long)):
+        if not texts:
+            continue
+        started = time.perf_counter()
+        classify(texts)
+        seconds = time.perf_counter() - started
+        rate = round(len(texts) / seconds, 1)
+        figures[name] = {"posts": len(texts), "seconds": round(seconds, 2), "posts_per_s": rate,
+                         "peak_rss_mb_so_far": round(peak_rss_mb())}
+    figures["peak_rss_mb"] = round(peak_rss_mb())
+    figures["vm_hwm_mb"] = round(_vm_hwm_mb())
+    print(json.dumps(figures), flush=True)
+
+
+def _vm_hwm_mb() -> float:
+    """Peak RSS of this process image (/proc VmHWM): a cross-check on ru_maxrss, which exec can inherit."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def prepare(args: argparse.Namespace) -> None:
+    """Build the model if none was given and count tokens, in a child process, so the parent stays small."""
+    started = time.perf_counter()
+    model_dir = Path(args.model) if args.model else build_base_model(Path(args.workdir) / "xlmr-base-random")
+    counts = token_counts(str(model_dir), args.posts, args.long_posts)
+    print(json.dumps({"model_dir": str(model_dir), "seconds": round(time.perf_counter() - started), "tokens": counts}))
+
+
+def token_counts(model_dir: str, posts: int, long_posts: int) -> dict[str, float]:
+    """Mean tokens per post in each set, as the model's tokenizer cuts them."""
+    from transformers import AutoTokenizer
+
+    from models.preprocess import normalise
+
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    out = {}
+    for name, texts in (("short", social_posts(posts)), ("long", social_posts(long_posts, long=True))):
+        if texts:
+            ids = tokenizer([normalise(t, max_chars=6000) for t in texts], truncation=True, max_length=512)["input_ids"]
+            out[name] = round(sum(map(len, ids)) / len(ids), 1)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", help="a local sentiment model directory (default: random XLM-R base, built here)")
+    parser.add_argument("--posts", type=int, default=1000, help="short posts (default 1000)")
+    parser.add_argument("--long-posts", type=int, default=100, help="Reddit-length posts (default 100)")
+    parser.add_argument("--threads", type=int, default=0, help="threads per backend (default: one per core)")
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--call-size", type=int, default=32, help="posts per classify() call (default 32)")
+    parser.add_argument("--backends", default=",".join(BACKENDS), help="comma-separated subset to run")
+    parser.add_argument("--workdir", help="where the built model and ONNX files go (default: a temp dir, kept)")
+    parser.add_argument("--worker", choices=BACKENDS, help=argparse.SUPPRESS)
+    parser.add_argument("--prepare", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--model-dir", help=argparse.SUPPRESS)
+    parser.add_argument("--onnx-dir", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        worker(args)
+        return
+    if args.prepare:
+        prepare(args)
+        return
+
+    # The parent imports nothing heavy and builds nothing itself: a child's ru_maxrss starts from the
+    # parent's high-water mark at exec, so a big parent would inflate every backend's figure.
+    workdir = Path(args.workdir or tempfile.mkdtemp(prefix="bench-classify-"))
+    print(f"machine: {os.cpu_count()} CPUs visible, {len(os.sched_getaffinity(0))} usable; load {os.getloadavg()}")
+    cmd = [sys.executable, __file__, "--prepare", "--workdir", str(workdir), "--posts", str(args.posts),
+           "--long-posts", str(args.long_posts), *(["--model", args.model] if args.model else [])]
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        sys.exit(f"preparing the model failed:\n{done.stderr[-3000:]}")
+    ready = json.loads(done.stdout.strip().splitlines()[-1])
+    model_dir = Path(ready["model_dir"])
+    what = "given model" if args.model else "random-weight XLM-R base (production architecture)"
+    print(f"model: {model_dir} ({what}); ready in {ready['seconds']}s")
+    print(f"mean tokens per post: {ready['tokens']}")
+    onnx_dir = workdir / "onnx"
+    backends = args.backends.split(",")
+    if any(b.startswith("onnx") for b in backends) and not (onnx_dir / "model.int8.onnx").is_file():
+        done = subprocess.run(
+            [sys.executable, "-m", "monitor", "--log-level", "WARNING", "model", "export",
+             "--model", str(model_dir), "--output", str(onnx_dir)],
+            cwd=ROOT, capture_output=True, text=True, check=False,
+        )
+        if done.returncode not in (0, 1):
+            sys.exit(f"export failed:\n{done.stderr[-3000:]}")
+        report = json.loads(done.stdout)
+        print(f"export: {report['export_seconds']}s, sizes {report['size_mb']} MiB, "
+              f"int8 vs fp32: {report['agreement']}")
+
+    results = {}
+    for backend in backends:
+        cmd = [sys.executable, __file__, "--worker", backend, "--model-dir", str(model_dir),
+               "--onnx-dir", str(onnx_dir), "--posts", str(args.posts), "--long-posts", str(args.long_posts),
+               "--threads", str(args.threads),
+               "--batch-size", str(args.batch_size), "--call-size", str(args.call_size)]
+        done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            print(f"{backend}: FAILED\n{done.stderr[-2000:]}")
+            continue
+        results[backend] = json.loads(done.stdout.strip().splitlines()[-1])
+        print(f"  {backend}: {results[backend]}", flush=True)
+    report_table(results)
+
+
+def report_table(results: dict[str, dict]) -> None:
+    """The figures side by side, with the speed-up over the naive pipeline."""
+    base = results.get("naive", {})
+    print(f"\n{'backend':<13} {'load s':>7} {'peak RSS MiB':>13} {'VmHWM MiB':>10} "
+          f"{'short posts/s':>14} {'x naive':>8} {'long posts/s':>13} {'x naive':>8}")
+    for name, r in results.items():
+        cells = []
+        for kind in ("short", "long"):
+            rate = r.get(kind, {}).get("posts_per_s")
+            ref = base.get(kind, {}).get("posts_per_s")
+            width = 14 if kind == "short" else 13
+            cells += [f"{rate:>{width}}", f"{rate / ref:>7.1f}x" if rate and ref else f"{'-':>8}"]
+        print(f"{name:<13} {r['load_s']:>7} {r['peak_rss_mb']:>13} {r.get('vm_hwm_mb', '-'):>10} "
+              f"{cells[0]} {cells[1]} {cells[2]} {cells[3]}")
+    if "onnx-int8" in results and "onnx-fp32" in results:
+        int8, fp32 = results["onnx-int8"], results["onnx-fp32"]
+        ratio = int8["peak_rss_mb"] / fp32["peak_rss_mb"]
+        print(f"\nint8 peak RSS / fp32 ONNX peak RSS = {ratio:.2f} (target < 0.5), whole run")
+        if "short" in int8 and "short" in fp32:
+            short = int8["short"]["peak_rss_mb_so_far"] / fp32["short"]["peak_rss_mb_so_far"]
+            print(f"  after the short posts only: {int8['short']['peak_rss_mb_so_far']} / "
+                  f"{fp32['short']['peak_rss_mb_so_far']} MiB = {short:.2f}")
+    if base:
+        ours = [r for n, r in results.items() if n != "naive"]
+        best = max(ours, key=lambda r: r["short"]["posts_per_s"], default=None)
+        if best:
+            print(f"best backend on short posts: {best['backend']}, "
+                  f"{best['short']['posts_per_s'] / base['short']['posts_per_s']:.1f}x naive (target >= 8x)")
+
+
+if __name__ == "__main__":
+    main()

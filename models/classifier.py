@@ -1,0 +1,75 @@
+"""The sentiment classifier: normalise, tokenise, run in length-sorted buckets, fold labels, decide."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+import numpy as np
+
+from models.base import Sentiment
+from models.batching import run_in_buckets
+from models.decision import decide, softmax, unclassifiable
+from models.language import LanguageDetector
+from models.preprocess import normalise
+from models.settings import ClassifierSettings
+
+# A token is rarely longer than this many characters, so cutting the text here never cuts
+# what the model would read, while a pasted novel never reaches the tokenizer.
+CHARS_PER_TOKEN = 12
+
+
+class Backend(Protocol):
+    """Logits for a padded batch (torch or ONNX Runtime)."""
+
+    name: str
+    device: str
+
+    def logits(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray: ...
+
+
+class SentimentClassifier:
+    """Texts in, one Sentiment per text out, in input order."""
+
+    def __init__(
+        self,
+        *,
+        settings: ClassifierSettings,
+        tokenizer: object,
+        backend: Backend,
+        folding: np.ndarray,
+        max_tokens: int,
+        languages: LanguageDetector | None,
+    ) -> None:
+        self.settings = settings
+        self.tokenizer = tokenizer
+        self.backend = backend
+        self.folding = folding
+        self.max_tokens = max_tokens
+        self.languages = languages
+        self.pad_id = int(getattr(tokenizer, "pad_token_id", None) or 0)
+
+    def probabilities(self, texts: Sequence[str]) -> np.ndarray:
+        """P(negative, neutral, positive) per (already normalised, non-empty) text, in input order."""
+        if not texts:
+            return np.zeros((0, 3), dtype=np.float32)
+        encoded = self.tokenizer(list(texts), truncation=True, max_length=self.max_tokens)  # type: ignore[operator]
+        logits = run_in_buckets(
+            encoded["input_ids"],
+            self.backend.logits,
+            batch_size=self.settings.batch_size,
+            pad_id=self.pad_id,
+            classes=self.folding.shape[0],
+        )
+        return softmax(logits) @ self.folding
+
+    def classify(self, texts: Sequence[str]) -> list[Sentiment]:
+        """Classify ``texts``; results come back in input order, one per text."""
+        cleaned = [normalise(t or "", max_chars=self.max_tokens * CHARS_PER_TOKEN) for t in texts]
+        langs = self.languages.detect(cleaned) if self.languages else [None] * len(cleaned)
+        readable = [i for i, text in enumerate(cleaned) if text]
+        probs = self.probabilities([cleaned[i] for i in readable])
+        results = [unclassifiable(lang=lang) for lang in langs]
+        for row, i in enumerate(readable):
+            results[i] = decide(probs[row], lang=langs[i], settings=self.settings)
+        return results

@@ -1,0 +1,137 @@
+"""``brand-monitor model export``: a HuggingFace model → ONNX fp32 + dynamically quantised int8, checked."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sys
+import time
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from models.base import ModelLoadError
+
+log = logging.getLogger(__name__)
+
+FP32_NAME, INT8_NAME = "model.onnx", "model.int8.onnx"
+
+
+@dataclass(frozen=True)
+class ExportedModel:
+    """Paths and sizes of an export."""
+
+    directory: Path
+    fp32: Path
+    int8: Path
+    seconds: float
+
+    def sizes_mb(self) -> dict[str, float]:
+        """File sizes (MiB), weights held in external data files included."""
+        return {name: round(_size(path) / 2**20, 1) for name, path in (("fp32", self.fp32), ("int8", self.int8))}
+
+
+def export_model(model: str, output: Path) -> ExportedModel:
+    """Write ``output``/model.onnx (fp32), model.int8.onnx (int8 weights), the tokenizer and config.json."""
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    started = time.monotonic()
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(model)
+        network = AutoModelForSequenceClassification.from_pretrained(model).eval()
+    except (OSError, ValueError) as exc:
+        raise ModelLoadError(f"could not load {model!r} to export it: {exc.__class__.__name__}: {exc}") from None
+    output.mkdir(parents=True, exist_ok=True)
+    tokenizer.save_pretrained(output)
+    network.config.save_pretrained(output)
+    # Two rows of different lengths, so neither the batch nor the sequence axis is traced as a constant.
+    example = tokenizer(["an example post", "a second, longer example post to set the shape"], padding=True,
+                        return_tensors="pt")
+    batch, seq = torch.export.Dim("batch"), torch.export.Dim("sequence")
+    fp32, int8 = output / FP32_NAME, output / INT8_NAME
+    # The exporter prints progress on stdout, which the command keeps for its JSON report.
+    with torch.no_grad(), contextlib.redirect_stdout(sys.stderr), warnings.catch_warnings():
+        # Harmless: batch and sequence share constraints in both inputs, so their names are merged.
+        warnings.filterwarnings("ignore", message="# The axis name")
+        # The torch.export-based ("dynamo") exporter: the default since torch 2.9; the TorchScript one is deprecated.
+        torch.onnx.export(
+            network,
+            (),
+            str(fp32),
+            kwargs={"input_ids": example["input_ids"], "attention_mask": example["attention_mask"]},
+            input_names=["input_ids", "attention_mask"],
+            output_names=["logits"],
+            dynamic_shapes={"input_ids": {0: batch, 1: seq}, "attention_mask": {0: batch, 1: seq}},
+            dynamo=True,
+            verbose=False,
+        )
+    # Dynamic quantisation: int8 weights for MatMul and the embedding Gather, activations quantised per batch
+    # at run time; no calibration data needed.
+    with _quiet_root_logger():  # onnxruntime.quantization logs a line per tensor on the root logger
+        quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8)
+    return ExportedModel(output, fp32, int8, time.monotonic() - started)
+
+
+@contextlib.contextmanager
+def _quiet_root_logger():  # type: ignore[no-untyped-def]
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(max(level, logging.WARNING))
+    try:
+        yield
+    finally:
+        root.setLevel(level)
+
+
+def _size(path: Path) -> int:
+    data = [p for p in path.parent.iterdir() if p.name.startswith(path.name + ".") and p.name.endswith("data")]
+    return path.stat().st_size + sum(p.stat().st_size for p in data)
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """How far the int8 model's answers are from the fp32 model's on the same held-out posts."""
+
+    posts: int
+    same_label: float  # share of posts with the same label
+    same_negative_flag: float  # share with the same is_negative
+    max_negative_diff: float  # largest |P_int8(negative) - P_fp32(negative)|
+    mean_negative_diff: float
+
+    def as_dict(self) -> dict[str, float]:
+        """JSON-ready figures."""
+        return {
+            "posts": self.posts,
+            "same_label": round(self.same_label, 4),
+            "same_negative_flag": round(self.same_negative_flag, 4),
+            "max_negative_diff": round(self.max_negative_diff, 4),
+            "mean_negative_diff": round(self.mean_negative_diff, 4),
+        }
+
+
+def agreement(exported: ExportedModel, texts: Sequence[str], *, threads: int = 0) -> Agreement:
+    """Classify ``texts`` with the fp32 and the int8 file through the production path and compare."""
+    from models.loading import load_classifier
+    from models.settings import ClassifierSettings
+
+    results = []
+    for path in (exported.fp32, exported.int8):
+        settings = ClassifierSettings(
+            model=str(exported.directory), backend="onnx", onnx_model=str(path), device="cpu", threads=threads,
+            detect_language=False,
+        )
+        results.append(load_classifier(settings).classify(list(texts)))
+    fp32, int8 = results
+    pairs = list(zip(fp32, int8, strict=True))
+    diffs = [abs(a.negative - b.negative) for a, b in pairs]
+    count = max(1, len(pairs))
+    return Agreement(
+        posts=len(pairs),
+        same_label=sum(a.label == b.label for a, b in pairs) / count,
+        same_negative_flag=sum(a.is_negative == b.is_negative for a, b in pairs) / count,
+        max_negative_diff=max(diffs, default=0.0),
+        mean_negative_diff=sum(diffs) / count,
+    )

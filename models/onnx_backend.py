@@ -1,0 +1,49 @@
+"""ONNX Runtime inference on a file written by ``brand-monitor model export`` (fp32 or int8)."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+from models.runtime import threads_for
+
+log = logging.getLogger(__name__)
+
+
+def load_errors() -> tuple[type[BaseException], ...]:
+    """onnxruntime's own exception classes (plain Exception subclasses from its C++ binding)."""
+    from onnxruntime.capi import onnxruntime_pybind11_state as state
+
+    found = [c for c in vars(state).values() if isinstance(c, type) and issubclass(c, Exception)]
+    return (OSError, ValueError, RuntimeError, *found)
+
+
+class OnnxBackend:
+    """An ``onnxruntime.InferenceSession`` taking input_ids + attention_mask, returning logits."""
+
+    name = "onnx"
+
+    def __init__(self, onnx_path: str, *, config: object, device: str, threads: int) -> None:
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads_for(threads)
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        # Every batch has a new shape; the arena would keep the largest of each and grow to GBs.
+        options.enable_cpu_mem_arena = False
+        available = ort.get_available_providers()
+        wants_gpu = device != "cpu" and "CUDAExecutionProvider" in available
+        providers = ["CUDAExecutionProvider", "CPUExecutionProvider"] if wants_gpu else ["CPUExecutionProvider"]
+        if device.startswith("cuda") and not wants_gpu:
+            log.warning("device = %r but this onnxruntime has no CUDA provider: running on CPU", device)
+        self.session = ort.InferenceSession(onnx_path, sess_options=options, providers=providers)
+        self.device = "cuda" if wants_gpu else "cpu"
+        self.config = config
+        self._inputs = {i.name for i in self.session.get_inputs()}
+
+    def logits(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
+        """Raw class scores, one row per input row."""
+        feed = {"input_ids": input_ids, "attention_mask": attention_mask}
+        return np.asarray(self.session.run(["logits"], {k: v for k, v in feed.items() if k in self._inputs})[0])

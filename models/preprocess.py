@@ -1,0 +1,30 @@
+"""Social-media text as the cardiffnlp twitter models saw it in training: handles → @user, links → http."""
+
+from __future__ import annotations
+
+import re
+
+# cardiffnlp's own preprocess(): any word starting with "@" (longer than "@") becomes "@user",
+# any word starting with "http" becomes "http". We also catch bare www. links. Emoji are kept:
+# the model learnt from them.
+_HANDLE = re.compile(r"(?<!\S)@\S+")
+_LINK = re.compile(r"(?<!\S)(?:http|www\.)\S*", re.IGNORECASE)
+_SPACE = re.compile(r"\s+")
+
+
+def normalise(text: str, *, max_chars: int) -> str:
+    """``text`` with handles and links normalised, whitespace collapsed, cut to ``max_chars`` characters.
+
+    The character cut only keeps a megabyte paste from reaching the tokenizer; the real limit is
+    the token truncation at the model's maximum length, which comes after.
+    """
+    text = text[: max_chars * 2]
+    text = _HANDLE.sub("@user", text)
+    text = _LINK.sub("http", text)
+    return _SPACE.sub(" ", text).strip()[:max_chars]
+
+
+def language_text(normalised: str) -> str:
+    """The words that say which language a post is in (no @user / http placeholders)."""
+    words = [w for w in normalised.split(" ") if w not in ("@user", "http") and not w.startswith("#")]
+    return " ".join(words)

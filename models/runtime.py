@@ -1,0 +1,49 @@
+"""Where the model runs: device choice, thread count, and the process memory figures we log."""
+
+from __future__ import annotations
+
+import os
+import resource
+import sys
+
+
+def machine_threads() -> int:
+    """CPU cores this process may use (its affinity mask, which containers and taskset narrow)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def threads_for(configured: int) -> int:
+    """``configured`` threads, or one per usable core when it is 0."""
+    return configured or machine_threads()
+
+
+def torch_device(configured: str) -> str:
+    """``auto`` → "cuda" when PyTorch sees a GPU, else "cpu"; anything else as given, if it exists."""
+    import torch
+
+    if configured == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if configured.startswith("cuda") and not torch.cuda.is_available():
+        from models.base import ModelLoadError
+
+        raise ModelLoadError(f'[classifier] device = "{configured}" but PyTorch sees no GPU: use "auto" or "cpu"')
+    return configured
+
+
+def rss_mb() -> float:
+    """Resident memory of this process now, in MiB (peak RSS where /proc is absent)."""
+    try:
+        with open("/proc/self/statm") as statm:
+            pages = int(statm.read().split()[1])
+        return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError, IndexError):
+        return peak_rss_mb()
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far, in MiB."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 2**10  # bytes on macOS, KiB elsewhere

@@ -1,0 +1,140 @@
+"""`brand-monitor classify` and `brand-monitor model export` (ONNX fp32 + int8) on the tiny model."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from models.export import ExportedModel
+from models.loading import load_classifier
+from models.settings import ClassifierSettings
+from monitor.cli import main
+from tests.support.tiny_model import TRAINING
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _config(tmp_path: Path, classifier: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(f'[classifier]\n{classifier}\n[[brands]]\nname = "Acme"\nterms = ["acme"]\n', encoding="utf-8")
+    return path
+
+
+def _run(monkeypatch, capsys, argv: list[str], stdin: str = "") -> tuple[int, list[str], str]:
+    monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out.splitlines(), err
+
+
+def test_classify_reads_json_and_plain_lines_and_writes_json_lines(tmp_path, tiny_model_dir, monkeypatch, capsys):
+    config = _config(tmp_path, f'model = "{tiny_model_dir}"\nbatch_size = 2')
+    lines = [
+        json.dumps({"text": TRAINING[0][0]}),
+        TRAINING[2][0],
+        "",  # blank lines are skipped
+        json.dumps({"text": TRAINING[3][0]}, ensure_ascii=False),
+        json.dumps({"text": ""}),
+        "{not json at all",
+        json.dumps({"text": TRAINING[6][0], "id": "42"}),
+    ]
+    code, out, _ = _run(monkeypatch, capsys, ["classify", "--config", str(config)], "\n".join(lines) + "\n")
+    assert code == 0
+    rows = [json.loads(line) for line in out]
+    assert len(rows) == 6
+    assert set(rows[0]) == {"label", "score", "negative", "lang", "low_confidence"}
+    assert [r["label"] for r in rows] == ["negative", "negative", "negative", "neutral", rows[4]["label"], "positive"]
+    assert [r["lang"] for r in rows[:3]] == ["en", "ru", "fa"]
+    assert rows[3] == {"label": "neutral", "score": 0.0, "negative": 0.0, "lang": None, "low_confidence": True}
+    assert all(0.0 <= r["score"] <= 1.0 and isinstance(r["low_confidence"], bool) for r in rows)
+
+
+def test_classify_with_a_bad_model_path_says_so_without_a_traceback(tmp_path, monkeypatch, capsys):
+    config = _config(tmp_path, f'model = "{tmp_path / "no-such-model"}"')
+    code, out, err = _run(monkeypatch, capsys, ["classify", "--config", str(config)], "hello\n")
+    assert code == 1 and out == []
+    assert "no-such-model" in err and "does not exist" in err and "Traceback" not in err
+    config = _config(tmp_path, f'backend = "onnx"\nonnx_model = "{tmp_path / "m.onnx"}"')
+    code, _, err = _run(monkeypatch, capsys, ["classify", "--config", str(config)], "hello\n")
+    assert code == 1 and "brand-monitor model export" in err and "Traceback" not in err
+
+
+@pytest.fixture(scope="module")
+def exported(tiny_model_dir, tmp_path_factory) -> tuple[dict, Path]:
+    output = tmp_path_factory.mktemp("onnx")
+    stdout = io.StringIO()
+    real = sys.stdout
+    sys.stdout = stdout
+    try:
+        code = main(["model", "export", "--model", str(tiny_model_dir), "--output", str(output)])
+    finally:
+        sys.stdout = real
+    assert code == 0
+    return json.loads(stdout.getvalue()), output
+
+
+@pytest.mark.slow
+def test_export_writes_fp32_and_int8_and_reports_their_agreement(exported) -> None:
+    report, output = exported
+    assert (output / "model.onnx").is_file() and (output / "model.int8.onnx").is_file()
+    assert (output / "config.json").is_file() and (output / "tokenizer.json").is_file()
+    assert report["ok"] is True
+    agreement = report["agreement"]
+    assert agreement["posts"] >= 40 and agreement["same_label"] >= 0.95
+    assert 0 <= agreement["mean_negative_diff"] <= agreement["max_negative_diff"] < 0.2
+    assert 'backend = "onnx"' in report["config"]
+
+
+@pytest.mark.slow
+def test_onnx_backends_match_pytorch_through_the_production_path(exported, tiny_model_dir) -> None:
+    _, output = exported
+    texts = [t for t, _ in TRAINING] + ["", "word " * 400]
+    torch_results = load_classifier(ClassifierSettings(model=str(tiny_model_dir))).classify(texts)
+    fp32 = load_classifier(ClassifierSettings(backend="onnx", onnx_model=str(output / "model.onnx"))).classify(texts)
+    int8 = load_classifier(
+        ClassifierSettings(backend="onnx", onnx_model=str(output / "model.int8.onnx"), batch_size=4)
+    ).classify(texts)
+    assert [r.label for r in fp32] == [r.label for r in torch_results]
+    assert [r.negative for r in fp32] == pytest.approx([r.negative for r in torch_results], abs=1e-4)
+    assert [r.lang for r in int8] == [r.lang for r in torch_results]
+    assert sum(a.label == b.label for a, b in zip(int8, fp32, strict=True)) >= len(texts) - 1
+
+
+@pytest.mark.slow
+def test_onnx_backend_runs_without_importing_torch(exported) -> None:
+    _, output = exported
+    code = (
+        "import sys; from models.loading import load_classifier; from models.settings import ClassifierSettings; "
+        f"c = load_classifier(ClassifierSettings(backend='onnx', onnx_model={str(output / 'model.int8.onnx')!r})); "
+        f"r = c.classify([{TRAINING[0][0]!r}, '']); "
+        "print(r[0].label, r[1].low_confidence, 'torch' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert done.stdout.split() == ["negative", "True", "False"]
+
+
+@pytest.mark.slow
+def test_export_fails_when_int8_disagrees_more_than_allowed(exported, heldout_file, monkeypatch, capsys) -> None:
+    _, output = exported
+    done = ExportedModel(output, output / "model.onnx", output / "model.int8.onnx", 0.0)
+    monkeypatch.setattr("models.export_command.export_model", lambda model, out: done)  # reuse the export
+    code, out, _ = _run(
+        monkeypatch, capsys,
+        ["model", "export", "--model", "m", "--output", str(output), "--heldout", str(heldout_file),
+         "--min-agreement", "1.01"],
+    )
+    failed = json.loads("\n".join(out))
+    assert code == 1 and failed["ok"] is False
+    assert failed["agreement"]["posts"] == 3
+
+
+@pytest.fixture
+def heldout_file(tmp_path: Path) -> Path:
+    path = tmp_path / "heldout.jsonl"
+    path.write_text(json.dumps({"text": TRAINING[0][0]}) + "\nplain text post\n\n" + json.dumps({"text": "x"}) + "\n")
+    return path
