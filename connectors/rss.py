@@ -21,7 +21,7 @@ import hashlib
 import json
 import logging
 import urllib.parse
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -137,7 +137,7 @@ class RssConnector:
         for entry in parsed.entries:
             try:
                 post = parse_entry(entry, feed=source_name, now=now)
-            except (KeyError, TypeError, ValueError) as exc:
+            except (KeyError, TypeError, ValueError, OverflowError) as exc:
                 log.warning("rss: malformed entry in %s skipped (%s)", _safe(url), exc)
                 skipped += 1
                 continue
@@ -156,6 +156,8 @@ class RssConnector:
 
 def parse_entry(entry: Any, *, feed: str, now: datetime) -> Post:
     """A feedparser entry as a :class:`Post` with a stable id; raises on an entry with nothing to go by."""
+    if not isinstance(entry, Mapping):
+        raise TypeError(f"entry is a {type(entry).__name__}, not a mapping")
     title = html_to_text(str(entry.get("title") or ""))
     summary = entry.get("summary") or ""
     if not summary and entry.get("content"):

@@ -333,7 +333,8 @@ def parse_page(body: Mapping[str, Any]) -> tuple[list[Post], int]:
     """Posts from one search response, joined with their authors; malformed tweets skipped and counted."""
     data = body.get("data") or []
     includes = body.get("includes") if isinstance(body.get("includes"), dict) else {}
-    users = {str(u.get("id")): u for u in (includes.get("users") or []) if isinstance(u, dict)}
+    listed = includes.get("users")
+    users = {str(u.get("id")): u for u in (listed if isinstance(listed, list) else []) if isinstance(u, dict)}
     posts, skipped = [], 0
     for item in data if isinstance(data, list) else []:
         try:

@@ -25,6 +25,15 @@ ONCE_DELIVERY_BUDGET = timedelta(seconds=60)
 
 def run_once(app: App) -> dict[str, int]:
     """Run every due job once, in order, and deliver what it raised; returns counts."""
+    try:
+        return _run_each_job(app)
+    finally:
+        # A one-shot run is a clean stop: hand its leases over at once rather than at their expiry
+        # (a cron of `run --once` on several machines would otherwise skip each other's slow sources).
+        app.coordinator.release_all()
+
+
+def _run_each_job(app: App) -> dict[str, int]:
     totals = {"fetched": 0, "new_posts": 0, "classified": 0, "spike_events": 0, "sent": 0, "undelivered": 0}
     for source, brand in app.polls():
         if app.stop.is_set():

@@ -16,6 +16,19 @@ from tests.support.fake_slack import FakeSlack
 _PG = postgres_available()
 
 
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    """Undo a CLI's logging set-up run in-process: its handler writes to this test's captured stderr,
+    which is closed once the test ends (later log lines would fail with 'I/O operation on closed file')."""
+    import logging
+
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """The same test on SQLite and on PostgreSQL (skipped cleanly where no server answers)."""

@@ -51,6 +51,7 @@ def test_demo_runs_the_whole_pipeline_and_prints_every_alert(tmp_path: Path, tin
 def test_demo_with_a_model_it_cannot_load_says_how_to_fix_it(tmp_path: Path) -> None:
     result = _demo(tmp_path, "--model", str(tmp_path / "no-such-model"))
     assert result.returncode == 1
-    assert "could not load sentiment model" in result.stderr
+    assert "sentiment model" in result.stderr and "no-such-model" in result.stderr
+    assert "does not exist" in result.stderr
     assert "--model /path/to/a/local/model" in result.stderr
     assert "Traceback" not in result.stderr
