@@ -51,8 +51,9 @@ def _run_each_job(app: App) -> dict[str, int]:
     if not app.stop.is_set():
         totals["spike_events"] = sum(len(r.events) for r in spikes_exclusive(app))
     if app.replies is not None and not app.stop.is_set():
-        report = app.replies.check()
-        totals["reply_timers"] = report.reminded + report.escalated + report.replied + report.unsnoozed
+        report = replies_exclusive(app)
+        if report is not None:
+            totals["reply_timers"] = report.reminded + report.escalated + report.replied + report.unsnoozed
     totals["sent"], totals["undelivered"] = _drain(app)
     return totals
 
@@ -70,6 +71,14 @@ def spikes_exclusive(app: App) -> list[Any]:
     """The spike check, by one instance at a time (its detectors' state is shared)."""
     with app.coordinator.exclusive("spikes", ttl=lease_ttl(app.config.schedule.spike_check_interval)) as mine:
         return app.spikes.check() if mine else []
+
+
+def replies_exclusive(app: App):  # type: ignore[no-untyped-def]
+    """The reply timers, by one instance at a time (their outbox keys already make a double send impossible;
+    this also keeps two instances from editing the same alert twice); None when another instance has them."""
+    assert app.replies is not None
+    with app.coordinator.exclusive("replies", ttl=lease_ttl(app.config.schedule.reply_check_interval)) as mine:
+        return app.replies.check() if mine else None
 
 
 def _drain(app: App) -> tuple[int, int]:
@@ -204,7 +213,8 @@ class Daemon:
             self._wake("deliver")
 
     def _replies(self) -> None:
-        if self.app.replies is not None and self.app.replies.check().changed:
+        report = replies_exclusive(self.app) if self.app.replies is not None else None
+        if report is not None and report.changed:
             self._wake("deliver")
 
     def _deliver(self) -> None:
