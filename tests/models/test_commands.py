@@ -6,6 +6,7 @@ import io
 import json
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -88,6 +89,19 @@ def test_export_writes_fp32_and_int8_and_reports_their_agreement(exported) -> No
     assert agreement["posts"] >= 40 and agreement["same_label"] >= 0.95
     assert 0 <= agreement["mean_negative_diff"] <= agreement["max_negative_diff"] < 0.2
     assert 'backend = "onnx"' in report["config"]
+
+
+def test_export_fuses_attention_and_quantises_every_weight_matmul(exported) -> None:
+    import onnx
+
+    _, output = exported
+    ops = lambda name: Counter(n.op_type for n in onnx.load(str(output / name), load_external_data=False).graph.node)  # noqa: E731
+    fp32, int8 = ops("model.onnx"), ops("model.int8.onnx")
+    layers = json.loads((output / "config.json").read_text())["num_hidden_layers"]
+    assert fp32["Attention"] == layers and fp32["SkipLayerNormalization"] == 2 * layers
+    assert int8["QAttention"] == layers and int8["Attention"] == 0
+    assert int8["MatMulInteger"] >= 3 * layers  # attention output and both feed-forward projections
+    assert not list(output.glob(".export-*")), "the traced intermediate graph is removed"
 
 
 @pytest.mark.slow
