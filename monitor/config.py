@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from datetime import time, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator, model_validator
 
@@ -20,6 +20,7 @@ from monitor.durations import Duration
 from monitor.ops.settings import LoggingSettings, ObservabilitySettings, RetentionSettings
 from monitor.replies.settings import ReplySettings
 from monitor.spikes.settings import SpikeSettings
+from monitor.zones import ZoneName
 
 DEFAULT_PATH = Path("config.toml")
 ENV_PATH = "BRAND_MONITOR_CONFIG"
@@ -70,21 +71,12 @@ class SlackSettings(_Section):
 class ScheduleSettings(_Section):
     """``[schedule]``: how often periodic jobs run, and the local time zone for the digest."""
 
-    timezone: str = "UTC"
+    timezone: ZoneName = "UTC"
     digest_time: time = time(9, 0)
     classify_interval: Duration = timedelta(seconds=30)
     deliver_interval: Duration = timedelta(seconds=5)
     spike_check_interval: Duration = timedelta(minutes=5)
     reply_check_interval: Duration = timedelta(minutes=1)
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, name: str) -> str:
-        try:
-            ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {name!r}: use an IANA name like Europe/Warsaw or UTC") from None
-        return name
 
     @property
     def tz(self) -> ZoneInfo:

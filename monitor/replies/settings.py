@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 from datetime import time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from monitor.durations import Duration
+from monitor.zones import ZoneName
 
 PRIORITIES = ("high", "normal", "low")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -67,20 +67,11 @@ class Window(_Section):
 class ChannelHours(_Section):
     """When a channel is staffed: the SLA clock runs only in business hours and on-call windows."""
 
-    timezone: str = "UTC"
+    timezone: ZoneName = "UTC"
     business: tuple[Window, ...] = ()
     on_call: tuple[Window, ...] = ()
     # Mentioned on escalation while an on-call window (rather than business hours) covers the time.
     on_call_mention: tuple[str, ...] = ()
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, name: str) -> str:
-        try:
-            ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {name!r}: use an IANA name like Europe/Warsaw or UTC") from None
-        return name
 
     @field_validator("on_call_mention")
     @classmethod
