@@ -19,7 +19,6 @@ kept in step with Reddit's ``X-Ratelimit-*`` headers.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -35,6 +34,7 @@ from pydantic import Field
 from connectors.base import AuthError, Cursor, Page, Post, Query, RateLimited, SourceError, Unavailable
 from connectors.budget import RequestBudget, shared_budget
 from connectors.http import reset_wait
+from connectors.incremental import StreamState
 from connectors.matching import mentions, term_pattern
 from connectors.settings import SourceSettings
 from monitor.durations import Duration
@@ -42,7 +42,6 @@ from monitor.durations import Duration
 log = logging.getLogger(__name__)
 
 STREAMS = ("search", "comments", "brand")
-MAX_RECENT_IDS = 500
 KARMA_TTL = timedelta(days=1)
 KARMA_CACHE = 10_000
 KARMA_KEEP = 0.5  # karma lookups only spend budget while half of a minute's worth stays for the listings
@@ -106,7 +105,9 @@ class RedditConnector:
 
     def fetch(self, query: Query, cursor: Cursor) -> Iterator[Page]:
         """Yield one page per listing page; each stream's position advances when it is read to the end."""
-        state = _State.load(cursor)
+        state = StreamState.load(cursor, self.platform)
+        # Only the streams this connector reads: a stale key would pin the overlap horizon forever.
+        state.positions = {k: v for k, v in state.positions.items() if k in STREAMS}
         for stream in STREAMS:
             for path, params, keep in self._listings(stream, query):
                 yield from self._read_stream(stream, path, params, keep, state)
@@ -128,13 +129,13 @@ class RedditConnector:
         ]
 
     def _read_stream(
-        self, stream: str, path: str, params: dict[str, Any], keep: Callable[[Post], bool], state: _State
+        self, stream: str, path: str, params: dict[str, Any], keep: Callable[[Post], bool], state: StreamState
     ) -> Iterator[Page]:
         start = state.positions.get(stream)
         floor = None if start is None else start - self.settings.overlap.total_seconds()
         max_pages = self.settings.max_pages
         newest = start
-        seen_in_window: set[str] = set()
+        seen_in_window: set[tuple[float, str]] = set()
         seen: set[str] = set()
         after: str | None = None
         reached_floor = False
@@ -157,9 +158,9 @@ class RedditConnector:
                     continue
                 seen.add(name)
                 if name in state.recent:  # already handed out by an earlier read (or another stream)
-                    seen_in_window.add(f"{created}:{name}")
+                    seen_in_window.add((created, name))
                 elif keep(post):
-                    seen_in_window.add(f"{created}:{name}")
+                    seen_in_window.add((created, name))
                     state.recent[name] = created  # so a restart mid-read does not hand it out again
                     posts.append(post)
             last = reached_floor or after is None or page_no == max_pages - 1
@@ -240,53 +241,6 @@ class RedditConnector:
             )
         except ValueError:
             log.debug("reddit: unreadable rate-limit headers %r/%r", remaining, reset)
-
-
-class _State:
-    """Per-stream positions (newest ``created_utc`` read) and the ids at the edge, packed into a Cursor."""
-
-    def __init__(self, positions: dict[str, float], recent: dict[str, float]) -> None:
-        self.positions = positions
-        self.recent = recent  # fullname -> created_utc, inside the overlap window
-
-    @property
-    def recent_ids(self) -> set[str]:
-        return set(self.recent)
-
-    @classmethod
-    def load(cls, cursor: Cursor) -> _State:
-        positions: dict[str, float] = {}
-        if cursor.position:
-            try:
-                raw = json.loads(cursor.position)
-                positions = {k: float(v) for k, v in raw.items() if k in STREAMS}
-            except (ValueError, TypeError, AttributeError):
-                log.warning("reddit: unreadable cursor %r; starting from now", cursor.position)
-        recent = {}
-        for item in cursor.recent_ids:
-            created, _, name = item.partition(":")
-            try:
-                recent[name] = float(created)
-            except ValueError:
-                continue
-        return cls(positions, recent)
-
-    def advance(self, stream: str, newest: float | None, window: set[str], *, overlap: float) -> None:
-        if newest is None:
-            return
-        self.positions[stream] = max(newest, self.positions.get(stream, newest))
-        for item in window:
-            created, _, name = item.partition(":")
-            self.recent[name] = float(created)
-        # Keep ids still inside any stream's overlap window; the newest ones if there are too many.
-        horizon = min(self.positions.values()) - overlap
-        kept = sorted(((c, n) for n, c in self.recent.items() if c >= horizon), reverse=True)[:MAX_RECENT_IDS]
-        self.recent = {n: c for c, n in kept}
-
-    def cursor(self) -> Cursor:
-        position = json.dumps(self.positions, sort_keys=True) if self.positions else None
-        recent = tuple(f"{c!r}:{n}" for n, c in sorted(self.recent.items(), key=lambda kv: (-kv[1], kv[0])))
-        return Cursor(position=position, recent_ids=recent)
 
 
 def _children(listing: Any, path: str) -> tuple[list[Any], str | None]:
