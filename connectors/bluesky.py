@@ -28,7 +28,7 @@ from pydantic import Field, model_validator
 
 from connectors.base import AuthError, Cursor, Page, Post, Query, Unavailable
 from connectors.http import HttpSource, json_body
-from connectors.incremental import Listing, StreamState, read_listing
+from connectors.incremental import Listing, StreamState, read_listings
 from connectors.settings import ListingSettings
 from monitor.durations import Duration
 
@@ -99,16 +99,7 @@ class BlueskyConnector:
             Listing(f"author:{h}", self._author_feed(h))
             for h in dict.fromkeys(h.strip().lstrip("@") for h in query.handles if h.strip("@ "))
         ]
-        for listing in listings:
-            yield from read_listing(
-                listing,
-                parse_post_view,
-                state,
-                overlap=self.settings.overlap.total_seconds(),
-                max_pages=self.settings.max_pages,
-                first_floor=now - self.settings.first_read_window.total_seconds(),
-                now=now,
-            )
+        yield from read_listings(listings, parse_post_view, state, self.settings, now=now)
 
     def _search(self, term: str) -> Callable[[str | None, float | None], tuple[list[Any], str | None]]:
         def fetch(token: str | None, floor: float | None) -> tuple[list[Any], str | None]:

@@ -24,7 +24,7 @@ from pydantic import Field
 from connectors.base import Cursor, Page, Post, Query, Unavailable
 from connectors.html_text import html_to_text
 from connectors.http import HttpSource
-from connectors.incremental import Listing, StreamState, read_listing
+from connectors.incremental import Listing, StreamState, read_listings
 from connectors.matching import mentions, term_pattern
 from connectors.settings import ListingSettings
 from monitor.durations import Duration
@@ -73,16 +73,7 @@ class HackerNewsConnector:
             Listing(f"author:{handle}", self._pages("", f"author_{handle}"))
             for handle in dict.fromkeys(h.strip().lstrip("@") for h in query.handles if h.strip("@ "))
         ]
-        for listing in listings:
-            yield from read_listing(
-                listing,
-                parse_hit,
-                state,
-                overlap=self.settings.overlap.total_seconds(),
-                max_pages=self.settings.max_pages,
-                first_floor=now - self.settings.first_read_window.total_seconds(),
-                now=now,
-            )
+        yield from read_listings(listings, parse_hit, state, self.settings, now=now)
 
     def _pages(self, text: str, tags: str) -> Callable[[str | None, float | None], tuple[list[Any], str | None]]:
         def fetch(token: str | None, floor: float | None) -> tuple[list[Any], str | None]:

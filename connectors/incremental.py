@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from connectors.base import Cursor, Page, Post
+from connectors.settings import ListingSettings
 
 log = logging.getLogger(__name__)
 
@@ -150,3 +151,19 @@ def read_listing(
         yield Page(tuple(posts), state.cursor(), skipped)
         if last:
             return
+
+
+def read_listings(
+    listings: Iterable[Listing], parse: ParseItem, state: StreamState, settings: ListingSettings, *, now: float
+) -> Iterator[Page]:
+    """:func:`read_listing` over each of ``listings`` in turn, with a source's overlap and page settings."""
+    for listing in listings:
+        yield from read_listing(
+            listing,
+            parse,
+            state,
+            overlap=settings.overlap.total_seconds(),
+            max_pages=settings.max_pages,
+            first_floor=now - settings.first_read_window.total_seconds(),
+            now=now,
+        )

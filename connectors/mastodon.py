@@ -31,7 +31,7 @@ from pydantic import Field, field_validator
 from connectors.base import Cursor, Page, Post, Query, SourceError, Unavailable
 from connectors.html_text import html_to_text
 from connectors.http import HttpSource
-from connectors.incremental import Listing, StreamState, read_listing
+from connectors.incremental import Listing, StreamState, read_listings
 from connectors.settings import ListingSettings
 from monitor.durations import Duration
 
@@ -91,16 +91,7 @@ class MastodonConnector:
         """Yield a page per API page; each stream's position moves when it is read to the end."""
         state = StreamState.load(cursor, self.platform)
         now = self._clock().timestamp()
-        for listing in self._listings(query):
-            yield from read_listing(
-                listing,
-                self._parse,
-                state,
-                overlap=self.settings.overlap.total_seconds(),
-                max_pages=self.settings.max_pages,
-                first_floor=now - self.settings.first_read_window.total_seconds(),
-                now=now,
-            )
+        yield from read_listings(self._listings(query), self._parse, state, self.settings, now=now)
 
     def _listings(self, query: Query) -> list[Listing]:
         tags = self.settings.tags or tuple(t for t in (_as_tag(term) for term in query.terms) if t)
