@@ -10,9 +10,9 @@ import numpy as np
 # A bucket closes before its padding would exceed a quarter of its padded tokens: on CPU a few
 # rows of similar length cost less than many rows padded to the longest.
 MIN_FILL = 0.75
-# ... and before it holds more than this many padded tokens, which bounds activation memory
-# (attention scores grow with rows x length^2) whatever batch_size says.
-MAX_BATCH_TOKENS = 2048
+# ... and before it holds more than this many padded tokens ([classifier] batch_tokens), which
+# bounds activation memory (attention scores grow with rows x length^2) whatever batch_size says.
+MAX_BATCH_TOKENS = 512
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,9 +68,10 @@ def run_in_buckets(
     batch_size: int,
     pad_id: int,
     classes: int,
+    max_tokens: int = MAX_BATCH_TOKENS,
 ) -> np.ndarray:
     """``logits_of(input_ids, attention_mask)`` over all rows, bucket by bucket, back in input order."""
     out = np.zeros((len(token_ids), classes), dtype=np.float32)
-    for bucket in buckets(token_ids, batch_size=batch_size, pad_id=pad_id):
+    for bucket in buckets(token_ids, batch_size=batch_size, pad_id=pad_id, max_tokens=max_tokens):
         out[bucket.positions] = logits_of(bucket.input_ids, bucket.attention_mask)
     return out

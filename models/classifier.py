@@ -58,6 +58,7 @@ class SentimentClassifier:
             encoded["input_ids"],
             self.backend.logits,
             batch_size=self.settings.batch_size,
+            max_tokens=self.settings.batch_tokens,
             pad_id=self.pad_id,
             classes=self.folding.shape[0],
         )

@@ -6,7 +6,7 @@ import logging
 
 import numpy as np
 
-from models.runtime import threads_for
+from models.runtime import return_large_buffers, threads_for
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +33,9 @@ class OnnxBackend:
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         # Every batch has a new shape; the arena would keep the largest of each and grow to GBs.
         options.enable_cpu_mem_arena = False
+        # ... so activation buffers come from malloc: make glibc give the big ones back after each batch.
+        if return_large_buffers():
+            log.debug("glibc maps buffers of 1 MiB and more: freed activations leave RSS")
         available = ort.get_available_providers()
         wants_gpu = device != "cpu" and "CUDAExecutionProvider" in available
         providers = ["CUDAExecutionProvider", "CPUExecutionProvider"] if wants_gpu else ["CPUExecutionProvider"]

@@ -24,6 +24,9 @@ class ClassifierSettings(BaseModel):
     device: str = "auto"  # "auto" (CUDA when present, else CPU), "cpu", "cuda", "cuda:1"
     threads: int = Field(default=0, ge=0, le=256)  # 0: one per CPU core this process may use
     batch_size: int = Field(default=32, ge=1, le=1024)
+    # The most padded tokens one batch may hold (rows x its longest row). Activation memory grows with
+    # it; throughput does not, past a few hundred tokens (docs/classifier.md, "Memory").
+    batch_tokens: int = Field(default=512, ge=64, le=65536)
     max_length: int = Field(default=256, ge=8, le=4096)  # tokens; also capped at the model's own limit
     # A post is negative when P(negative) reaches this (per detected language in `language_thresholds`).
     negative_threshold: float = Field(default=0.5, gt=0, le=1)

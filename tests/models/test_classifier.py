@@ -120,6 +120,28 @@ def test_results_come_back_in_input_order_after_length_sorting(tiny_model_dir: P
     np.testing.assert_allclose([r.negative for r in together], [r.negative for r in alone], atol=1e-5)
 
 
+def test_batches_hold_at_most_batch_tokens_padded_tokens(tiny_model_dir: Path) -> None:
+    classifier = load_classifier(ClassifierSettings(model=str(tiny_model_dir), batch_size=32, batch_tokens=64))
+    shapes: list[tuple[int, int]] = []
+    logits = classifier.backend.logits
+
+    def recording(input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
+        shapes.append(input_ids.shape)
+        return logits(input_ids, attention_mask)
+
+    classifier.backend.logits = recording  # type: ignore[method-assign]
+    try:
+        texts = ["a much longer post about the refund " * 12] + ["late parcel again"] * 20
+        results = classifier.classify(texts)
+    finally:
+        del classifier.backend.logits
+    assert len(results) == 21
+    longest = max(length for _, length in shapes)
+    assert shapes[0][0] == 1 and shapes[0][1] == longest > 64  # a row over the budget runs alone
+    assert all(rows * length <= 64 for rows, length in shapes[1:])
+    assert sum(rows for rows, _ in shapes) == 21
+
+
 def test_model_is_loaded_once_per_process(tiny_model_dir: Path) -> None:
     settings = ClassifierSettings(model=str(tiny_model_dir))
     assert load_classifier(settings) is load_classifier(ClassifierSettings(model=str(tiny_model_dir)))

@@ -1,0 +1,56 @@
+"""glibc hands an inference batch's freed activation buffers back to the OS once the classifier is loaded."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# Allocate, touch and free an 8 MiB buffer twice and report RSS growth after the second free. With
+# glibc's defaults the first free raises its mmap threshold to 8 MiB, so the second buffer comes from
+# the heap and stays resident; with return_large_buffers() both are mapped and unmapped.
+_PROBE = """
+import ctypes, json, sys
+sys.path.insert(0, sys.argv[1])
+from models.runtime import return_large_buffers
+applied = return_large_buffers() if sys.argv[2] == "on" else False
+libc = ctypes.CDLL(None)
+libc.malloc.restype = ctypes.c_void_p
+libc.free.argtypes = [ctypes.c_void_p]
+def rss_kib():
+    return int(next(l for l in open("/proc/self/status") if l.startswith("VmRSS")).split()[1])
+size = 8 << 20
+base = rss_kib()
+for _ in range(2):
+    block = libc.malloc(size)
+    ctypes.memset(block, 1, size)
+    libc.free(block)
+print(json.dumps({"applied": applied, "kept_mib": (rss_kib() - base) / 1024}))
+"""
+
+
+def _probe(mode: str) -> dict:
+    done = subprocess.run([sys.executable, "-c", _PROBE, str(ROOT), mode], capture_output=True, text=True, check=True,
+                          env={"PATH": "/usr/bin:/bin"})
+    return json.loads(done.stdout)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
+def test_freed_large_buffers_leave_rss_once_applied() -> None:
+    default, applied = _probe("off"), _probe("on")
+    if default["kept_mib"] < 6:
+        pytest.skip(f"this libc does not keep freed 8 MiB buffers resident ({default}); nothing to fix")
+    assert applied["applied"] is True
+    assert applied["kept_mib"] < 2, applied
+
+
+def test_an_explicit_malloc_environment_setting_wins(monkeypatch: pytest.MonkeyPatch) -> None:
+    from models.runtime import return_large_buffers
+
+    monkeypatch.setenv("MALLOC_MMAP_THRESHOLD_", "131072")
+    assert return_large_buffers() is False
