@@ -40,6 +40,8 @@ def export_model(model: str, output: Path) -> ExportedModel:
     from onnxruntime.quantization import QuantType, quantize_dynamic
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
+    from models.first_token import first_token_only
+
     started = time.monotonic()
     try:
         tokenizer = AutoTokenizer.from_pretrained(model)
@@ -53,6 +55,9 @@ def export_model(model: str, output: Path) -> ExportedModel:
     # Two rows of different lengths, so neither the batch nor the sequence axis is traced as a constant.
     example = tokenizer(["an example post", "a second, longer example post to set the shape"], padding=True,
                         return_tensors="pt")
+    # The classifier reads the first token of the last layer only: compute nothing else there.
+    pruned = first_token_only(network, example)
+    log.info("last layer computed for the first token only: %s", "yes" if pruned else "no")
     fp32, int8 = output / FP32_NAME, output / INT8_NAME
     for stale in (fp32, int8):  # onnx appends to an existing external data file rather than replacing it
         _remove(stale)

@@ -98,9 +98,11 @@ def test_export_fuses_attention_and_quantises_every_weight_matmul(exported) -> N
     ops = lambda name: Counter(n.op_type for n in onnx.load(str(output / name), load_external_data=False).graph.node)  # noqa: E731
     fp32, int8 = ops("model.onnx"), ops("model.int8.onnx")
     layers = json.loads((output / "config.json").read_text())["num_hidden_layers"]
-    assert fp32["Attention"] == layers and fp32["SkipLayerNormalization"] == 2 * layers
-    assert int8["QAttention"] == layers and int8["Attention"] == 0
+    # The last layer runs for the first token only (models/first_token.py), so it is not a fused Attention.
+    assert fp32["Attention"] == layers - 1 and fp32["SkipLayerNormalization"] >= 2 * (layers - 1)
+    assert int8["QAttention"] == layers - 1 and int8["Attention"] == 0
     assert int8["MatMulInteger"] >= 3 * layers  # attention output and both feed-forward projections
+    assert fp32["MatMul"] >= 5  # the last layer's query, key, value, output and first feed-forward projection
     assert not list(output.glob(".export-*")), "the traced intermediate graph is removed"
 
 
