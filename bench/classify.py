@@ -17,6 +17,11 @@ RSS (getrusage ru_maxrss) and load time belong to that backend alone:
 Each worker classifies the same posts: `--posts` short social posts (tweet length) and
 `--long-posts` Reddit-length ones, after a warm-up of a few posts. Our backends are called with
 `--call-size` posts per classify() call, as the daemon's classify step does (batch_size).
+
+First it measures what this CPU gives int8 at all: one 1280 x 768 x 3072 MatMul (a feed-forward layer
+on a batch of short posts) in ONNX Runtime, fp32 against dynamically quantised int8. Without VNNI
+(AVX-512 VNNI, AVX-VNNI) or AMX, int8 multiplies run on the same vector ports as fp32 ones and the
+int8 backend cannot be much faster than fp32, whatever else is done.
 """
 
 from __future__ import annotations
@@ -109,6 +114,7 @@ def worker(args: argparse.Namespace) -> None:
             device="cpu",
             threads=args.threads,
             batch_size=args.batch_size,
+            **({"batch_tokens": args.batch_tokens} if args.batch_tokens else {}),
             max_length=512,
         )
         classifier = load_classifier(settings)
@@ -142,6 +148,44 @@ def _vm_hwm_mb() -> float:
     return 0.0
 
 
+def gemm_check(args: argparse.Namespace) -> None:
+    """GMAC/s of one feed-forward-sized MatMul in ONNX Runtime, fp32 and dynamic int8, on this CPU."""
+    import numpy as np
+    import onnx
+    import onnxruntime as ort
+    from onnx import TensorProto, helper, numpy_helper
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    from models.runtime import threads_for
+
+    rows, inner, outer = 1280, 768, 3072  # 32 posts x 40 tokens through the first FFN projection
+    weights = np.random.default_rng(0).standard_normal((inner, outer)).astype(np.float32)
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["x", "w"], ["y"])], "ffn",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, inner])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, outer])],
+        [numpy_helper.from_array(weights, "w")],
+    )
+    with tempfile.TemporaryDirectory() as scratch:
+        fp32, int8 = Path(scratch) / "mm.onnx", Path(scratch) / "mm.int8.onnx"
+        onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(fp32))
+        quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads_for(args.threads)
+        x = np.random.default_rng(1).standard_normal((rows, inner)).astype(np.float32)
+        rates = {}
+        for name, path in (("fp32", fp32), ("int8", int8)):
+            session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+            session.run(None, {"x": x})
+            started, runs = time.perf_counter(), 10
+            for _ in range(runs):
+                session.run(None, {"x": x})
+            rates[name] = round(rows * inner * outer * runs / (time.perf_counter() - started) / 1e9, 1)
+    flags = set(Path("/proc/cpuinfo").read_text().split()) if Path("/proc/cpuinfo").is_file() else set()
+    wanted = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8")
+    print(json.dumps({"gmac_per_s": rates, "cpu_flags": [f for f in wanted if f in flags]}))
+
+
 def prepare(args: argparse.Namespace) -> None:
     """Build the model if none was given and count tokens, in a child process, so the parent stays small."""
     started = time.perf_counter()
@@ -173,10 +217,13 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=0, help="threads per backend (default: one per core)")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--call-size", type=int, default=32, help="posts per classify() call (default 32)")
+    parser.add_argument("--batch-tokens", type=int, default=0,
+                        help="[classifier] batch_tokens for our backends (default: the setting's default)")
     parser.add_argument("--backends", default=",".join(BACKENDS), help="comma-separated subset to run")
     parser.add_argument("--workdir", help="where the built model and ONNX files go (default: a temp dir, kept)")
     parser.add_argument("--worker", choices=BACKENDS, help=argparse.SUPPRESS)
     parser.add_argument("--prepare", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--gemm-check", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--model-dir", help=argparse.SUPPRESS)
     parser.add_argument("--onnx-dir", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -186,11 +233,23 @@ def main() -> None:
     if args.prepare:
         prepare(args)
         return
+    if args.gemm_check:
+        gemm_check(args)
+        return
 
     # The parent imports nothing heavy and builds nothing itself: a child's ru_maxrss starts from the
     # parent's high-water mark at exec, so a big parent would inflate every backend's figure.
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="bench-classify-"))
     print(f"machine: {os.cpu_count()} CPUs visible, {len(os.sched_getaffinity(0))} usable; load {os.getloadavg()}")
+    done = subprocess.run([sys.executable, __file__, "--gemm-check", "--threads", str(args.threads)],
+                          cwd=ROOT, capture_output=True, text=True, check=False)
+    if done.returncode == 0:
+        gemm = json.loads(done.stdout.strip().splitlines()[-1])
+        rates = gemm["gmac_per_s"]
+        print(f"int8 on this CPU: one FFN MatMul runs {rates['fp32']} GMAC/s in fp32, {rates['int8']} in int8 "
+              f"({rates['int8'] / rates['fp32']:.1f}x); CPU flags {gemm['cpu_flags']}")
+    else:
+        print(f"int8 GEMM check failed:\n{done.stderr[-1500:]}")
     cmd = [sys.executable, __file__, "--prepare", "--workdir", str(workdir), "--posts", str(args.posts),
            "--long-posts", str(args.long_posts), *(["--model", args.model] if args.model else [])]
     done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
@@ -219,7 +278,7 @@ def main() -> None:
     for backend in backends:
         cmd = [sys.executable, __file__, "--worker", backend, "--model-dir", str(model_dir),
                "--onnx-dir", str(onnx_dir), "--posts", str(args.posts), "--long-posts", str(args.long_posts),
-               "--threads", str(args.threads),
+               "--threads", str(args.threads), "--batch-tokens", str(args.batch_tokens),
                "--batch-size", str(args.batch_size), "--call-size", str(args.call_size)]
         done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
         if done.returncode != 0:
