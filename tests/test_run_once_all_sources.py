@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from connectors.rss import parse_entry
 from models.base import Sentiment
@@ -23,7 +23,7 @@ from monitor.bootstrap import bootstrap
 from monitor.config import parse_config
 from monitor.daemon import run_once
 from monitor.storage.engine import make_engine
-from monitor.storage.schema import mentions, posts, source_health
+from monitor.storage.schema import posts, source_health
 from tests.conftest import Clock
 from tests.support.fake_bluesky import FakeBluesky
 from tests.support.fake_feeds import FakeFeeds
@@ -31,6 +31,7 @@ from tests.support.fake_hn import FakeHN
 from tests.support.fake_mastodon import FakeMastodon
 from tests.support.fake_reddit import FakeReddit
 from tests.support.fake_x import FakeX
+from tests.support.stored_posts import stored_post_ids
 
 ENV = {
     "REDDIT_CLIENT_ID": "app-id",
@@ -175,18 +176,7 @@ def run(config, clock: Clock) -> dict[str, int]:
 
 
 def stored(db_url: str) -> dict[str, list[str]]:
-    engine = make_engine(db_url)
-    with engine.connect() as conn:
-        rows = conn.execute(select(posts.c.platform, posts.c.post_id)).all()
-        doubled = conn.execute(
-            select(func.count()).select_from(mentions).group_by(mentions.c.post_pk).having(func.count() > 1)
-        ).all()
-    engine.dispose()
-    assert not doubled
-    out: dict[str, list[str]] = {p: [] for p in PLATFORMS}
-    for platform, post_id in rows:
-        out[platform].append(post_id)
-    return out
+    return stored_post_ids(db_url, PLATFORMS)
 
 
 def last_errors(db_url: str) -> dict[str, str | None]:

@@ -16,12 +16,13 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from monitor.storage.engine import make_engine
-from monitor.storage.schema import mentions, posts, source_health
+from monitor.storage.schema import posts, source_health
 from tests.support.fake_reddit import FakeReddit
 from tests.support.fake_x import FakeX
+from tests.support.stored_posts import stored_post_ids
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {"REDDIT_CLIENT_ID": "app-id", "REDDIT_CLIENT_SECRET": "app-secret", "X_BEARER_TOKEN": "x-bearer"}
@@ -108,18 +109,7 @@ class Traffic:
 
 
 def stored(db_url: str) -> dict[str, list[str]]:
-    engine = make_engine(db_url)
-    with engine.connect() as conn:
-        rows = conn.execute(select(posts.c.platform, posts.c.post_id)).all()
-        doubled = conn.execute(
-            select(func.count()).select_from(mentions).group_by(mentions.c.post_pk).having(func.count() > 1)
-        ).all()
-    engine.dispose()
-    assert not doubled
-    out: dict[str, list[str]] = {"reddit": [], "x": []}
-    for platform, post_id in rows:
-        out[platform].append(post_id)
-    return out
+    return stored_post_ids(db_url, ("reddit", "x"))
 
 
 def errors(db_url: str) -> dict[str, str]:
