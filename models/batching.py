@@ -7,12 +7,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from models.settings import ClassifierSettings
+
 # A bucket closes before its padding would exceed a quarter of its padded tokens: on CPU a few
 # rows of similar length cost less than many rows padded to the longest.
 MIN_FILL = 0.75
 # ... and before it holds more than this many padded tokens ([classifier] batch_tokens), which
 # bounds activation memory (attention scores grow with rows x length^2) whatever batch_size says.
-MAX_BATCH_TOKENS = 512
+MAX_BATCH_TOKENS: int = ClassifierSettings.model_fields["batch_tokens"].default
 
 
 @dataclass(frozen=True, slots=True)

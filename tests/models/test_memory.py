@@ -17,20 +17,18 @@ ROOT = Path(__file__).resolve().parents[2]
 _PROBE = """
 import ctypes, json, sys
 sys.path.insert(0, sys.argv[1])
-from models.runtime import return_large_buffers
+from models.runtime import return_large_buffers, rss_mb
 applied = return_large_buffers() if sys.argv[2] == "on" else False
 libc = ctypes.CDLL(None)
 libc.malloc.restype = ctypes.c_void_p
 libc.free.argtypes = [ctypes.c_void_p]
-def rss_kib():
-    return int(next(l for l in open("/proc/self/status") if l.startswith("VmRSS")).split()[1])
 size = 8 << 20
-base = rss_kib()
+base = rss_mb()
 for _ in range(2):
     block = libc.malloc(size)
     ctypes.memset(block, 1, size)
     libc.free(block)
-print(json.dumps({"applied": applied, "kept_mib": (rss_kib() - base) / 1024}))
+print(json.dumps({"applied": applied, "kept_mib": rss_mb() - base}))
 """
 
 
