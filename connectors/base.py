@@ -7,10 +7,11 @@ few typed errors below, so the core never imports prawcore or tweepy.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,16 +75,44 @@ class Query:
 
 
 @dataclass(frozen=True, slots=True)
+class Rejected:
+    """An item the connector could not read as a post: kept (quarantined) with its reason, never dropped.
+
+    ``raw`` is the item as received, serialised to JSON with every non-ASCII
+    character escaped, so that any payload (NUL, lone surrogates) can be stored.
+    """
+
+    raw: str
+    reason: str
+    item_id: str | None = None  # the platform's id for it, when one could be read
+
+    @classmethod
+    def of(cls, item: Any, error: BaseException | str, *, item_id: object = None) -> Rejected:
+        """A rejected ``item`` (any JSON-like value, or raw text) with ``error`` as its reason."""
+        reason = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
+        raw = json.dumps(item, ensure_ascii=True, default=repr, sort_keys=True)
+        return cls(raw=raw, reason=reason, item_id=None if item_id is None else str(item_id))
+
+
+@dataclass(frozen=True, slots=True)
 class Page:
     """A batch of posts and the cursor that is safe to save once they are stored.
 
     Until the last page of a read, ``cursor`` may equal the cursor the read
     started from: re-reading is cheap (posts are upserted), skipping is not.
+    Items that could not be read travel in ``rejected``: the core quarantines
+    them in the same transaction as the page, so the cursor never moves past
+    an item that is neither stored nor quarantined.
     """
 
     posts: tuple[Post, ...]
     cursor: Cursor
-    skipped: int = 0  # malformed items dropped (already logged by the connector)
+    rejected: tuple[Rejected, ...] = ()
+
+    @property
+    def skipped(self) -> int:
+        """How many items of this page were rejected."""
+        return len(self.rejected)
 
 
 class Connector(Protocol):

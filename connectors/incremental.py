@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from connectors.base import Cursor, Page, Post
+from connectors.base import Cursor, Page, Post, Rejected
 from connectors.settings import ListingSettings
 
 log = logging.getLogger(__name__)
@@ -108,15 +108,17 @@ def read_listing(
     reached_floor = False
     for page_no in range(max_pages):
         items, token = listing.fetch(token, floor)
-        posts, skipped, below = [], 0, 0
+        posts: list[Post] = []
+        rejected: list[Rejected] = []
+        below = 0
         for item in items:
             try:
                 name, created, post = parse(item)
-            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
                 log.warning(
-                    "%s %s: malformed item skipped (%s): %s", state.platform, listing.stream, exc, str(item)[:200]
+                    "%s %s: malformed item quarantined (%s): %s", state.platform, listing.stream, exc, str(item)[:200]
                 )
-                skipped += 1
+                rejected.append(Rejected.of(item, exc))
                 continue
             if floor is not None and created < floor:
                 below += 1
@@ -135,7 +137,7 @@ def read_listing(
                 window.add((created, name))
                 state.recent[name] = created  # a restart mid-read must not hand it out again
                 posts.append(post)
-        if not listing.newest_first and items and below == len(items) - skipped:
+        if not listing.newest_first and items and below == len(items) - len(rejected):
             reached_floor = True
         last = reached_floor or token is None or page_no == max_pages - 1
         if last:
@@ -148,7 +150,7 @@ def read_listing(
                     max_pages,
                 )
             state.advance(listing.stream, newest, window, overlap=overlap)
-        yield Page(tuple(posts), state.cursor(), skipped)
+        yield Page(tuple(posts), state.cursor(), tuple(rejected))
         if last:
             return
 

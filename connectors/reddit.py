@@ -31,7 +31,7 @@ import prawcore
 import requests
 from pydantic import Field
 
-from connectors.base import AuthError, Cursor, Page, Post, Query, RateLimited, SourceError, Unavailable
+from connectors.base import AuthError, Cursor, Page, Post, Query, RateLimited, Rejected, SourceError, Unavailable
 from connectors.budget import RequestBudget, shared_budget
 from connectors.http import reset_wait
 from connectors.incremental import StreamState
@@ -142,13 +142,14 @@ class RedditConnector:
         for page_no in range(max_pages):
             listing = self._get(path, {**params, "limit": self.settings.page_size, "after": after, "raw_json": 1})
             children, after = _children(listing, path)
-            posts, skipped = [], 0
+            posts: list[Post] = []
+            rejected: list[Rejected] = []
             for child in children:
                 try:
                     name, created, post = parse_thing(child)
-                except (KeyError, TypeError, ValueError, OverflowError) as exc:
-                    log.warning("reddit %s: malformed item skipped: %s", path, exc)
-                    skipped += 1
+                except (KeyError, TypeError, ValueError, OverflowError, AttributeError) as exc:
+                    log.warning("reddit %s: malformed item quarantined: %s", path, exc)
+                    rejected.append(Rejected.of(child, exc))
                     continue
                 if floor is not None and created < floor:
                     reached_floor = True
@@ -175,7 +176,7 @@ class RedditConnector:
                 state.advance(stream, newest, seen_in_window, overlap=self.settings.overlap.total_seconds())
             if self.settings.author_karma:
                 posts = [self._with_karma(post) for post in posts]
-            yield Page(tuple(posts), state.cursor(), skipped)
+            yield Page(tuple(posts), state.cursor(), tuple(rejected))
             if last:
                 return
 

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from connectors.base import Cursor, Page, Post, Query, Unavailable
+from connectors.base import Cursor, Page, Post, Query, Rejected, Unavailable
 from connectors.matching import mentions, term_pattern
 from connectors.settings import SourceSettings
 
@@ -62,7 +62,7 @@ class ReplayConnector:
             raise Unavailable(f"replay file {self.settings.path}: {exc}") from exc
         release_until = self._release_horizon(lines)
         batch: list[Post] = []
-        skipped = 0
+        rejected: list[Rejected] = []
         end = saved = start  # lines before `end` are consumed; `saved` is the last cursor handed out
         for index in range(start, len(lines)):
             line = lines[index].strip()
@@ -71,18 +71,18 @@ class ReplayConnector:
                 try:
                     post = parse_post(json.loads(line))
                 except (ValueError, TypeError, KeyError, OverflowError) as exc:
-                    log.warning("replay %s line %d skipped: %s", self.settings.path, index + 1, exc)
-                    skipped += 1
+                    log.warning("replay %s line %d quarantined: %s", self.settings.path, index + 1, exc)
+                    rejected.append(Rejected.of(line, f"line {index + 1}: {type(exc).__name__}: {exc}"))
             if post is not None and release_until is not None and post.created_at > release_until:
                 break  # not yet "live": resume from this line next time
             end = index + 1
             if post is not None and (mentions(post.text, pattern) or _authored_by(post, query.handles)):
                 batch.append(post)
             if len(batch) >= self.settings.page_size:
-                yield Page(tuple(batch), Cursor(str(end)), skipped)
-                batch, skipped, saved = [], 0, end
-        if batch or skipped or end != saved:
-            yield Page(tuple(batch), Cursor(str(end)), skipped)
+                yield Page(tuple(batch), Cursor(str(end)), tuple(rejected))
+                batch, rejected, saved = [], [], end
+        if batch or rejected or end != saved:
+            yield Page(tuple(batch), Cursor(str(end)), tuple(rejected))
 
     def _release_horizon(self, lines: list[str]) -> datetime | None:
         """In live mode, the latest post time that has 'happened' by now on the replay clock."""

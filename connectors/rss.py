@@ -29,7 +29,7 @@ from typing import Any
 import feedparser
 from pydantic import Field, model_validator
 
-from connectors.base import AuthError, Cursor, Page, Post, Query, RateLimited, SourceError, Unavailable
+from connectors.base import AuthError, Cursor, Page, Post, Query, RateLimited, Rejected, SourceError, Unavailable
 from connectors.html_text import html_to_text
 from connectors.http import HttpSource
 from connectors.matching import mentions, term_pattern
@@ -94,13 +94,15 @@ class RssConnector:
             key = feed_key(url)
             state = states.get(key, _FeedState())
             try:
-                posts, skipped, new_state = self._read_feed(url, state, pattern, first=key not in states, handed=handed)
+                posts, rejected, new_state = self._read_feed(
+                    url, state, pattern, first=key not in states, handed=handed
+                )
             except SourceError as exc:
                 log.warning("rss: feed %s failed: %s", _safe(url), exc)
                 failures.append(exc)
                 continue
             states[key] = new_state
-            yield Page(tuple(posts), _dump(states), skipped)
+            yield Page(tuple(posts), _dump(states), tuple(rejected))
         if failures:
             raise _combined(failures, attempted=len(urls))
 
@@ -112,7 +114,7 @@ class RssConnector:
 
     def _read_feed(
         self, url: str, state: _FeedState, pattern: Any, *, first: bool, handed: set[str]
-    ) -> tuple[list[Post], int, _FeedState]:
+    ) -> tuple[list[Post], list[Rejected], _FeedState]:
         headers = {"Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.5"}
         if state.etag:
             headers["If-None-Match"] = state.etag
@@ -120,7 +122,7 @@ class RssConnector:
             headers["If-Modified-Since"] = state.modified
         response = self.http.check(self.http.send("GET", url, headers=headers))
         if response.status_code == 304:
-            return [], 0, state
+            return [], [], state
         parsed = feedparser.parse(
             response.content,
             response_headers={k.lower(): v for k, v in response.headers.items()} | {"content-location": url},
@@ -132,14 +134,16 @@ class RssConnector:
         now = self._clock()
         floor = now - self.settings.first_read_window if first else None
         known = handed  # handed out by any feed's last fetch, or by an earlier feed in this read
-        posts, ids, skipped = [], [], 0
+        posts: list[Post] = []
+        ids: list[str] = []
+        rejected: list[Rejected] = []
         source_name = str(parsed.feed.get("title") or urllib.parse.urlsplit(url).netloc)
         for entry in parsed.entries:
             try:
                 post = parse_entry(entry, feed=source_name, now=now)
             except (KeyError, TypeError, ValueError, OverflowError) as exc:
-                log.warning("rss: malformed entry in %s skipped (%s)", _safe(url), exc)
-                skipped += 1
+                log.warning("rss: malformed entry in %s quarantined (%s)", _safe(url), exc)
+                rejected.append(Rejected.of(entry, exc))
                 continue
             if not mentions(f"{post.text}\n{post.url or ''}", pattern):
                 continue
@@ -151,7 +155,7 @@ class RssConnector:
         new_state = _FeedState(
             etag=response.headers.get("ETag"), modified=response.headers.get("Last-Modified"), ids=sorted(set(ids))
         )
-        return posts, skipped, new_state
+        return posts, rejected, new_state
 
 
 def parse_entry(entry: Any, *, feed: str, now: datetime) -> Post:

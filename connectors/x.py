@@ -30,7 +30,7 @@ import requests
 import tweepy
 from pydantic import Field
 
-from connectors.base import AuthError, Cursor, Page, Post, Query, RateLimited, SourceError, Unavailable
+from connectors.base import AuthError, Cursor, Page, Post, Query, RateLimited, Rejected, SourceError, Unavailable
 from connectors.http import reset_wait
 from connectors.settings import SourceSettings
 from monitor.durations import Duration
@@ -160,7 +160,7 @@ class XConnector:
             count = int(meta.get("result_count") or 0)
             position = replace(position, spent=position.spent + count)
             self._spent[query.brand] = (position.cycle or "", position.spent)
-            posts, skipped = parse_page(body)
+            posts, rejected = parse_page(body)
             fresh = [p for p in posts if p.post_id not in recent and p.post_id not in seen]
             seen.update(p.post_id for p in posts)
             if position.next_token is None:  # first page of a read: its newest ids are the new edge
@@ -169,10 +169,10 @@ class XConnector:
             next_token = meta.get("next_token")
             if next_token:  # more to read: hand out this page with the resume point
                 position = replace(position, next_token=next_token, ends_at=ends_at)
-                yield Page(tuple(fresh), Cursor(position.dump(), cursor.recent_ids), skipped)
+                yield Page(tuple(fresh), Cursor(position.dump(), cursor.recent_ids), tuple(rejected))
                 continue
             position = replace(position.fresh_read(), since_id=ends_at)
-            yield Page(tuple(fresh), Cursor(position.dump(), tuple(edge) or cursor.recent_ids), skipped)
+            yield Page(tuple(fresh), Cursor(position.dump(), tuple(edge) or cursor.recent_ids), tuple(rejected))
             break
         else:
             log.info("x (%s): more posts than %d pages; continuing next poll", query.brand, self.settings.max_pages)
@@ -329,20 +329,21 @@ def _term(term: str) -> str:
     return f'"{term}"'
 
 
-def parse_page(body: Mapping[str, Any]) -> tuple[list[Post], int]:
-    """Posts from one search response, joined with their authors; malformed tweets skipped and counted."""
+def parse_page(body: Mapping[str, Any]) -> tuple[list[Post], list[Rejected]]:
+    """Posts from one search response, joined with their authors, and the malformed tweets with their reasons."""
     data = body.get("data") or []
     includes = body.get("includes") if isinstance(body.get("includes"), dict) else {}
     listed = includes.get("users")
     users = {str(u.get("id")): u for u in (listed if isinstance(listed, list) else []) if isinstance(u, dict)}
-    posts, skipped = [], 0
+    posts: list[Post] = []
+    rejected: list[Rejected] = []
     for item in data if isinstance(data, list) else []:
         try:
             posts.append(parse_tweet(item, users))
-        except (KeyError, TypeError, ValueError, OverflowError) as exc:
-            log.warning("x: malformed post skipped (%s): %s", exc, str(item)[:200])
-            skipped += 1
-    return posts, skipped
+        except (KeyError, TypeError, ValueError, OverflowError, AttributeError) as exc:
+            log.warning("x: malformed post quarantined (%s): %s", exc, str(item)[:200])
+            rejected.append(Rejected.of(item, exc, item_id=item.get("id") if isinstance(item, dict) else None))
+    return posts, rejected
 
 
 def parse_tweet(item: Mapping[str, Any], users: Mapping[str, Mapping[str, Any]]) -> Post:

@@ -272,3 +272,34 @@ Index("ix_posts_created_at", posts.c.created_at)
 Index("ix_outbox_created_at", outbox.c.created_at)
 Index("ix_outbox_thread_key", outbox.c.thread_key)
 Index("ix_outbox_update_key", outbox.c.update_key)
+
+# --- nothing the internet sends stops a source (issue 14) ----------------------------------------
+# Items a source returned that could not be read or stored: kept with their reason, retried by
+# `brand-monitor quarantine retry` after a fix. One row per (source, brand, payload).
+quarantine = Table(
+    "quarantine",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("source", String(64), nullable=False),
+    Column("brand", String(128), nullable=False),
+    Column("platform", String(32)),  # when it could be read
+    Column("item_id", String(191)),  # the platform's id for it, when it could be read (fitted to the column)
+    Column("fingerprint", String(64), nullable=False),  # sha256 of raw: a re-read quarantines nothing twice
+    Column("raw", Text, nullable=False),  # the item as received, JSON with every non-ASCII character escaped
+    Column("reason", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),  # retries after the first failure
+    Column("retried_at", UTCDateTime),
+    Column("released_at", UTCDateTime),  # stored by a retry: no longer quarantined
+    UniqueConstraint("source", "brand", "fingerprint"),
+    Index("ix_quarantine_released_at_source", "released_at", "source"),
+)
+
+# Slack Socket Mode envelopes already applied: Slack re-sends an envelope whose ack it missed.
+slack_envelopes = Table(
+    "slack_envelopes",
+    metadata,
+    Column("envelope_id", String(191), primary_key=True),
+    Column("received_at", UTCDateTime, nullable=False),
+    Index("ix_slack_envelopes_received_at", "received_at"),
+)
