@@ -30,7 +30,7 @@ from connectors.base import AuthError, Cursor, Page, Post, Query, Unavailable
 from connectors.http import HttpSource, json_body
 from connectors.incremental import Listing, StreamState, read_listings
 from connectors.settings import ListingSettings
-from monitor.durations import Duration
+from values.durations import Duration
 
 log = logging.getLogger(__name__)
 

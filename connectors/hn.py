@@ -27,7 +27,7 @@ from connectors.http import HttpSource
 from connectors.incremental import Listing, StreamState, read_listings
 from connectors.matching import mentions, term_pattern
 from connectors.settings import ListingSettings
-from monitor.durations import Duration
+from values.durations import Duration
 
 log = logging.getLogger(__name__)
 

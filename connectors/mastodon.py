@@ -33,7 +33,7 @@ from connectors.html_text import html_to_text
 from connectors.http import HttpSource
 from connectors.incremental import Listing, StreamState, read_listings
 from connectors.settings import ListingSettings
-from monitor.durations import Duration
+from values.durations import Duration
 
 log = logging.getLogger(__name__)
 

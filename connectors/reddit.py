@@ -37,7 +37,7 @@ from connectors.http import reset_wait
 from connectors.incremental import StreamState
 from connectors.matching import mentions, term_pattern
 from connectors.settings import SourceSettings
-from monitor.durations import Duration
+from values.durations import Duration
 
 log = logging.getLogger(__name__)
 

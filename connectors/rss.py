@@ -34,7 +34,7 @@ from connectors.html_text import html_to_text
 from connectors.http import HttpSource
 from connectors.matching import mentions, term_pattern
 from connectors.settings import SourceSettings
-from monitor.durations import Duration
+from values.durations import Duration
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, model_validator
 
-from monitor.durations import Duration
+from values.durations import Duration
 
 
 class SourceSettings(BaseModel):

@@ -33,7 +33,7 @@ from pydantic import Field
 from connectors.base import AuthError, Cursor, Page, Post, Query, RateLimited, Rejected, SourceError, Unavailable
 from connectors.http import reset_wait
 from connectors.settings import SourceSettings
-from monitor.durations import Duration
+from values.durations import Duration
 
 log = logging.getLogger(__name__)
 

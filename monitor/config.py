@@ -16,11 +16,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from connectors.registry import SOURCES
 from models.settings import ClassifierSettings
 from monitor.digest.settings import DigestSettings
-from monitor.durations import Duration
 from monitor.ops.settings import LoggingSettings, ObservabilitySettings, RetentionSettings
 from monitor.replies.settings import ReplySettings
 from monitor.spikes.settings import SpikeSettings
 from monitor.zones import ZoneName
+from values.durations import Duration
 
 DEFAULT_PATH = Path("config.toml")
 ENV_PATH = "BRAND_MONITOR_CONFIG"

@@ -20,9 +20,9 @@ from itertools import pairwise
 from sqlalchemy import Connection, select
 
 from monitor.alerts import messages, outbox
-from monitor.durations import format_duration
 from monitor.storage.schema import mentions, posts
 from monitor.storage.schema import outbox as outbox_table
+from values.durations import format_duration
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from monitor.config import ConfigError, load_config, parse_config
-from monitor.durations import format_duration, parse_duration
+from values.durations import format_duration, parse_duration
 
 ROOT = Path(__file__).resolve().parents[1]
 MINIMAL = {"brands": [{"name": "Acme", "terms": ["acme"]}]}

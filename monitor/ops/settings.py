@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from monitor.durations import Duration
+from values.durations import Duration
 
 
 class _Section(BaseModel):

@@ -7,8 +7,8 @@ from datetime import time, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from monitor.durations import Duration
 from monitor.zones import ZoneName
+from values.durations import Duration
 
 PRIORITIES = ("high", "normal", "low")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

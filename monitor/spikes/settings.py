@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from monitor.durations import Duration
+from values.durations import Duration
 
 Sensitivity = Literal["low", "medium", "high"]
 
