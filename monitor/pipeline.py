@@ -101,7 +101,7 @@ class Pipeline:
             return
         platform = getattr(connector, "platform", source)
         # A replay file mixes platforms, so it looks for the brand's accounts on all of them.
-        handles = _all_handles(brand) if platform == "replay" else brand.handles_on(platform)
+        handles = all_handles(brand) if platform == "replay" else brand.handles_on(platform)
         query = Query(brand=brand.name, terms=brand.terms, handles=handles)
         with self.engine.connect() as conn:
             cursor = post_store.load_cursor(conn, source=source, brand=brand.name)
@@ -153,7 +153,7 @@ class Pipeline:
                 brand=brand.name,
                 page=page,
                 platform=platform,
-                brand_handles=_all_handles(brand),
+                brand_handles=all_handles(brand),
                 now=now,
             )
             if outcome.quarantined:
@@ -261,7 +261,8 @@ def _traceback_is_safe(exc: BaseException) -> bool:
     return not isinstance(exc, StatementError)
 
 
-def _all_handles(brand: BrandSettings) -> tuple[str, ...]:
+def all_handles(brand: BrandSettings) -> tuple[str, ...]:
+    """The brand's own account names on every platform (a post by one of them is ``from_brand``)."""
     out: list[str] = []
     for platform in brand.handles:
         out.extend(brand.handles_on(platform))
