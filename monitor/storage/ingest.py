@@ -71,13 +71,13 @@ def store_page(
             items.append(_refused(post, str(exc)))
     new_posts, failed = _store(conn, source=source, brand=brand, posts_in=storable, handles=brand_handles, now=now)
     items.extend(failed)
-    for item in items:
+    for item in items:  # untrusted values: quoted and shortened
         log.warning(
-            "%s (%s): %s item %r quarantined: %s",
+            "%s (%s): item %s (platform %s) quarantined: %s",
             source,
             brand,
-            item.platform or source,
-            item.item_id,
+            ascii(item.item_id)[:80],
+            ascii(item.platform)[:40],
             error_text(item.reason, limit=300),
         )
     added = quarantine.add(conn, source=source, brand=brand, items=items, now=now)
@@ -117,7 +117,12 @@ def _store(
 
 def _refused(post: Post, reason: str) -> quarantine.Item:
     """A post refused at storage: kept as its replay-format JSON, which ``quarantine retry`` reads back."""
-    raw = json.dumps(post_record(post), ensure_ascii=True, sort_keys=True, default=repr)
+    raw = json.dumps(post_record(post), ensure_ascii=True, sort_keys=True, default=_json_fallback)
     platform = post.platform if isinstance(post.platform, str) else None
     item_id = post.post_id if isinstance(post.post_id, str) else None
     return quarantine.Item(raw=raw, reason=reason, stage=quarantine.STORE, platform=platform, item_id=item_id)
+
+
+def _json_fallback(value: object) -> str | None:
+    """Bytes a connector left undecoded, as text; anything else JSON cannot hold as null, never a made-up id."""
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else None

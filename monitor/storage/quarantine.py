@@ -25,6 +25,7 @@ from monitor.storage.upsert import insert
 
 READ = "read"  # the connector could not read it: ``raw`` is the platform's payload, for the source's own parser
 STORE = "store"  # read, but it could not be stored: ``raw`` is the post in the replay format (connectors.replay)
+NO_REASON = "no reason given"
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +74,7 @@ def add(conn: Connection, *, source: str, brand: str, items: Iterable[Item], now
             "stage": item.stage,
             "fingerprint": hashlib.sha256(raw.encode("ascii")).hexdigest(),
             "raw": raw,
-            "reason": error_text(item.reason),
+            "reason": error_text(item.reason) or NO_REASON,
             "created_at": now,
             "attempts": 0,
         })
@@ -129,7 +130,7 @@ def still_failing(conn: Connection, item_id: int, *, reason: str, now: datetime)
     conn.execute(
         update(quarantine)
         .where(quarantine.c.id == item_id)
-        .values(reason=error_text(reason), retried_at=now, attempts=quarantine.c.attempts + 1)
+        .values(reason=error_text(reason) or NO_REASON, retried_at=now, attempts=quarantine.c.attempts + 1)
     )
 
 
