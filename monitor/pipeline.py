@@ -117,7 +117,13 @@ class Pipeline:
             self._failed(result, source, brand, str(exc), retry_after=retry_after)
             return
         except Exception as exc:
-            log.error("source %s (%s): poll failed unexpectedly", source, brand.name, exc_info=_traceback_is_safe(exc))
+            log.error(
+                "source %s (%s): poll failed unexpectedly: %s",
+                source,
+                brand.name,
+                error_text(exc),
+                exc_info=_traceback_is_safe(exc),
+            )
             self._failed(result, source, brand, error_text(exc), retry_after=None)
             return
         with self.engine.begin() as conn:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, RowMapping, select, text
 
 from monitor import health
 from monitor.error_text import error_text
@@ -70,7 +70,7 @@ def check(inputs: HealthInputs) -> tuple[bool, dict[str, Any]]:
     return healthy, body
 
 
-def source_status(row: Mapping[str, Any] | None, *, now: datetime, stale_after: timedelta) -> str:
+def source_status(row: RowMapping | None, *, now: datetime, stale_after: timedelta) -> str:
     """``ok``, ``degraded`` (failing, or no success for ``stale_after``), ``disabled`` or ``learning``."""
     if row is None:
         return LEARNING
@@ -85,7 +85,7 @@ def source_status(row: Mapping[str, Any] | None, *, now: datetime, stale_after: 
     return DEGRADED if now - last > stale_after else OK
 
 
-def _source_entry(row: Mapping[str, Any] | None, *, now: datetime, stale_after: timedelta) -> dict[str, Any]:
+def _source_entry(row: RowMapping | None, *, now: datetime, stale_after: timedelta) -> dict[str, Any]:
     status = source_status(row, now=now, stale_after=stale_after)
     if row is None:
         return {
