@@ -1,36 +1,73 @@
-"""The explicit list of sources: platform name -> settings model and connector factory."""
+"""The explicit list of sources: platform name -> settings model, connector factory and re-parse hook."""
 
 from __future__ import annotations
 
+import json
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from connectors import bluesky, hn, mastodon, reddit, rss, x
-from connectors.base import Connector
+from connectors import bluesky, hn, mastodon, reddit, replay, rss, x
+from connectors.base import Connector, Post
 from connectors.replay import ReplayConnector, ReplaySettings
 from connectors.settings import SourceSettings
 
 
 @dataclass(frozen=True)
 class SourceSpec:
-    """How to configure and build one kind of source."""
+    """How to configure and build one kind of source, and read one of its quarantined items again."""
 
     settings: type[SourceSettings]
     build: Callable[..., Connector]  # build(settings, clock=...) -> Connector
+    # reparse(item, now) -> Post: one item the connector handed back as ``Rejected`` (its raw JSON, decoded),
+    # through the same parser, so that `brand-monitor quarantine retry` benefits from a parser fix.
+    reparse: Callable[[Any, datetime], Post]
 
 
 def _replay(settings: Any, *, clock: Callable[[], datetime]) -> Connector:
     return ReplayConnector(settings, clock=clock)
 
 
+def _replay_line(item: Any, now: datetime) -> Post:
+    """Replay quarantines the line's text; a post refused at storage is kept as a replay-format object."""
+    return replay.parse_post(json.loads(item) if isinstance(item, str) else item)
+
+
+def _reddit_thing(item: Any, now: datetime) -> Post:
+    return reddit.parse_thing(item)[2]
+
+
+def _x_tweet(item: Any, now: datetime) -> Post:
+    # The page's `includes.users` is not kept with a tweet: the retried post names its author by id.
+    return x.parse_tweet(item, {})
+
+
+def _hn_hit(item: Any, now: datetime) -> Post:
+    return hn.parse_hit(item)[2]
+
+
+def _bluesky_view(item: Any, now: datetime) -> Post:
+    return bluesky.parse_post_view(item)[2]
+
+
+def _mastodon_status(item: Any, now: datetime) -> Post:
+    instance, status, _own = item  # the listing's item: (instance URL, status, from the brand's own account)
+    return mastodon.parse_status(status, host=urllib.parse.urlsplit(str(instance)).netloc.lower())[2]
+
+
+def _rss_entry(item: Any, now: datetime) -> Post:
+    # The feed's title is not kept with an entry: the retried post names "rss" as its feed.
+    return rss.parse_entry(item, feed="rss", now=now)
+
+
 SOURCES: dict[str, SourceSpec] = {
-    "replay": SourceSpec(ReplaySettings, _replay),
-    "reddit": SourceSpec(reddit.RedditSettings, reddit.build),
-    "x": SourceSpec(x.XSettings, x.build),
-    "hn": SourceSpec(hn.HackerNewsSettings, hn.build),
-    "bluesky": SourceSpec(bluesky.BlueskySettings, bluesky.build),
-    "mastodon": SourceSpec(mastodon.MastodonSettings, mastodon.build),
-    "rss": SourceSpec(rss.RssSettings, rss.build),
+    "replay": SourceSpec(ReplaySettings, _replay, _replay_line),
+    "reddit": SourceSpec(reddit.RedditSettings, reddit.build, _reddit_thing),
+    "x": SourceSpec(x.XSettings, x.build, _x_tweet),
+    "hn": SourceSpec(hn.HackerNewsSettings, hn.build, _hn_hit),
+    "bluesky": SourceSpec(bluesky.BlueskySettings, bluesky.build, _bluesky_view),
+    "mastodon": SourceSpec(mastodon.MastodonSettings, mastodon.build, _mastodon_status),
+    "rss": SourceSpec(rss.RssSettings, rss.build, _rss_entry),
 }

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -56,10 +57,7 @@ class ReplayConnector:
         """Yield pages of matching posts after line ``cursor.position``."""
         start = int(cursor.position or 0)
         pattern = term_pattern(query.terms + query.handles)
-        try:
-            lines = self.settings.path.read_text(encoding="utf-8").splitlines()
-        except OSError as exc:
-            raise Unavailable(f"replay file {self.settings.path}: {exc}") from exc
+        lines = self._lines()
         release_until = self._release_horizon(lines)
         batch: list[Post] = []
         rejected: list[Rejected] = []
@@ -71,8 +69,11 @@ class ReplayConnector:
                 try:
                     post = parse_post(json.loads(line))
                 except (ValueError, TypeError, KeyError, OverflowError) as exc:
-                    log.warning("replay %s line %d quarantined: %s", self.settings.path, index + 1, exc)
-                    rejected.append(Rejected.of(line, f"line {index + 1}: {type(exc).__name__}: {exc}"))
+                    # Kept for this brand only when the line could be about it: a garbled line naming no
+                    # term of the brand is not one of its mentions, whatever it was meant to say.
+                    if mentions(line, pattern):
+                        log.warning("replay %s line %d quarantined: %s", self.settings.path, index + 1, exc)
+                        rejected.append(Rejected.of(line, f"line {index + 1}: {type(exc).__name__}: {exc}"))
             if post is not None and release_until is not None and post.created_at > release_until:
                 break  # not yet "live": resume from this line next time
             end = index + 1
@@ -83,6 +84,15 @@ class ReplayConnector:
                 batch, rejected, saved = [], [], end
         if batch or rejected or end != saved:
             yield Page(tuple(batch), Cursor(str(end)), tuple(rejected))
+
+    def _lines(self) -> list[str]:
+        """The file's lines, each decoded on its own: an invalid UTF-8 byte damages only its line (U+FFFD)."""
+        try:
+            data = self.settings.path.read_bytes()
+        except OSError as exc:
+            raise Unavailable(f"replay file {self.settings.path}: {exc}") from exc
+        # Split the bytes, not the text: str.splitlines would also split inside a post at U+2028 or U+0085.
+        return [raw.decode("utf-8", "replace") for raw in data.removeprefix(b"\xef\xbb\xbf").splitlines()]
 
     def _release_horizon(self, lines: list[str]) -> datetime | None:
         """In live mode, the latest post time that has 'happened' by now on the replay clock."""
@@ -95,31 +105,90 @@ class ReplayConnector:
         return first + elapsed
 
 
-def parse_post(data: dict[str, Any]) -> Post:
-    """Build a :class:`Post` from one JSON object in the replay format (see DESIGN.md)."""
+def parse_post(data: Any) -> Post:
+    """Build a :class:`Post` from one JSON object in the replay format (see DESIGN.md).
+
+    The format is also how a post is kept in quarantine (:func:`post_record`), so it
+    reads every field of a post; a missing, null or blank platform or id is refused
+    rather than stored as ``"None"``.
+    """
     if not isinstance(data, dict):
         raise TypeError("each line must be a JSON object")
-    created = datetime.fromisoformat(str(data["created_at"]).replace("Z", "+00:00"))
+    created = datetime.fromisoformat(_required_string(data, "created_at").replace("Z", "+00:00"))
     if created.tzinfo is None:
         raise ValueError(f"created_at {data['created_at']!r} has no time zone")
     metrics = data.get("metrics") or {}
     if not isinstance(metrics, dict):
         raise TypeError("metrics must be an object")
+    extra = data.get("extra") or {}
+    if not isinstance(extra, dict) or not all(isinstance(v, str) for v in extra.values()):
+        raise TypeError("extra must be an object of strings")
     text = data["text"]
     if not isinstance(text, str):
         raise TypeError("text must be a string")
     return Post(
-        platform=str(data["platform"]),
-        post_id=str(data["id"]),
-        author=str(data.get("author") or ""),
+        platform=_required_string(data, "platform"),
+        post_id=_required_id(data, "id"),
+        author=_optional_string(data, "author") or "",
         text=text,
         created_at=created,
-        url=data.get("url"),
-        reply_to=None if data.get("reply_to") is None else str(data["reply_to"]),
-        thread_id=None if data.get("thread_id") is None else str(data["thread_id"]),
-        lang=data.get("lang"),
-        metrics={str(k): int(v) for k, v in metrics.items() if isinstance(v, int | float)},
+        url=_optional_string(data, "url"),
+        reply_to=_optional_id(data, "reply_to"),
+        thread_id=_optional_id(data, "thread_id"),
+        author_id=_optional_id(data, "author_id"),
+        lang=_optional_string(data, "lang"),
+        metrics={
+            str(k): int(v)
+            for k, v in metrics.items()
+            if isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+        },
+        extra=dict(extra),
     )
+
+
+def post_record(post: Post) -> dict[str, Any]:
+    """``post`` as one replay-format JSON object: what :func:`parse_post` reads back into the same post."""
+    return {
+        "platform": post.platform,
+        "id": post.post_id,
+        "author": post.author,
+        "text": post.text,
+        "created_at": post.created_at.isoformat(),
+        "url": post.url,
+        "reply_to": post.reply_to,
+        "thread_id": post.thread_id,
+        "author_id": post.author_id,
+        "lang": post.lang,
+        "metrics": dict(post.metrics),
+        "extra": dict(post.extra),
+    }
+
+
+def _optional_string(data: dict[str, Any], key: str) -> str | None:
+    value = data.get(key)
+    if value is not None and not isinstance(value, str):
+        raise TypeError(f"{key} must be a string, not {type(value).__name__}")
+    return value
+
+
+def _required_string(data: dict[str, Any], key: str) -> str:
+    value = _optional_string(data, key)
+    if value is None:
+        raise ValueError(f"{key} is {'null' if key in data else 'missing'}")
+    if not value.strip():
+        raise ValueError(f"{key} is blank")
+    return value
+
+
+def _optional_id(data: dict[str, Any], key: str) -> str | None:
+    """An id: a string, or an integer written as a JSON number."""
+    value = data.get(key)
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else _optional_string(data, key)
+
+
+def _required_id(data: dict[str, Any], key: str) -> str:
+    value = data.get(key)
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else _required_string(data, key)
 
 
 def _authored_by(post: Post, handles: tuple[str, ...]) -> bool:

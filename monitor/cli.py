@@ -166,6 +166,28 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_quarantine(args: argparse.Namespace) -> int:
+    """List quarantined items, or retry them after a fix (exit 1 while some still fail)."""
+    from monitor.clock import utc_now
+    from monitor.quarantine_command import run
+    from monitor.storage.engine import make_engine
+
+    config = _load(args)
+    engine = make_engine(config.storage.url)
+    try:
+        return run(
+            config,
+            action=args.action,
+            source=args.source,
+            engine=engine,
+            clock=utc_now,
+            write=print,
+            warn=lambda line: print(line, file=sys.stderr),
+        )
+    finally:
+        engine.dispose()
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every command."""
     parser = argparse.ArgumentParser(prog="brand-monitor", description=__doc__)
@@ -207,6 +229,16 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--heldout", help="held-out posts, one text or JSON per line (default: built-in)")
     export.add_argument("--min-agreement", type=float, default=0.95, help="least share of same labels (default 0.95)")
     export.set_defaults(func=cmd_model_export)
+    held = sub.add_parser("quarantine", help="items a source returned that could not be read or stored")
+    held_sub = held.add_subparsers(dest="action", required=True, metavar="ACTION")
+    for action, help_text in (
+        ("list", "list quarantined items, one per line, and the total"),
+        ("retry", "read quarantined items again and store what now succeeds (exit 1 if some still fail)"),
+    ):
+        held_action = held_sub.add_parser(action, help=help_text, description=help_text)
+        held_action.add_argument("--source", help="only this source's items (e.g. replay, x, reddit)")
+        held_action.add_argument("--config", help="config file (default ./config.toml, then $BRAND_MONITOR_CONFIG)")
+        held_action.set_defaults(func=cmd_quarantine)
     db = sub.add_parser("db", help="database commands")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="DB_COMMAND")
     upgrade = db_sub.add_parser("upgrade", help="apply schema migrations")

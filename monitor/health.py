@@ -16,6 +16,7 @@ from sqlalchemy import Connection, select, update
 
 from monitor import silence
 from monitor.alerts import messages, outbox
+from monitor.error_text import error_text
 from monitor.storage.schema import source_health
 from monitor.storage.upsert import insert
 
@@ -62,9 +63,19 @@ def _where(source: str, brand: str):  # type: ignore[no-untyped-def]
 
 
 def succeeded(
-    conn: Connection, *, source: str, brand: str, now: datetime, new_posts: int, ops_channel: str | None = None
+    conn: Connection,
+    *,
+    source: str,
+    brand: str,
+    now: datetime,
+    new_posts: int,
+    quarantined: int = 0,
+    ops_channel: str | None = None,
 ) -> None:
-    """Record a successful poll; with ``ops_channel``, also report (or clear) a silence far longer than usual."""
+    """Record a successful poll; with ``ops_channel``, also report (or clear) a silence far longer than usual.
+
+    A poll that quarantined nothing ends this (source, brand)'s quarantine incident.
+    """
     _ensure(conn, source, brand)
     previous_post_at = conn.execute(select(source_health.c.last_post_at).where(_where(source, brand))).scalar()
     values: dict[str, object] = {
@@ -74,6 +85,8 @@ def succeeded(
         "next_poll_at": None,
         "posts_total": source_health.c.posts_total + new_posts,
     }
+    if not quarantined:
+        values["quarantined_since"] = None
     if new_posts:
         values["last_post_at"] = now
     conn.execute(update(source_health).where(_where(source, brand)).values(**values))
@@ -98,6 +111,7 @@ def failed(
     ops_channel: str,
 ) -> timedelta:
     """Record a failed poll; returns how long to wait. Pages ops after repeated failures."""
+    error = error_text(error)
     _ensure(conn, source, brand)
     failures = read(conn, source=source, brand=brand).consecutive_failures + 1
     if retry_after is not None:
@@ -111,7 +125,7 @@ def failed(
         .values(
             last_attempt_at=now,
             last_error_at=now,
-            last_error=error[:2000],
+            last_error=error,
             consecutive_failures=failures,
             next_poll_at=now + wait,
         )
@@ -130,16 +144,17 @@ def failed(
 
 def disable(conn: Connection, *, source: str, brand: str, now: datetime, reason: str, ops_channel: str) -> None:
     """Stop polling (credentials rejected) until a person fixes it and restarts; tell ops."""
+    reason = error_text(reason)
     _ensure(conn, source, brand)
     conn.execute(
         update(source_health)
         .where(_where(source, brand))
         .values(
             disabled_at=now,
-            disabled_reason=reason[:2000],
+            disabled_reason=reason,
             last_attempt_at=now,
             last_error_at=now,
-            last_error=reason[:2000],
+            last_error=reason,
         )
     )
     _report(
@@ -151,6 +166,41 @@ def disable(conn: Connection, *, source: str, brand: str, now: datetime, reason:
         problem=f"disabled: {reason}. Fix the credentials, then restart brand-monitor.",
         force=True,
     )
+
+
+def quarantined(
+    conn: Connection, *, source: str, brand: str, now: datetime, count: int, reason: str, ops_channel: str
+) -> bool:
+    """A poll quarantined ``count`` items: ops hears once per source per incident; True if told now.
+
+    An incident of (source, brand) lasts from its first quarantined item to its next
+    poll that quarantines nothing. Ops is told when one begins while no other brand
+    of the source has one going, so a poisoned post matching three brands, or
+    spread over many pages, pages once.
+    """
+    _ensure(conn, source, brand)
+    ongoing = dict(
+        conn.execute(
+            select(source_health.c.brand, source_health.c.quarantined_since).where(
+                source_health.c.source == source, source_health.c.quarantined_since.is_not(None)
+            )
+        ).all()
+    )
+    if brand in ongoing:
+        return False
+    conn.execute(update(source_health).where(_where(source, brand)).values(quarantined_since=now))
+    if ongoing:
+        return False
+    noun = "item" if count == 1 else "items"
+    problem = (
+        f"{count} {noun} could not be read or stored and went to quarantine (first reason: "
+        f"{error_text(reason, limit=300)}); everything else was stored and the source goes on. "
+        f"See `brand-monitor quarantine list --source {source}`, and after a fix "
+        f"`brand-monitor quarantine retry --source {source}`."
+    )
+    key = f"ops:{source}:quarantine:{brand}:{int(now.timestamp())}"
+    outbox.enqueue(conn, messages.source_problem(source, brand, problem, channel=ops_channel, key=key), now=now)
+    return True
 
 
 def enable_all(conn: Connection) -> None:

@@ -15,12 +15,15 @@ from datetime import datetime
 from typing import Protocol
 
 from sqlalchemy import Connection, Engine, select
+from sqlalchemy.exc import StatementError
 
-from connectors.base import AuthError, Connector, Query, RateLimited, SourceError
+from connectors.base import AuthError, Connector, Page, Query, RateLimited, SourceError
 from models.base import Classifier, Sentiment
 from monitor import health
 from monitor.alerts import messages, outbox
 from monitor.config import BrandSettings, Config
+from monitor.error_text import error_text
+from monitor.storage import ingest
 from monitor.storage import posts as post_store
 from monitor.storage.schema import mentions, posts
 
@@ -53,7 +56,8 @@ class PollResult:
     pages: int = 0
     fetched: int = 0
     new_posts: int = 0
-    skipped: int = 0
+    skipped: int = 0  # items the connector could not read
+    quarantined: int = 0  # items newly quarantined (unreadable, or refused at storage)
     error: str | None = None
     skipped_reason: str | None = None  # why the poll did not run (backing off, disabled)
 
@@ -69,75 +73,59 @@ class Pipeline:
     rules: list[Rule] = field(default_factory=list)
 
     def poll(self, source: str, connector: Connector, brand: BrandSettings, *, force: bool = False) -> PollResult:
-        """Fetch new posts for one brand from one source and store them page by page."""
+        """Fetch new posts for one brand from one source and store them page by page; never raises.
+
+        Whatever goes wrong is recorded in the source's health (back-off, ops alert after
+        repeated failures) and in ``PollResult.error``: one broken source must not stop
+        the other jobs, nor a ``run --once``.
+        """
         result = PollResult(source, brand.name)
+        try:
+            self._poll(result, source, connector, brand, force=force)
+        except Exception as exc:  # noqa: BLE001 - recording the failure failed too (database down): log it
+            result.error = result.error or error_text(exc)
+            log.error("source %s (%s): poll failed and could not be recorded: %s", source, brand.name, error_text(exc))
+        return result
+
+    def _poll(
+        self, result: PollResult, source: str, connector: Connector, brand: BrandSettings, *, force: bool
+    ) -> None:
         now = self.clock()
         with self.engine.connect() as conn:
             state = health.read(conn, source=source, brand=brand.name)
         if state.disabled_reason:
             result.skipped_reason = f"disabled: {state.disabled_reason}"
-            return result
+            return
         if not force and state.next_poll_at is not None and state.next_poll_at > now:
             result.skipped_reason = f"backing off until {state.next_poll_at.isoformat()}"
-            return result
+            return
         platform = getattr(connector, "platform", source)
         # A replay file mixes platforms, so it looks for the brand's accounts on all of them.
-        handles = _all_handles(brand) if platform == "replay" else brand.handles_on(platform)
+        handles = all_handles(brand) if platform == "replay" else brand.handles_on(platform)
         query = Query(brand=brand.name, terms=brand.terms, handles=handles)
         with self.engine.connect() as conn:
             cursor = post_store.load_cursor(conn, source=source, brand=brand.name)
         started = time.monotonic()
         try:
             for page in connector.fetch(query, cursor):
-                with self.engine.begin() as conn:
-                    stored = post_store.store_page(
-                        conn,
-                        source=source,
-                        brand=brand.name,
-                        posts_in=page.posts,
-                        cursor=page.cursor,
-                        brand_handles=_all_handles(brand),
-                        now=self.clock(),
-                    )
-                result.pages += 1
-                result.fetched += len(page.posts)
-                result.new_posts += stored.new_posts
-                result.skipped += page.skipped
+                self._store(result, source, brand, page, platform=None if platform == "replay" else platform)
         except AuthError as exc:
-            result.error = f"credentials rejected: {exc}"
-            with self.engine.begin() as conn:
-                health.disable(
-                    conn,
-                    source=source,
-                    brand=brand.name,
-                    now=self.clock(),
-                    reason=str(exc),
-                    ops_channel=self.config.slack.ops_channel,
-                )
-            log.error("source %s (%s) disabled: %s", source, brand.name, exc)
-            return result
+            self._disable(result, source, brand, exc)
+            return
         except SourceError as exc:
-            result.error = str(exc)
             retry_after = exc.retry_after if isinstance(exc, RateLimited) else None
-            with self.engine.begin() as conn:
-                wait = health.failed(
-                    conn,
-                    source=source,
-                    brand=brand.name,
-                    now=self.clock(),
-                    error=str(exc),
-                    retry_after=retry_after,
-                    ops_channel=self.config.slack.ops_channel,
-                )
-            log.warning(
-                "source %s (%s): %s; next try in %.0fs (%d new posts kept)",
+            self._failed(result, source, brand, str(exc), retry_after=retry_after)
+            return
+        except Exception as exc:
+            log.error(
+                "source %s (%s): poll failed unexpectedly: %s",
                 source,
                 brand.name,
-                exc,
-                wait.total_seconds(),
-                result.new_posts,
+                error_text(exc),
+                exc_info=_traceback_is_safe(exc),
             )
-            return result
+            self._failed(result, source, brand, error_text(exc), retry_after=None)
+            return
         with self.engine.begin() as conn:
             health.succeeded(
                 conn,
@@ -145,18 +133,86 @@ class Pipeline:
                 brand=brand.name,
                 now=self.clock(),
                 new_posts=result.new_posts,
+                quarantined=result.quarantined,
                 ops_channel=self.config.slack.ops_channel,
             )
         log.info(
-            "source %s (%s): %d fetched, %d new, %d malformed skipped in %.2fs",
+            "source %s (%s): %d fetched, %d new, %d quarantined (%d unreadable) in %.2fs",
             source,
             brand.name,
             result.fetched,
             result.new_posts,
+            result.quarantined,
             result.skipped,
             time.monotonic() - started,
         )
-        return result
+
+    def _store(
+        self, result: PollResult, source: str, brand: BrandSettings, page: Page, *, platform: str | None
+    ) -> None:
+        """One page, its quarantined items and its cursor in one transaction (with the ops alert they raise)."""
+        with self.engine.begin() as conn:
+            now = self.clock()
+            outcome = ingest.store_page(
+                conn,
+                source=source,
+                brand=brand.name,
+                page=page,
+                platform=platform,
+                brand_handles=all_handles(brand),
+                now=now,
+            )
+            if outcome.quarantined:
+                health.quarantined(
+                    conn,
+                    source=source,
+                    brand=brand.name,
+                    now=now,
+                    count=outcome.quarantined,
+                    reason=outcome.first_reason or "",
+                    ops_channel=self.config.slack.ops_channel,
+                )
+        result.pages += 1
+        result.fetched += len(page.posts)
+        result.new_posts += outcome.new_posts
+        result.skipped += page.skipped
+        result.quarantined += outcome.quarantined
+
+    def _disable(self, result: PollResult, source: str, brand: BrandSettings, exc: AuthError) -> None:
+        result.error = f"credentials rejected: {error_text(exc)}"
+        with self.engine.begin() as conn:
+            health.disable(
+                conn,
+                source=source,
+                brand=brand.name,
+                now=self.clock(),
+                reason=str(exc),
+                ops_channel=self.config.slack.ops_channel,
+            )
+        log.error("source %s (%s) disabled: %s", source, brand.name, error_text(exc))
+
+    def _failed(
+        self, result: PollResult, source: str, brand: BrandSettings, error: str, *, retry_after: float | None
+    ) -> None:
+        result.error = error_text(error)
+        with self.engine.begin() as conn:
+            wait = health.failed(
+                conn,
+                source=source,
+                brand=brand.name,
+                now=self.clock(),
+                error=error,
+                retry_after=retry_after,
+                ops_channel=self.config.slack.ops_channel,
+            )
+        log.warning(
+            "source %s (%s): %s; next try in %.0fs (%d new posts kept)",
+            source,
+            brand.name,
+            result.error,
+            wait.total_seconds(),
+            result.new_posts,
+        )
 
     def classify_pending(self, *, should_stop: Callable[[], bool] = lambda: False) -> int:
         """Classify stored posts without a label, in batches, until none are left; returns how many."""
@@ -206,7 +262,13 @@ class Pipeline:
             rule(conn, classified, now=now)
 
 
-def _all_handles(brand: BrandSettings) -> tuple[str, ...]:
+def _traceback_is_safe(exc: BaseException) -> bool:
+    """A database error's text holds the statement's parameters (post text): log its one-line description only."""
+    return not isinstance(exc, StatementError)
+
+
+def all_handles(brand: BrandSettings) -> tuple[str, ...]:
+    """The brand's own account names on every platform (a post by one of them is ``from_brand``)."""
     out: list[str] = []
     for platform in brand.handles:
         out.extend(brand.handles_on(platform))

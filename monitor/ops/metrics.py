@@ -17,6 +17,7 @@ from connectors.base import AuthError, Cursor, Page, Query, RateLimited, SourceE
 from models.base import Sentiment
 from monitor.alerts.outbox import Message
 from monitor.alerts.sink import Delivered, DeliveryError
+from monitor.storage import quarantine
 from monitor.storage.schema import outbox, posts, source_health
 
 log = logging.getLogger(__name__)
@@ -93,6 +94,7 @@ class DatabaseCollector(Collector):
             health_rows = conn.execute(
                 select(source_health.c.source, source_health.c.brand, source_health.c.last_success_at)
             ).all()
+            held = quarantine.counts(conn)
         queue = GaugeMetricFamily("brand_monitor_unclassified_posts", "Stored posts waiting for a sentiment")
         queue.add_metric([], unclassified)
         yield queue
@@ -113,6 +115,14 @@ class DatabaseCollector(Collector):
             if at is not None:
                 last.add_metric([source, brand], at.timestamp())
         yield last
+        quarantined = GaugeMetricFamily(
+            "brand_monitor_quarantined_items",
+            "Items a source returned that could not be read or stored, not yet released by a retry",
+            labels=["source", "brand"],
+        )
+        for (source, brand), count in sorted(held.items()):
+            quarantined.add_metric([source, brand], count)
+        yield quarantined
 
 
 def _aware(value: Any) -> datetime:
@@ -153,6 +163,9 @@ class InstrumentedConnector:
             raise
         except SourceError:
             self._failed("source_error")
+            raise
+        except Exception:
+            self._failed("source_unexpected")  # a bug in a parser, anything not classified at the API edge
             raise
         m.polls.labels(source=self._source, outcome="ok").inc()
 

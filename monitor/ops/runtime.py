@@ -69,6 +69,7 @@ def attach(daemon: Daemon) -> Services:
             intervals={name: s.interval for name, s in config.enabled_sources().items()},
             stale_after_intervals=config.observability.stale_after_intervals,
             instance=app.coordinator.holder,
+            polls=app.polls(),
         )
         services.server = ObservabilityServer(
             address, registry=app.metrics.registry, health=lambda: healthcheck.check(inputs)

@@ -34,6 +34,21 @@ def store_page(
     now: datetime,
 ) -> StoredPage:
     """Upsert ``posts_in`` as mentions of ``brand`` and save ``cursor``, in the caller's transaction."""
+    stored = store_posts(conn, source=source, brand=brand, posts_in=posts_in, brand_handles=brand_handles, now=now)
+    save_cursor(conn, source=source, brand=brand, cursor=cursor, now=now)
+    return stored
+
+
+def store_posts(
+    conn: Connection,
+    *,
+    source: str,
+    brand: str,
+    posts_in: Sequence[Post],
+    brand_handles: Iterable[str],
+    now: datetime,
+) -> StoredPage:
+    """Upsert ``posts_in`` (already normalised) as mentions of ``brand``, in the caller's transaction."""
     own = {h.lower().lstrip("@") for h in brand_handles}
     rows = [_post_row(p, source=source, now=now, from_brand=p.author.lower().lstrip("@") in own) for p in posts_in]
     new_posts = 0
@@ -57,7 +72,6 @@ def store_page(
             mention_rows,
         )
         new_mentions = len(result.fetchall())
-    save_cursor(conn, source=source, brand=brand, cursor=cursor, now=now)
     newest = max((p.created_at for p in posts_in), default=None)
     return StoredPage(new_posts=new_posts, new_mentions=new_mentions, newest_post_at=newest)
 
@@ -67,7 +81,7 @@ def _post_row(post: Post, *, source: str, now: datetime, from_brand: bool) -> di
         "platform": post.platform,
         "post_id": post.post_id,
         "source": source,
-        "author": post.author[:191],
+        "author": post.author,
         "author_id": post.author_id,
         "text": post.text,
         "url": post.url,

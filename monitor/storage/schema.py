@@ -108,6 +108,8 @@ source_health = Table(
     Column("disabled_reason", Text),
     Column("reported_at", UTCDateTime),  # last ops alert about this source
     Column("posts_total", BigId, nullable=False, server_default="0"),
+    # Start of the current quarantine incident (items quarantined, no clean poll since); added in 0005.
+    Column("quarantined_since", UTCDateTime),
 )
 
 outbox = Table(
@@ -284,6 +286,9 @@ quarantine = Table(
     Column("brand", String(128), nullable=False),
     Column("platform", String(32)),  # when it could be read
     Column("item_id", String(191)),  # the platform's id for it, when it could be read (fitted to the column)
+    # "read": the connector could not read it, raw is the platform's payload (re-read by the source's parser);
+    # "store": read but not storable, raw is the post in the replay format (re-read by connectors.replay).
+    Column("stage", String(16), nullable=False),
     Column("fingerprint", String(64), nullable=False),  # sha256 of raw: a re-read quarantines nothing twice
     Column("raw", Text, nullable=False),  # the item as received, JSON with every non-ASCII character escaped
     Column("reason", Text, nullable=False),

@@ -80,7 +80,8 @@ def test_sqlite_locked_too_long_fails_the_step_then_recovers(tmp_path, fake_slac
 
 def test_sqlite_disk_full_loses_nothing(tmp_path, fake_slack) -> None:
     db_url = f"sqlite:///{tmp_path / 'd.db'}"
-    app = make_app(config_dict(db_url, replay_file(tmp_path, 300), fake_slack.base_url), fake_slack)
+    clock = Clock(datetime.now(UTC).replace(microsecond=0))
+    app = make_app(config_dict(db_url, replay_file(tmp_path, 300), fake_slack.base_url), fake_slack, clock=clock)
     full = {"on": True}
 
     @event.listens_for(app.engine, "connect")
@@ -96,6 +97,7 @@ def test_sqlite_disk_full_loses_nothing(tmp_path, fake_slack) -> None:
     assert partial < 300  # it filled up part-way
     full["on"] = False
     app.engine.dispose()  # the disk has room again
+    clock.advance(minutes=5)  # past the failed poll's back-off
     run_once(app)
     assert stored(app) == 300
     assert sorted(fake_slack.keys()) == negative_keys(300)
