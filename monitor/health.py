@@ -16,6 +16,7 @@ from sqlalchemy import Connection, select, update
 
 from monitor import silence
 from monitor.alerts import messages, outbox
+from monitor.ops.redact import redact
 from monitor.storage.schema import source_health
 from monitor.storage.upsert import insert
 
@@ -99,6 +100,7 @@ def failed(
 ) -> timedelta:
     """Record a failed poll; returns how long to wait. Pages ops after repeated failures."""
     _ensure(conn, source, brand)
+    error = redact(error)
     failures = read(conn, source=source, brand=brand).consecutive_failures + 1
     if retry_after is not None:
         wait = timedelta(seconds=retry_after)
@@ -131,6 +133,7 @@ def failed(
 def disable(conn: Connection, *, source: str, brand: str, now: datetime, reason: str, ops_channel: str) -> None:
     """Stop polling (credentials rejected) until a person fixes it and restarts; tell ops."""
     _ensure(conn, source, brand)
+    reason = redact(reason)
     conn.execute(
         update(source_health)
         .where(_where(source, brand))
