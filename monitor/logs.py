@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 from datetime import UTC, datetime
+from types import TracebackType
 
 from monitor.ops.redact import RedactingFormatter, redact
 
@@ -46,8 +47,17 @@ def configure(*, level: str = "INFO", json_lines: bool = False) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     logging.captureWarnings(True)  # warnings.warn(...) from libraries: a log record, formatted like the rest
+    # A crash is logged too: masked like every line, and one JSON object with JSON logs.
+    sys.excepthook = _log_uncaught
     for noisy in ("apscheduler.executors", "apscheduler.scheduler", "urllib3", "httpx", "alembic.runtime.plugins"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+
+
+def _log_uncaught(kind: type[BaseException], exc: BaseException, trace: TracebackType | None) -> None:
+    if issubclass(kind, KeyboardInterrupt):
+        sys.__excepthook__(kind, exc, trace)
+        return
+    logging.getLogger("brand-monitor").critical("stopped by an unexpected error", exc_info=(kind, exc, trace))
 
 
 def json_lines() -> bool:

@@ -53,8 +53,12 @@ class Redactor:
 
     @classmethod
     def for_config(cls, config: Any) -> Redactor:
-        """The redactor for every secret ``config`` read."""
-        return cls(secret.get_secret_value() for secret in config.secrets())
+        """The redactor for every secret ``config`` read, and a password written into ``[storage] url``."""
+        values = [secret.get_secret_value() for secret in config.secrets()]
+        password = urllib.parse.urlsplit(config.storage.url).password
+        if password:
+            values += [password, urllib.parse.unquote(password)]
+        return cls(values)
 
     def __call__(self, text: str) -> str:
         """``text`` with every secret value and token-shaped string masked."""

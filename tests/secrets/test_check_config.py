@@ -91,6 +91,9 @@ def test_unset_secret_variables_are_errors_unless_slack_is_console_only(tmp_path
     assert "slack.token_env: environment variable SLACK_BOT_TOKEN (the bot token) is not set" in text
     assert "[slack] console = true" in text
     assert "replies.app_token_env: environment variable SLACK_APP_TOKEN" in text
+    # run refuses too, rather than sending alerts silently to the console.
+    result = _run_once(_write(tmp_path, ""))
+    assert result.returncode == 2 and "slack.token_env" in result.stderr and "Traceback" not in result.stderr
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-set")
     code, text = _check(capsys, _write(tmp_path, "[replies]\nenabled = true\nsocket_mode = false"))
     assert code == 0, text

@@ -35,7 +35,7 @@ def test_run_once_with_json_logging_writes_only_json_on_stderr(tmp_path, tiny_mo
     config.write_text(
         f"""
 [storage]
-url = "sqlite:///{tmp_path / 'd.db'}"
+url = "sqlite:///{tmp_path / "d.db"}"
 [classifier]
 model = "{tiny_model_dir}"
 [slack]
@@ -79,3 +79,20 @@ def test_log_json_flag_covers_classify_too(tmp_path, tiny_model_dir) -> None:
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.splitlines()[0])["label"] in {"negative", "neutral", "positive"}
     assert any("loaded" in r["message"] for r in _json_lines(result.stderr))
+
+
+def test_a_crash_is_one_masked_json_line_too(tmp_path) -> None:
+    script = (
+        "from monitor import logs\n"
+        "from monitor.ops import redact\n"
+        "redact.install(redact.Redactor(['configured-secret-1']))\n"
+        "logs.configure(json_lines=True)\n"
+        "raise RuntimeError('boom: configured-secret-1 xapp-1-A0B1C2-99887766')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 1
+    (record,) = _json_lines(result.stderr)
+    assert record["level"] == "critical" and "RuntimeError: boom" in record["exception"]
+    assert "configured-secret-1" not in result.stderr and "xapp-1-A0B1C2" not in result.stderr

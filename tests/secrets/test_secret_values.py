@@ -64,6 +64,8 @@ def test_the_redactor_is_derived_from_the_config_whatever_the_variables_are_call
     redactor = Redactor.for_config(config)
     line = "refused plain-app-level-value and plain-bot-value-1 and plain%2Dbot is fine"
     assert redactor(line) == f"refused {MASK} and {MASK} and plain%2Dbot is fine"
+    in_url = parse_config({**BRANDS, "storage": {"url": "postgresql://bm:db-pass%21word@db/bm"}}, env={})
+    assert Redactor.for_config(in_url)("login db-pass!word refused") == f"login {MASK} refused"
     # Re-encoded on the way into a message: URL-encoded or JSON-escaped.
     tricky = Redactor(['pa ss"word/1'])
     assert "pa%20ss%22word%2F1" not in tricky("body=pa%20ss%22word%2F1")
