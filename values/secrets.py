@@ -49,6 +49,12 @@ class Secret:
     def __reduce__(self) -> Any:
         raise TypeError("a Secret is not pickled: read it from the environment where it is needed")
 
+    def __copy__(self) -> Secret:
+        return self  # immutable: copies of settings share it
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Secret:
+        return self
+
 
 class MissingSecret(LookupError):
     """``settings.secret(field)`` for a secret that is not configured or whose variable is unset."""

@@ -48,6 +48,7 @@ def test_digest_and_chart_reach_slack_once(db_url: str, fake_slack: FakeSlack) -
     app.delivery.run_once()
     assert app.digest.upload_charts() == 1
     assert methods(fake_slack) == [
+        "auth.test",  # delivery checks the token once at start
         "chat.postMessage",
         "files.getUploadURLExternal",
         "upload",

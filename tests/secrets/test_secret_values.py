@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import pickle
 
 import pytest
@@ -24,6 +25,7 @@ def test_a_secret_names_its_variable_and_never_shows_its_value() -> None:
     assert secret == Secret("hunter2-value", source="OTHER") and secret != Secret("other", source="DB_PASSWORD")
     with pytest.raises(TypeError):
         pickle.dumps(secret)
+    assert copy.deepcopy(secret) is secret
 
 
 def test_every_secret_is_read_once_from_the_given_env_and_optional_ones_are_simply_absent(monkeypatch) -> None:
