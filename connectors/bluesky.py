@@ -69,12 +69,9 @@ class BlueskyConnector:
 
     platform = "bluesky"
 
-    def __init__(
-        self, settings: BlueskySettings, *, clock: Callable[[], datetime], env: Mapping[str, str] | None = None
-    ) -> None:
+    def __init__(self, settings: BlueskySettings, *, clock: Callable[[], datetime]) -> None:
         self.settings = settings
         self._clock = clock
-        self._env = env
         pds = settings.auth_url or DEFAULT_PDS
         base = settings.base_url or (pds if settings.authenticated else PUBLIC_APPVIEW)
         hint = (
@@ -167,8 +164,8 @@ class BlueskyConnector:
             return {"Authorization": f"Bearer {self._session['accessJwt']}"}
 
     def _create_session(self) -> dict[str, str]:
-        identifier = self.settings.secret("identifier_env", self._env).get_secret_value()
-        password = self.settings.secret("password_env", self._env).get_secret_value()
+        identifier = self.settings.secret("identifier_env").get_secret_value()
+        password = self.settings.secret("password_env").get_secret_value()
         response = self.http.send(
             "POST",
             f"{self._pds}/xrpc/com.atproto.server.createSession",

@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import re
 import urllib.parse
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -67,13 +67,11 @@ class MastodonConnector:
 
     platform = "mastodon"
 
-    def __init__(
-        self, settings: MastodonSettings, *, clock: Callable[[], datetime], env: Mapping[str, str] | None = None
-    ) -> None:
+    def __init__(self, settings: MastodonSettings, *, clock: Callable[[], datetime]) -> None:
         self.settings = settings
         self._clock = clock
         self.instances = tuple(i.rstrip("/") for i in (settings.instances or (settings.base_url or DEFAULT_INSTANCE,)))
-        token = settings.secret("access_token_env", env).get_secret_value() if settings.access_token_env else ""
+        token = settings.secret("access_token_env").get_secret_value() if settings.access_token_env else ""
         self.http = HttpSource(
             "mastodon",
             base_url=self.instances[0],

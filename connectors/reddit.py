@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -77,11 +77,10 @@ class RedditConnector:
         settings: RedditSettings,
         *,
         clock: Callable[[], datetime],
-        env: Mapping[str, str] | None = None,
     ) -> None:
         self.settings = settings
         self._clock = clock
-        client_id = settings.secret("client_id_env", env).get_secret_value()
+        client_id = settings.secret("client_id_env").get_secret_value()
         self.budget = shared_budget(
             f"reddit:{client_id}", per_minute=settings.requests_per_minute, clock=clock, name="reddit"
         )
@@ -91,7 +90,7 @@ class RedditConnector:
         session.hooks["response"].append(self._observe)
         self._reddit = praw.Reddit(
             client_id=client_id,
-            client_secret=settings.secret("client_secret_env", env).get_secret_value(),
+            client_secret=settings.secret("client_secret_env").get_secret_value(),
             user_agent=settings.user_agent,
             oauth_url=(settings.base_url or "https://oauth.reddit.com").rstrip("/"),
             reddit_url=(settings.auth_url or "https://www.reddit.com").rstrip("/"),

@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
 from datetime import timedelta
-from typing import ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, model_validator
+from pydantic import ConfigDict, Field
 
 from values.durations import Duration
+from values.secrets import SecretSettings
 
 
-class SourceSettings(BaseModel):
-    """Keys common to all sources: ``[sources.<platform>]``."""
+class SourceSettings(SecretSettings):
+    """Keys common to all sources: ``[sources.<platform>]``.
+
+    A source's secrets (its ``secret_fields``, keys ending in ``_env``) are read from the environment when the
+    settings are validated; the connector asks for them with ``settings.secret(field)``.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-    # Names of fields holding *environment variable names* for secrets this source needs.
-    secret_fields: ClassVar[tuple[str, ...]] = ()
 
     enabled: bool = True
     interval: Duration = timedelta(minutes=5)
@@ -26,30 +25,13 @@ class SourceSettings(BaseModel):
     base_url: str | None = None
     brands: tuple[str, ...] | None = None  # only these brands; default all
 
-    @model_validator(mode="after")
-    def _secrets_present(self, info: ValidationInfo) -> SourceSettings:
-        env = _env(info)
-        if not self.enabled:
-            return self
-        missing = [
-            f"{field} names environment variable {getattr(self, field)} which is not set:"
-            f" export it, or set enabled = false"
-            for field in self.secret_fields
-            if getattr(self, field) is not None and not env.get(getattr(self, field))  # None: an optional secret, unset
-        ]
-        if missing:
-            raise ValueError("; ".join(missing))
-        return self
+    def secrets_required(self) -> bool:
+        """An enabled source needs every secret it names; a disabled one needs none."""
+        return self.enabled
 
-    def secret(self, field: str, env: Mapping[str, str] | None = None) -> SecretStr:
-        """The secret named by ``field``, read from the environment (never from config)."""
-        source = os.environ if env is None else env
-        return SecretStr(source.get(getattr(self, field), ""))
-
-
-def _env(info: ValidationInfo) -> Mapping[str, str]:
-    context = info.context or {}
-    return context.get("env", os.environ)
+    def missing_hint(self) -> str:
+        """What to do about an unset variable."""
+        return "export it, or set enabled = false"
 
 
 class ListingSettings(SourceSettings):

@@ -117,13 +117,11 @@ class XConnector:
 
     platform = "x"
 
-    def __init__(
-        self, settings: XSettings, *, clock: Callable[[], datetime], env: Mapping[str, str] | None = None
-    ) -> None:
+    def __init__(self, settings: XSettings, *, clock: Callable[[], datetime]) -> None:
         self.settings = settings
         self._clock = clock
         self._client = tweepy.Client(
-            bearer_token=settings.secret("bearer_token_env", env).get_secret_value(),
+            bearer_token=settings.secret("bearer_token_env").get_secret_value(),
             return_type=requests.Response,  # we read the rate-limit headers and parse the JSON ourselves
             wait_on_rate_limit=False,  # never sleep in a worker: back off through the scheduler
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from pathlib import Path
@@ -102,8 +103,26 @@ def _light_tokenizer_and_config(source: str) -> tuple[object, object]:
         raise _load_error(source, exc) from None
 
 
+def _library_output_to_logging() -> None:
+    """transformers and huggingface_hub print warnings and progress bars on stderr themselves: send their
+    warnings through our log handlers instead (so JSON logs stay JSON), and switch their progress bars off
+    when ``HF_HUB_DISABLE_PROGRESS_BARS`` says so (JSON logging sets it; they read it only at import)."""
+    import huggingface_hub.utils as hub_utils
+    from transformers.utils import logging as transformers_logging
+
+    for name in ("transformers", "huggingface_hub"):
+        library = logging.getLogger(name)
+        library.handlers[:] = [h for h in library.handlers if not isinstance(h, logging.StreamHandler)]
+        library.propagate = True
+    if os.environ.get("HF_HUB_DISABLE_PROGRESS_BARS", "").lower() in {"1", "true", "yes", "on"}:
+        transformers_logging.disable_progress_bar()
+        hub_utils.disable_progress_bars()
+
+
 def _load_tokenizer_and_config(source: str) -> tuple[object, object]:
     from transformers import AutoConfig, AutoTokenizer
+
+    _library_output_to_logging()
 
     looks_local = source.startswith((".", "/", "~")) or Path(source).expanduser().exists()
     if looks_local and not Path(source).expanduser().is_dir():

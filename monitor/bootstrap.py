@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import logging
-import os
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -20,9 +19,10 @@ from monitor.alerts.delivery import Delivery, worker_id
 from monitor.alerts.sink import Sink
 from monitor.alerts.slack import SlackSink
 from monitor.clock import utc_now
-from monitor.config import Config
+from monitor.config import Config, ConfigError
 from monitor.digest.service import DigestService
 from monitor.digest.upload import FileChartUploader, SlackChartUploader
+from monitor.ops import preflight, redact
 from monitor.ops.coordination import Coordinator, migration_lock
 from monitor.ops.metrics import InstrumentedClassifier, InstrumentedConnector, InstrumentedSink, Metrics
 from monitor.pipeline import NegativePostRule, Pipeline, Rule
@@ -79,13 +79,15 @@ class _LazyClassifier:
             return self._model
 
 
-def make_sink(config: Config, env: Mapping[str, str]) -> Sink:
-    """Slack when a bot token is in the environment, else the console."""
-    token = env.get(config.slack.token_env, "")
-    if token:
-        return SlackSink(token, base_url=config.slack.base_url, timeout=config.slack.timeout)
-    log.warning("$%s is not set: alerts are printed to the console instead of Slack", config.slack.token_env)
-    return ConsoleSink()
+def make_sink(config: Config) -> Sink:
+    """The console when ``[slack] console`` is on, else Slack with the bot token the config read."""
+    if config.slack.console:
+        log.info("alerts are printed to the console ([slack] console = true)")
+        return ConsoleSink()
+    token = config.slack.token
+    if token is None:
+        raise ConfigError("[slack]", [str(preflight.slack_token_problem(config))])
+    return SlackSink(token, base_url=config.slack.base_url, timeout=config.slack.timeout)
 
 
 def bootstrap(
@@ -95,11 +97,14 @@ def bootstrap(
     sink: Sink | None = None,
     classifier: Classifier | Callable[[], Classifier] | None = None,
     connectors: dict[str, Connector] | None = None,
-    env: Mapping[str, str] | None = None,
     migrate_schema: bool = True,
 ) -> App:
-    """Build the app from ``config``; any edge can be replaced (sink, classifier, connectors, clock)."""
-    env = os.environ if env is None else env
+    """Build the app from ``config``; any edge can be replaced (sink, classifier, connectors, clock).
+
+    Secrets come from ``config`` (read from the environment when it was loaded), and the redactor built
+    from them is installed here, before anything can fail and log.
+    """
+    redact.install(redact.Redactor.for_config(config))
     engine = make_engine(config.storage.url, echo=config.storage.echo)
     if migrate_schema:
         with migration_lock(engine):  # instances starting together on one PostgreSQL database
@@ -136,7 +141,7 @@ def bootstrap(
     elif config.alerts.negative_posts:
         rules.append(NegativePostRule(channel=config.slack.alerts_channel))
     pipeline = Pipeline(engine=engine, config=config, clock=clock, classifier=classifier_factory, rules=rules)
-    sink = sink or make_sink(config, env)
+    sink = sink or make_sink(config)
     worker = worker_id()
     delivery = Delivery(
         engine,
@@ -161,10 +166,13 @@ def bootstrap(
     reply_check, listener = None, None
     if replies.enabled:
         reply_check = ReplyCheck(engine, replies, clock=clock)
-        app_token = env.get(replies.app_token_env, "")
-        if replies.socket_mode and app_token:
+        if replies.socket_mode and replies.has_secret("app_token_env"):
             listener = InteractionListener(
-                engine, replies, app_token=app_token, base_url=config.slack.base_url, clock=clock
+                engine,
+                replies,
+                app_token=replies.secret("app_token_env"),
+                base_url=config.slack.base_url,
+                clock=clock,
             )
         elif replies.socket_mode:
             log.warning(

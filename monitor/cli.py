@@ -19,29 +19,60 @@ EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
 
 def _load(args: argparse.Namespace) -> Config:
-    return load_config(resolve_path(args.config))
+    """Load the config and install the redactor for every secret it read, before anything can log them."""
+    from monitor.ops import redact
+
+    config = load_config(resolve_path(args.config))
+    redact.install(redact.Redactor.for_config(config))
+    return config
+
+
+def _fail(message: str, code: int) -> int:
+    """Report a fatal problem on stderr (a JSON line when logs are JSON) and return the exit code."""
+    from monitor.ops.redact import redact
+
+    if logs.json_lines():
+        log.error("%s", message)
+    else:
+        print(f"brand-monitor: {redact(message)}", file=sys.stderr)
+    return code
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
-    """Validate the config and say what it sets up."""
+    """Validate the config, then check offline what it points at (storage, files, secrets); ``--online`` more."""
+    from monitor.ops import preflight
+
     config = _load(args)
+    problems = preflight.offline_problems(config)
+    if args.online:
+        from monitor.ops.online_check import online_problems
+
+        problems += online_problems(config, timeout=args.timeout)
+    path = resolve_path(args.config)
+    if problems:
+        return _fail(ConfigError(str(path), [str(p) for p in problems]).args[0], EXIT_USAGE)
     sources = ", ".join(config.enabled_sources()) or "none"
-    print(f"{resolve_path(args.config)}: OK — {len(config.brands)} brand(s), sources: {sources}")
+    alerts = "console" if config.slack.console else f"Slack (${config.slack.token_env})"
+    checked = " (online checks passed)" if args.online else ""
+    print(f"{path}: OK — {len(config.brands)} brand(s), sources: {sources}, alerts: {alerts}{checked}")
     return EXIT_OK
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     """The daemon, or one pass of every due job with ``--once``."""
-    from monitor.ops import instance_lock
-    from monitor.ops.redact import secret_values
+    from monitor.ops import instance_lock, preflight
 
     config = _load(args)
     # Before importing the daemon: some libraries log at import time.
     logs.configure(
         level=config.logging.level if args.log_level == "INFO" else args.log_level,
         json_lines=args.log_json or config.logging.format == "json",
-        secrets=secret_values(config, os.environ),
     )
+    # Storage that cannot be opened: a config problem (exit 2), or a server that does not answer (exit 1, so a
+    # service manager tries again); a short message naming [storage] url either way, not a traceback.
+    storage = preflight.storage_problems(config.storage.url)
+    if storage:
+        return _fail(str(storage[0]), EXIT_FAILURE if storage[0].transient else EXIT_USAGE)
     from monitor.bootstrap import bootstrap
     from monitor.daemon import Daemon, install_stop_handlers, run_once
 
@@ -50,14 +81,21 @@ def cmd_run(args: argparse.Namespace) -> int:
         try:
             lock.acquire()
         except instance_lock.InstanceLockError as exc:
-            print(f"brand-monitor: {exc}", file=sys.stderr)
-            return EXIT_FAILURE
+            return _fail(str(exc), EXIT_FAILURE)
     try:
         app = bootstrap(config)
         if args.once:
             install_stop_handlers(app)
             totals = run_once(app)
             log.info("run --once: %s", ", ".join(f"{k} {v}" for k, v in totals.items()))
+            refused = app.delivery.auth_error
+            if refused and totals.get("undelivered"):
+                return _fail(
+                    f"{totals['undelivered']} alert(s) not delivered: Slack refuses the bot token ({refused}). Put a"
+                    f" valid bot token (xoxb-…) in ${config.slack.token_env} ([slack] token_env) and run again;"
+                    " the alerts are kept and go out then.",
+                    EXIT_FAILURE,
+                )
             return EXIT_OK
         Daemon(app).run()
         return EXIT_OK
@@ -205,7 +243,15 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--once", action="store_true", help="run every due job once, deliver its alerts, and exit")
     demo = command("demo", cmd_demo, "run the whole pipeline on shipped sample posts, no credentials needed")
     demo.add_argument("--model", help="sentiment model id or local directory (default: the configured one)")
-    command("check-config", cmd_check_config, "validate the config file")
+    check = command("check-config", cmd_check_config, "validate the config and check what it points at")
+    check.add_argument(
+        "--online",
+        action="store_true",
+        help="also ask Slack (auth.test) and each enabled source (one cheap request) whether they accept us",
+    )
+    check.add_argument(
+        "--timeout", type=float, default=20.0, help="with --online: seconds to wait for each answer (default 20)"
+    )
     command("classify", cmd_classify, 'classify posts read from stdin (JSON {"text": ...} or plain text per line)')
     backtest = command(
         "backtest", cmd_backtest, "run the spike detector over a timestamp,value CSV, never looking ahead"
@@ -255,11 +301,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except ConfigError as exc:
-        print(f"brand-monitor: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return _fail(str(exc), EXIT_USAGE)
     except ModelLoadError as exc:
-        print(f"brand-monitor: {exc}", file=sys.stderr)
-        return EXIT_FAILURE
+        return _fail(str(exc), EXIT_FAILURE)
     except KeyboardInterrupt:
         return EXIT_OK
     except BrokenPipeError:  # e.g. piped into `head`

@@ -21,6 +21,7 @@ from monitor.replies.settings import ReplySettings
 from monitor.spikes.settings import SpikeSettings
 from monitor.zones import ZoneName
 from values.durations import Duration
+from values.secrets import Secret, SecretSettings, secrets_in
 
 DEFAULT_PATH = Path("config.toml")
 ENV_PATH = "BRAND_MONITOR_CONFIG"
@@ -55,10 +56,14 @@ class StorageSettings(_Section):
         return url
 
 
-class SlackSettings(_Section):
-    """``[slack]``: where alerts go. Without a token in the environment they go to the console."""
+class SlackSettings(_Section, SecretSettings):
+    """``[slack]``: where alerts go: Slack with the bot token from ``token_env``, or the console with ``console``."""
+
+    secret_fields = ("token_env",)
 
     token_env: str = "SLACK_BOT_TOKEN"
+    # Print alerts on the console instead of sending them to Slack (the demo, trying things out); no token needed.
+    console: bool = False
     base_url: str = "https://slack.com/api/"
     alerts_channel: str = "#brand-alerts"
     digest_channel: str = "#brand-digest"
@@ -66,6 +71,11 @@ class SlackSettings(_Section):
     # Slack allows about one message per second per channel.
     min_interval: Duration = timedelta(seconds=1)
     timeout: Duration = timedelta(seconds=15)
+
+    @property
+    def token(self) -> Secret | None:
+        """The bot token, when ``token_env``'s variable was set at load."""
+        return self.secret("token_env") if self.has_secret("token_env") else None
 
 
 class ScheduleSettings(_Section):
@@ -123,11 +133,12 @@ class Config(_Section):
 
     storage: StorageSettings = StorageSettings()
     classifier: ClassifierSettings = ClassifierSettings()
-    slack: SlackSettings = SlackSettings()
+    # Sections holding secrets are validated even when absent, so they read the env given to parse_config.
+    slack: SlackSettings = Field(default_factory=dict, validate_default=True)
     schedule: ScheduleSettings = ScheduleSettings()
     alerts: AlertSettings = AlertSettings()
     spikes: SpikeSettings = SpikeSettings()
-    replies: ReplySettings = ReplySettings()
+    replies: ReplySettings = Field(default_factory=dict, validate_default=True)
     digest: DigestSettings = DigestSettings()
     brands: tuple[BrandSettings, ...] = Field(min_length=1)
     sources: SourcesSettings = SourcesSettings()  # type: ignore[valid-type]
@@ -155,6 +166,10 @@ class Config(_Section):
             if settings is not None and settings.enabled:
                 out[name] = settings
         return out
+
+    def secrets(self) -> list[Secret]:
+        """Every secret this config read from the environment (Slack tokens, every source's credentials)."""
+        return secrets_in(self)
 
     def brand(self, name: str) -> BrandSettings:
         """The brand called ``name``."""

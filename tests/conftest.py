@@ -29,6 +29,16 @@ def _restore_logging() -> Iterator[None]:
     root.setLevel(level)
 
 
+@pytest.fixture(autouse=True)
+def _restore_redactor() -> Iterator[None]:
+    """Undo a bootstrap's (or CLI's) redactor: the next test must not mask this one's secrets by chance."""
+    from monitor.ops import redact
+
+    before = redact.installed()
+    yield
+    redact.install(before)
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """The same test on SQLite and on PostgreSQL (skipped cleanly where no server answers)."""

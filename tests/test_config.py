@@ -68,9 +68,7 @@ def test_a_missing_secret_env_var_is_named_with_the_fix() -> None:
         Needy.model_validate({}, context={"env": {}})
     assert "token_env names environment variable ACME_TOKEN which is not set" in str(info.value)
     assert (
-        Needy.model_validate({}, context={"env": {"ACME_TOKEN": "s3cret"}})
-        .secret("token_env", {"ACME_TOKEN": "s3cret"})
-        .get_secret_value()
+        Needy.model_validate({}, context={"env": {"ACME_TOKEN": "s3cret"}}).secret("token_env").get_secret_value()
         == "s3cret"
     )
     assert Needy.model_validate({"enabled": False}, context={"env": {}})
@@ -120,7 +118,7 @@ def test_sqlite_path_is_relative_to_the_config_file(tmp_path: Path) -> None:
 
 def test_check_config_exit_codes(tmp_path: Path) -> None:
     good = tmp_path / "good.toml"
-    good.write_text('[[brands]]\nname = "Acme"\nterms = ["acme"]\n')
+    good.write_text('[slack]\nconsole = true\n[[brands]]\nname = "Acme"\nterms = ["acme"]\n')
     bad = tmp_path / "bad.toml"
     bad.write_text('[[brands]]\nname = "Acme"\nterms = ["acme"]\n[schedule]\ndeliver_interval = "5 minutes"\n')
     broken = tmp_path / "broken.toml"

@@ -42,9 +42,9 @@ def test_a_failing_job_is_logged_and_the_others_keep_running(tmp_path: Path, fak
         "schedule": {"classify_interval": "1s", "deliver_interval": "1s"},
         "brands": [{"name": "Acme", "terms": ["acme"]}],
         "sources": {"replay": {"path": str(replay), "interval": "1s"}},
-    }, env={})
+    }, env={"SLACK_BOT_TOKEN": fake_slack.token})
     exploding = Exploding()
-    app = bootstrap(config, classifier=AlwaysNegative(), env={"SLACK_BOT_TOKEN": fake_slack.token})
+    app = bootstrap(config, classifier=AlwaysNegative())
     app.connectors["x"] = exploding
     daemon = Daemon(app, extra_jobs=[("explode", lambda: exploding.fetch(None, None).__next__(),  # type: ignore
                                       {"trigger": "interval", "seconds": 0.5})])

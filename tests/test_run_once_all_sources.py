@@ -111,6 +111,7 @@ def make_config(db_url: str, w: World):
     return parse_config(
         {
             "storage": {"url": db_url},
+            "slack": {"console": True},
             "brands": [
                 {
                     "name": "Acme",

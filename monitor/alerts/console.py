@@ -20,6 +20,9 @@ class ConsoleSink:
         self._stream = stream
         self._ids = itertools.count(1)
 
+    def check_auth(self) -> None:
+        """The console needs no credentials."""
+
     def post(self, message: Message, *, thread: Delivered | None) -> Delivered:
         """Print ``message`` (indented when it belongs to a thread)."""
         prefix = "    ↳ " if thread else ""

@@ -16,10 +16,16 @@ from sqlalchemy import Engine
 from monitor.alerts import outbox
 from monitor.alerts.outbox import Claimed
 from monitor.alerts.sink import Delivered, DeliveryError, Sink
+from monitor.alerts.slack import AUTH_ERRORS
 
 log = logging.getLogger(__name__)
 
 PARENT_WAIT = timedelta(seconds=5)
+# While the target refuses our credentials, delivery stops and asks again (auth.test) once per this interval.
+AUTH_HOLD = timedelta(minutes=5)
+AUTH_HELD = "held: the target refuses the token"  # last_error prefix of rows put back for that reason
+# Rows an earlier version held for hours-long per-row waits after a refused token carry these codes.
+AUTH_CODES = tuple(sorted(AUTH_ERRORS))
 
 
 def worker_id() -> str:
@@ -36,10 +42,16 @@ class DeliveryReport:
     dead: int = 0
     reconciled: int = 0
     waiting: int = 0  # still undelivered after this pass
+    refused: str | None = None  # the target refuses our credentials: nothing was sent (why)
 
 
 class Delivery:
-    """Sends due outbox rows through ``sink``, at most one message per ``min_interval`` per channel."""
+    """Sends due outbox rows through ``sink``, at most one message per ``min_interval`` per channel.
+
+    The sink's credentials are checked once at start (``check_auth``, Slack's ``auth.test``). When they
+    are refused, here or by any call, the whole pass stops: the rows go back to the queue untouched and
+    delivery asks again once per ``auth_hold``, releasing everything as soon as the credentials work.
+    """
 
     def __init__(
         self,
@@ -51,6 +63,7 @@ class Delivery:
         min_interval: timedelta = timedelta(seconds=1),
         lease: timedelta = timedelta(minutes=2),
         sleep: Callable[[float], None] = time.sleep,
+        auth_hold: timedelta = AUTH_HOLD,
     ) -> None:
         self.engine = engine
         self.sink = sink
@@ -60,21 +73,67 @@ class Delivery:
         self.lease = lease
         self.sleep = sleep
         self._last_sent: dict[str, float] = {}
+        self.auth_hold = auth_hold
+        self.auth_error: str | None = None  # why the sink refuses our credentials, while it does
+        self._auth_checked = False
+        self._auth_retry_at: datetime | None = None
 
     def run_once(self, *, limit: int = 50, should_stop: Callable[[], bool] = lambda: False) -> DeliveryReport:
-        """Reconcile abandoned sends, then deliver up to ``limit`` due messages."""
+        """Reconcile abandoned sends, then deliver up to ``limit`` due messages (nothing while refused)."""
         report = DeliveryReport()
-        report.reconciled = self.reconcile()
-        with self.engine.begin() as conn:
-            claimed = outbox.claim_due(conn, now=self.clock(), worker=self.worker, limit=limit)
-        for index, row in enumerate(claimed):
-            if should_stop():
-                self._release(claimed[index:])
-                break
-            self._deliver(row, report)
+        if self._authorised():
+            report.reconciled = self.reconcile()
+            with self.engine.begin() as conn:
+                claimed = outbox.claim_due(conn, now=self.clock(), worker=self.worker, limit=limit)
+            for index, row in enumerate(claimed):
+                if should_stop():
+                    self._release(claimed[index:], error="released at shutdown")
+                    break
+                if not self._deliver(row, report):
+                    self._release(claimed[index:], error=f"{AUTH_HELD}: {self.auth_error}")
+                    break
+        report.refused = self.auth_error
         with self.engine.connect() as conn:
             report.waiting = outbox.undelivered(conn)
         return report
+
+    def _authorised(self) -> bool:
+        """Whether to deliver now: the credentials were accepted, or it is time to ask again and they are."""
+        if self._auth_checked and self.auth_error is None:
+            return True
+        now = self.clock()
+        if self._auth_retry_at is not None and now < self._auth_retry_at:
+            return False
+        try:
+            self.sink.check_auth()
+        except DeliveryError as exc:
+            if exc.auth:
+                self._refused(exc)
+                return False
+            # Unreachable or failing: the sends themselves will say whether the credentials are the problem.
+            log.warning("delivery: could not check the credentials (%s); delivering anyway", exc)
+        self._auth_checked, self._auth_retry_at = True, None
+        if self.auth_error is not None:
+            log.info("delivery: credentials accepted again; held alerts go out now")
+        self.auth_error = None
+        with self.engine.begin() as conn:
+            released = outbox.release_held(conn, now=now, marks=(AUTH_HELD, *AUTH_CODES))
+        if released:
+            log.info("delivery: %d alert(s) held for refused credentials released", released)
+        return True
+
+    def _refused(self, exc: DeliveryError) -> None:
+        first = self.auth_error is None
+        self.auth_error = str(exc)
+        self._auth_checked = True
+        self._auth_retry_at = self.clock() + self.auth_hold
+        log.log(
+            logging.ERROR if first else logging.WARNING,
+            "delivery: %s: the token is refused; alerts are kept and delivery stops until it works"
+            " (next check in %.0fs). Fix the token, e.g. [slack] token_env's variable, and restart.",
+            exc,
+            self.auth_hold.total_seconds(),
+        )
 
     def reconcile(self) -> int:
         """Settle rows left in ``sending``: by a dead process on this host now, by others after the lease."""
@@ -111,7 +170,8 @@ class Delivery:
             settled += int(changed)
         return settled
 
-    def _deliver(self, row: Claimed, report: DeliveryReport) -> None:
+    def _deliver(self, row: Claimed, report: DeliveryReport) -> bool:
+        """Send one claimed row; False when the target refused our credentials (the row is left claimed)."""
         message = row.message
         thread = self._location(message.thread_key)
         target = self._location(message.update_key)
@@ -125,7 +185,7 @@ class Delivery:
                     count_attempt=False,
                 )
             report.retried += 1
-            return
+            return True
         self._pace(message.channel)
         try:
             if target is not None:
@@ -133,13 +193,17 @@ class Delivery:
             else:
                 delivered = self.sink.post(message, thread=thread)
         except DeliveryError as exc:
+            if exc.auth:
+                self._refused(exc)
+                return False
             self._failed(row, exc, report)
-            return
+            return True
         finally:
             self._last_sent[message.channel] = time.monotonic()
         with self.engine.begin() as conn:
             outbox.mark_sent(conn, row.id, channel=delivered.channel, ts=delivered.ts, now=self.clock())
         report.sent += 1
+        return True
 
     def _failed(self, row: Claimed, exc: DeliveryError, report: DeliveryReport) -> None:
         key = row.message.dedup_key
@@ -174,10 +238,11 @@ class Delivery:
             if wait > 0:
                 self.sleep(wait)
 
-    def _release(self, rows: list[Claimed]) -> None:
+    def _release(self, rows: list[Claimed], *, error: str) -> None:
+        """Put claimed rows back, due now and with the attempt not counted (they were never sent)."""
         with self.engine.begin() as conn:
             for row in rows:
-                outbox.mark_retry(conn, row.id, error="released at shutdown", at=self.clock(), count_attempt=False)
+                outbox.mark_retry(conn, row.id, error=error, at=self.clock(), count_attempt=False)
 
 
 def _dead_here(claimed_by: str, me: str) -> bool:

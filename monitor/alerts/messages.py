@@ -8,6 +8,7 @@ from typing import Any
 
 from monitor.alerts.outbox import Message
 from monitor.alerts.slack_text import HEADER_LIMIT, date, inline, link, plain, truncate
+from monitor.ops.redact import redact
 
 PLATFORM_NAMES = {
     "x": "X",
@@ -73,8 +74,8 @@ def negative_post(brand: str, post: AlertPost, *, channel: str) -> Message:
 
 
 def source_problem(source: str, brand: str, problem: str, *, channel: str, key: str) -> Message:
-    """An operations alert: a source needs attention."""
-    text = f"Source {source} ({brand}): {problem}"
+    """An operations alert: a source needs attention. ``problem`` is error text: secrets in it are masked."""
+    text = redact(f"Source {source} ({brand}): {problem}")
     return Message(
         dedup_key=key,
         kind="ops",

@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, func, or_, select, update
 
+from monitor.ops.redact import redact
 from monitor.storage.schema import outbox
 from monitor.storage.upsert import insert
 
@@ -124,16 +125,27 @@ def mark_retry(
     claim: Claimed | None = None,
 ) -> bool:
     """Put a row back in the queue, to be tried again at ``at``; with ``claim``, only if that claim still stands."""
-    values: dict[str, Any] = {"status": PENDING, "next_attempt_at": at, "last_error": error[:2000]}
+    values: dict[str, Any] = {"status": PENDING, "next_attempt_at": at, "last_error": redact(error)[:2000]}
     if not count_attempt:
         values["attempts"] = outbox.c.attempts - 1
     result = conn.execute(update(outbox).where(outbox.c.id == row_id, *_still_claimed(claim)).values(**values))
     return result.rowcount > 0
 
 
+def release_held(conn: Connection, *, now: datetime, marks: Sequence[str]) -> int:
+    """Make pending rows waiting for a later attempt because of an error containing one of ``marks`` due now."""
+    held = or_(*(outbox.c.last_error.contains(mark, autoescape=True) for mark in marks))
+    result = conn.execute(
+        update(outbox)
+        .where(outbox.c.status == PENDING, outbox.c.next_attempt_at > now, held)
+        .values(next_attempt_at=now)
+    )
+    return result.rowcount
+
+
 def mark_dead(conn: Connection, row_id: int, *, error: str) -> None:
     """Give up on a row that Slack rejects for good (kept for inspection)."""
-    conn.execute(update(outbox).where(outbox.c.id == row_id).values(status=DEAD, last_error=error[:2000]))
+    conn.execute(update(outbox).where(outbox.c.id == row_id).values(status=DEAD, last_error=redact(error)[:2000]))
 
 
 def stale_sending(conn: Connection, *, claimed_before: datetime, limit: int = 50) -> list[Claimed]:

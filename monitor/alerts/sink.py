@@ -21,22 +21,34 @@ class DeliveryError(Exception):
     """Sending failed. ``retry_after`` when the target asked us to wait; ``permanent`` if retrying is futile.
 
     ``ambiguous`` means the request may have reached the target (a read timeout):
-    the row stays claimed and is reconciled before any retry.
+    the row stays claimed and is reconciled before any retry. ``auth`` means the
+    target refuses our credentials: no message can go out until a person fixes them.
     """
 
     def __init__(
-        self, message: str, *, retry_after: float | None = None, permanent: bool = False, ambiguous: bool = False
+        self,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        permanent: bool = False,
+        ambiguous: bool = False,
+        auth: bool = False,
     ) -> None:
         super().__init__(message)
         self.retry_after = retry_after
         self.permanent = permanent
         self.ambiguous = ambiguous
+        self.auth = auth
 
 
 class Sink(Protocol):
     """A place alerts go."""
 
     name: str
+
+    def check_auth(self) -> None:
+        """Raise :class:`DeliveryError` with ``auth`` set if the target refuses our credentials."""
+        ...
 
     def post(self, message: Message, *, thread: Delivered | None) -> Delivered:
         """Post a new message, in ``thread`` if given."""

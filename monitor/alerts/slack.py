@@ -18,6 +18,7 @@ from slack_sdk.errors import SlackApiError
 
 from monitor.alerts.outbox import Message
 from monitor.alerts.sink import Delivered, DeliveryError
+from values.secrets import Secret
 
 log = logging.getLogger(__name__)
 
@@ -39,19 +40,11 @@ _PERMANENT = frozenset(
         "invalid_metadata_schema",
     }
 )
-# Configuration problems: a person must act, but the alert must wait, not vanish.
-_NEEDS_A_PERSON = frozenset(
-    {
-        "invalid_auth",
-        "not_authed",
-        "account_inactive",
-        "token_revoked",
-        "channel_not_found",
-        "not_in_channel",
-        "is_archived",
-        "missing_scope",
-    }
-)
+# The token itself is refused: nothing can be sent until a person fixes it. Delivery stops as a whole and
+# checks with auth.test once per hold interval (see monitor.alerts.delivery), rather than failing every alert.
+AUTH_ERRORS = frozenset({"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"})
+# A channel's (or a scope's) configuration: a person must act, but the alert must wait, not vanish.
+_NEEDS_A_PERSON = frozenset({"channel_not_found", "not_in_channel", "is_archived", "missing_scope"})
 _CONFIG_RETRY_SECONDS = 300.0
 
 
@@ -60,12 +53,17 @@ class SlackSink:
 
     name = "slack"
 
-    def __init__(self, token: str, *, base_url: str, timeout: timedelta = timedelta(seconds=15)) -> None:
+    def __init__(self, token: Secret | str, *, base_url: str, timeout: timedelta = timedelta(seconds=15)) -> None:
         if not base_url.endswith("/"):
             base_url += "/"
-        self.client = WebClient(token=token, base_url=base_url, timeout=int(timeout.total_seconds()) or 1)
+        value = token.get_secret_value() if isinstance(token, Secret) else token
+        self.client = WebClient(token=value, base_url=base_url, timeout=int(timeout.total_seconds()) or 1)
         self.client.retry_handlers = []  # the outbox retries; a hidden retry here could double-post
         self._channel_ids: dict[str, str] = {}
+
+    def check_auth(self) -> None:
+        """``auth.test``: raises :class:`DeliveryError` with ``auth`` set when Slack refuses the token."""
+        self._call("auth_test")
 
     def post(self, message: Message, *, thread: Delivered | None) -> Delivered:
         """``chat.postMessage`` with our outbox key in the message metadata."""
@@ -153,17 +151,18 @@ class SlackSink:
 
     def _call(self, method: str, **kwargs: Any) -> Any:
         kwargs = {k: v for k, v in kwargs.items() if v is not None}
+        name = method.replace("_", ".")  # as Slack documents it: chat.postMessage
         try:
             return getattr(self.client, method)(**kwargs)
         except SlackApiError as exc:
-            raise _classify(exc, method) from None
+            raise _classify(exc, name) from None
         except TimeoutError as exc:
             # The request may have been received: the caller must reconcile before retrying.
-            raise DeliveryError(f"Slack {method}: timed out ({exc})", ambiguous=True) from None
+            raise DeliveryError(f"Slack {name}: timed out ({exc})", ambiguous=True) from None
         except (urllib.error.URLError, ConnectionError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
             ambiguous = isinstance(reason, TimeoutError | socket.timeout)
-            raise DeliveryError(f"Slack {method}: unreachable ({reason})", ambiguous=ambiguous) from None
+            raise DeliveryError(f"Slack {name}: unreachable ({reason})", ambiguous=ambiguous) from None
 
 
 def _classify(exc: SlackApiError, method: str) -> DeliveryError:
@@ -172,15 +171,27 @@ def _classify(exc: SlackApiError, method: str) -> DeliveryError:
     error = str(response.get("error", "") if hasattr(response, "get") else "") or f"http_{status}"
     headers = getattr(response, "headers", {}) or {}
     retry_after = _header(headers, "Retry-After")
-    text = f"Slack {method}: {error} (HTTP {status})"
+    text = f"Slack {method}: {error} (HTTP {status})" + _details(response)
     if status == 429 or error == "ratelimited":
         return DeliveryError(text, retry_after=retry_after if retry_after is not None else 30.0)
     if error in _PERMANENT:
         return DeliveryError(text, permanent=True)
+    if error in AUTH_ERRORS:
+        return DeliveryError(text, auth=True)
     if error in _NEEDS_A_PERSON:
         log.error("%s: fix the Slack app or channel configuration; alerts are held until then", text)
         return DeliveryError(text, retry_after=_CONFIG_RETRY_SECONDS)
     return DeliveryError(text, retry_after=retry_after)
+
+
+def _details(response: Any) -> str:
+    """What Slack says beyond the code (``invalid_blocks`` names the failing block in ``errors``), briefly."""
+    if not hasattr(response, "get"):
+        return ""
+    found = response.get("errors") or (response.get("response_metadata") or {}).get("messages") or []
+    if not isinstance(found, list) or not found:
+        return ""
+    return ": " + "; ".join(str(item) for item in found[:3])[:300]
 
 
 def _header(headers: Any, name: str) -> float | None:

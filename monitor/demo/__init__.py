@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import sys
 import tempfile
 from importlib import resources
@@ -45,6 +44,10 @@ def run_demo(*, config_path: str | None = None, model: str | None = None) -> int
         }
         try:
             config = parse_config(raw, source="demo")
+            if config.slack.token is None and not config.slack.console:
+                # No credentials needed: without a bot token the demo prints its alerts ([slack] console).
+                raw["slack"] = {**raw.get("slack", {}), "console": True}
+                config = parse_config(raw, source="demo")
         except ConfigError as exc:
             print(f"brand-monitor demo: {exc}", file=sys.stderr)
             return 2
@@ -53,8 +56,8 @@ def run_demo(*, config_path: str | None = None, model: str | None = None) -> int
             f"{DEMO_BRAND['name']} (en, pl, ru, fa); sentiment model: {config.classifier.model}",
             flush=True,
         )
-        if not os.environ.get(config.slack.token_env):
-            print(f"No ${config.slack.token_env}: alerts are printed here.\n", flush=True)
+        if config.slack.console:
+            print(f"No ${config.slack.token_env} (or [slack] console = true): alerts are printed here.\n", flush=True)
         app = bootstrap(config)
         try:
             totals = run_once(app)

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, select, update
 from monitor.alerts import outbox
 from monitor.alerts.outbox import Message
 from monitor.digest.render import Part
+from monitor.ops.redact import redact
 from monitor.storage.schema import digest_runs
 from monitor.storage.upsert import insert
 
@@ -145,13 +146,15 @@ def mark_retry(conn: Connection, run_id: int, *, error: str, at: datetime) -> No
     conn.execute(
         update(digest_runs)
         .where(digest_runs.c.id == run_id)
-        .values(status=PENDING, next_attempt_at=at, last_error=error[:2000])
+        .values(status=PENDING, next_attempt_at=at, last_error=redact(error)[:2000])
     )
 
 
 def mark_dead(conn: Connection, run_id: int, *, error: str) -> None:
     """Give up on the chart (the message itself is the outbox's business)."""
-    conn.execute(update(digest_runs).where(digest_runs.c.id == run_id).values(status=DEAD, last_error=error[:2000]))
+    conn.execute(
+        update(digest_runs).where(digest_runs.c.id == run_id).values(status=DEAD, last_error=redact(error)[:2000])
+    )
 
 
 def _run(row: Any) -> Run:

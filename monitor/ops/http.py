@@ -11,6 +11,8 @@ from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
+from monitor.ops.redact import installed
+
 log = logging.getLogger(__name__)
 
 
@@ -58,6 +60,8 @@ class ObservabilityServer:
                 path = self.path.split("?", 1)[0]
                 if path == "/healthz":
                     healthy, body = server._health()
+                    # Unauthenticated: error text from platforms may echo a credential, so every string is masked.
+                    body = installed().values(body)
                     self._send(200 if healthy else 503, "application/json", json.dumps(body).encode())
                 elif path == "/metrics":
                     self._send(200, CONTENT_TYPE_LATEST, generate_latest(server._registry))

@@ -18,6 +18,7 @@ from sqlalchemy import Engine, and_, delete, exists, func, or_, select
 from sqlalchemy.sql import ColumnElement
 
 from monitor.ops.settings import RetentionSettings
+from monitor.replies import envelopes
 from monitor.storage.schema import outbox, posts, reply_items, spikes
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,7 @@ class PruneReport:
 
     posts: int = 0
     outbox: int = 0
+    envelopes: int = 0  # Slack Socket Mode envelope ids remembered against re-sends
     batches: int = 0
     finished: bool = True
 
@@ -45,31 +47,42 @@ def prune(
     report = PruneReport()
     deadline = time.monotonic() + settings.budget.total_seconds()
     now = clock()
-    jobs: list[tuple[str, ColumnElement[bool], object]] = []
+    jobs: list[tuple[str, Callable[[], int]]] = []
+    size = settings.batch_size
     if settings.outbox_days:
-        jobs.append(("outbox", _prunable_outbox(now - timedelta(days=settings.outbox_days)), outbox))
+        condition = _prunable_outbox(now - timedelta(days=settings.outbox_days))
+        jobs.append(("outbox", lambda: _delete_batch(engine, outbox, condition, size)))
     if settings.posts_days:
-        jobs.append(("posts", _prunable_posts(now - timedelta(days=settings.posts_days)), posts))
-    for name, condition, table in jobs:
+        old_posts = _prunable_posts(now - timedelta(days=settings.posts_days))
+        jobs.append(("posts", lambda: _delete_batch(engine, posts, old_posts, size)))
+    # Always: envelope ids only guard against Slack's re-sends, which come within minutes.
+    jobs.append(("envelopes", lambda: _prune_envelopes(engine, before=now - envelopes.KEEP, limit=size)))
+    for name, delete_batch in jobs:
         while True:
             if should_stop() or time.monotonic() > deadline:
                 report.finished = False
                 break
-            deleted = _delete_batch(engine, table, condition, settings.batch_size)  # type: ignore[arg-type]
+            deleted = delete_batch()
             setattr(report, name, getattr(report, name) + deleted)
-            report.batches += 1
+            report.batches += 1 if deleted else 0  # batches that removed rows
             if deleted < settings.batch_size:
                 break
             sleep(settings.pause.total_seconds())
-    if report.posts or report.outbox:
+    if report.posts or report.outbox or report.envelopes:
         log.info(
-            "retention: pruned %d posts and %d outbox rows in %d batches%s",
+            "retention: pruned %d posts, %d outbox rows and %d Slack envelope ids in %d batches%s",
             report.posts,
             report.outbox,
+            report.envelopes,
             report.batches,
             "" if report.finished else " (more next run)",
         )
     return report
+
+
+def _prune_envelopes(engine: Engine, *, before: datetime, limit: int) -> int:
+    with engine.begin() as conn:
+        return envelopes.prune(conn, before=before, limit=limit)
 
 
 def _delete_batch(engine: Engine, table, condition: ColumnElement[bool], limit: int) -> int:  # type: ignore[no-untyped-def]

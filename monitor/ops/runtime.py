@@ -53,7 +53,8 @@ def attach(daemon: Daemon) -> Services:
     jobs: list[tuple[str, Any, dict[str, Any]]] = [
         ("heartbeat", services.beat, {"trigger": "interval", "seconds": HEARTBEAT.total_seconds()}),
     ]
-    if config.retention.enabled:
+    # Socket Mode's envelope ids are pruned by the same job, whatever [retention] keeps.
+    if config.retention.enabled or app.interactions is not None:
         jobs.append((
             "retention",
             lambda: run_retention(daemon),

@@ -9,9 +9,11 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
+from monitor.alerts import outbox
 from monitor.replies import store, threads
 from monitor.replies.settings import ReplySettings
 from monitor.storage.schema import classification_feedback
+from values.durations import format_duration
 
 log = logging.getLogger(__name__)
 
@@ -22,12 +24,16 @@ _USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
 @dataclass(frozen=True, slots=True)
 class Action:
-    """One thing a person did: ``action`` on the items behind ``target`` (``item:ID`` or ``summary:KEY``)."""
+    """One thing a person did: ``action`` on the items behind ``target`` (``item:ID`` or ``summary:KEY``).
+
+    ``channel``/``ts`` are the message it was done on: a button's message, or the message a reaction was
+    added to. A button acts only when they are where its item's alert (or burst summary) was delivered.
+    """
 
     action: str
     user: str
     target: str | None = None  # from a button's value
-    channel: str | None = None  # from a reaction: the message it was added to
+    channel: str | None = None  # the message it came from (channel id, ts)
     ts: str | None = None
 
 
@@ -62,14 +68,32 @@ def _targets(conn: Connection, act: Action) -> list[int]:
     if act.target:
         kind, _, value = act.target.partition(":")
         if kind == "item" and value.isdigit():
-            return [int(value)]
+            row = store.item(conn, int(value))
+            key = row["alert_key"] if row else None
+            return [int(value)] if key and _clicked_on(conn, key, act) else []
         if kind == "summary" and value:
-            return store.for_key(conn, value)
+            return store.for_key(conn, value) if _clicked_on(conn, value, act) else []
         return []
     if act.channel and act.ts:
         key = store.at_message(conn, channel=act.channel, ts=act.ts)
         return store.for_key(conn, key) if key else []
     return []
+
+
+def _clicked_on(conn: Connection, key: str, act: Action) -> bool:
+    """Whether the button was on the message delivered for ``key``: a value copied elsewhere changes nothing."""
+    delivered = outbox.location(conn, key)
+    if delivered is not None and delivered == (act.channel, act.ts):
+        return True
+    log.warning(
+        "replies: %s on %s ignored: it came from message %s/%s, not from that alert (%s)",
+        act.action,
+        act.target,
+        act.channel,
+        act.ts,
+        "/".join(delivered) if delivered else "not delivered yet",
+    )
+    return False
 
 
 def _apply_one(
@@ -88,7 +112,7 @@ def _apply_one(
     elif action == SNOOZE:
         until = now + settings.snooze
         ok = store.change(conn, item_id, status=store.SNOOZED, snoozed_until=until, snoozed_by=user)
-        note = f":zzz: Snoozed by {who} for {int(settings.snooze.total_seconds() // 60)} min."
+        note = f":zzz: Snoozed by {who} for {format_duration(settings.snooze)}."
     elif action == HANDLED:
         within = now <= row["due_at"]
         ok = store.change(conn, item_id, status=store.HANDLED, closed_at=now, closed_by=user, within_sla=within)

@@ -14,25 +14,40 @@ def from_envelope(kind: str, payload: Mapping[str, Any], *, reactions: Mapping[s
     if kind == "interactive" and payload.get("type") == "block_actions":
         return _button_clicks(payload)
     if kind == "events_api":
-        event = payload.get("event") or {}
+        event = _mapping(payload.get("event"))
         if event.get("type") == "reaction_added":
             return _reaction(event, reactions)
     return []
 
 
 def _button_clicks(payload: Mapping[str, Any]) -> list[Action]:
-    user = str((payload.get("user") or {}).get("id") or "")
+    user = str(_mapping(payload.get("user")).get("id") or "")
+    channel, ts = _message_of(payload)
     out = []
     for action in payload.get("actions") or []:
+        if not isinstance(action, Mapping):
+            continue
         action_id = str(action.get("action_id") or "")
         name = action_id.removeprefix(ACTION_PREFIX)
         if action_id.startswith(ACTION_PREFIX) and name in ACTIONS:
-            out.append(Action(action=name, user=user, target=str(action.get("value") or "")))
+            out.append(Action(action=name, user=user, target=str(action.get("value") or ""), channel=channel, ts=ts))
     return out
 
 
+def _message_of(payload: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """The (channel id, ts) of the message whose button was clicked: the container, else channel/message."""
+    container = _mapping(payload.get("container"))
+    channel = container.get("channel_id") or _mapping(payload.get("channel")).get("id")
+    ts = container.get("message_ts") or _mapping(payload.get("message")).get("ts")
+    return (str(channel) if channel else None, str(ts) if ts else None)
+
+
+def _mapping(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
 def _reaction(event: Mapping[str, Any], reactions: Mapping[str, str]) -> list[Action]:
-    item = event.get("item") or {}
+    item = _mapping(event.get("item"))
     # Skin-tone variants ("white_check_mark::skin-tone-2") count as the base emoji.
     name = str(event.get("reaction") or "").split("::", 1)[0]
     action = reactions.get(name)

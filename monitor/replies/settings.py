@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from monitor.zones import ZoneName
 from values.durations import Duration
+from values.secrets import SecretSettings
 
 PRIORITIES = ("high", "normal", "low")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -132,8 +133,10 @@ class PrioritySettings(_Section):
         return self
 
 
-class ReplySettings(_Section):
+class ReplySettings(_Section, SecretSettings):
     """``[replies]``: the reply queue with its SLA timers and one Slack thread per post."""
+
+    secret_fields = ("app_token_env",)
 
     enabled: bool = False
     # When on, the reply alert replaces the one-alert-per-negative-post rule ([alerts] negative_posts).

@@ -3,8 +3,9 @@
 slack-sdk's built-in client (no extra dependency) asks ``apps.connections.open`` for a
 websocket URL with the app-level token, keeps the connection alive and reconnects. Each
 envelope is applied to the queue in one transaction and acknowledged only after it
-committed, so an envelope lost to a crash is sent again by Slack (and applying it twice
-changes nothing: closed items ignore further clicks).
+committed, so an envelope lost to a crash is sent again by Slack. An envelope Slack re-sends
+(its ack was lost, e.g. on a reconnect) is applied once: its id is recorded in the same
+transaction as its actions (:mod:`monitor.replies.envelopes`).
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 from sqlalchemy import Engine
 
-from monitor.replies import actions, interactions
+from monitor.replies import actions, envelopes, interactions
 from monitor.replies.settings import ReplySettings
+from values.secrets import Secret
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +36,7 @@ class InteractionListener:
         engine: Engine,
         settings: ReplySettings,
         *,
-        app_token: str,
+        app_token: Secret | str,
         base_url: str,
         clock: Callable[[], datetime],
         on_change: Callable[[], None] = lambda: None,
@@ -45,7 +47,7 @@ class InteractionListener:
         self.settings = settings
         self.clock = clock
         self.on_change = on_change  # e.g. wake the delivery job
-        self._app_token = app_token
+        self._app_token = app_token.get_secret_value() if isinstance(app_token, Secret) else app_token
         self._base_url = base_url if base_url.endswith("/") else base_url + "/"
         self._retry = retry
         self._ping_interval = ping_interval
@@ -77,14 +79,18 @@ class InteractionListener:
         return self._client is not None and self._client.is_connected()
 
     def handle(self, client: SocketModeClient, request: SocketModeRequest) -> None:
-        """Apply one envelope, then acknowledge it."""
+        """Apply one envelope (once, however often Slack sends it), then acknowledge it."""
         found = interactions.from_envelope(request.type, request.payload or {}, reactions=self.settings.reactions)
         try:
             changed = 0
             if found:
                 with self.engine.begin() as conn:
-                    for act in found:
-                        changed += actions.apply(conn, act, self.settings, now=self.clock())
+                    now = self.clock()
+                    if request.envelope_id and not envelopes.first_time(conn, request.envelope_id, now=now):
+                        log.info("replies: Slack re-sent envelope %s; applied already", request.envelope_id)
+                    else:
+                        for act in found:
+                            changed += actions.apply(conn, act, self.settings, now=now)
         except Exception:
             # Not acknowledged: Slack delivers the envelope again.
             log.exception("replies: could not apply Slack envelope %s; Slack will resend it", request.envelope_id)

@@ -61,7 +61,7 @@ class RedditHarness:
         self.server.clear_faults()
 
     def connector(self) -> Connector:
-        return RedditConnector(self.settings, clock=self.clock, env=REDDIT_ENV)
+        return RedditConnector(self.settings, clock=self.clock)
 
     def advance(self, seconds: float) -> None:
         self.clock.advance(seconds=seconds)
@@ -98,7 +98,7 @@ class XHarness:
         self.server.clear_faults()
 
     def connector(self) -> Connector:
-        return XConnector(self.settings, clock=self.clock, env=X_ENV)
+        return XConnector(self.settings, clock=self.clock)
 
     def advance(self, seconds: float) -> None:
         self.clock.advance(seconds=seconds)

@@ -97,7 +97,7 @@ class BlueskyHarness(_Base):
         return out
 
     def connector(self) -> Connector:
-        return BlueskyConnector(self.settings, clock=self.clock, env=BLUESKY_ENV)
+        return BlueskyConnector(self.settings, clock=self.clock)
 
 
 class MastodonHarness(_Base):
@@ -128,7 +128,7 @@ class MastodonHarness(_Base):
         return out
 
     def connector(self) -> Connector:
-        return MastodonConnector(self.settings, clock=self.clock, env=MASTODON_ENV)
+        return MastodonConnector(self.settings, clock=self.clock)
 
 
 class RssHarness(_Base):

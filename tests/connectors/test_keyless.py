@@ -47,7 +47,7 @@ def _bluesky(server: FakeBluesky, clock: Clock, **extra: object) -> BlueskyConne
         {"base_url": server.base_url, "auth_url": server.base_url, "timeout": "1s", **extra},
         context={"env": BLUESKY_ENV},
     )
-    return BlueskyConnector(settings, clock=clock, env=BLUESKY_ENV)
+    return BlueskyConnector(settings, clock=clock)
 
 
 def test_bluesky_refuses_unauthenticated_search_with_a_clear_auth_error() -> None:
@@ -234,6 +234,6 @@ def test_mastodon_never_follows_a_next_page_to_another_host() -> None:
         )
         store = Store()
         store.read(
-            MastodonConnector(settings, clock=clock, env={"MASTODON_TOKEN": "masto-token"}), Query("Acme", ("acme",))
+            MastodonConnector(settings, clock=clock), Query("Acme", ("acme",))
         )
     assert len(store.posts) == 3  # the tag timeline stopped after a page; search (same host) found the rest

@@ -34,6 +34,7 @@ def app(db_url):
         config = parse_config(
             {
                 "storage": {"url": db_url},
+                "slack": {"console": True},
                 "brands": [{"name": "Acme", "terms": ["acme"], "handles": {"hn": "acme_team"}}],
                 "sources": {
                     "hn": {"base_url": hn.base_url, "timeout": "1s"},
@@ -44,7 +45,7 @@ def app(db_url):
             },
             env={},
         )
-        app = bootstrap(config, clock=clock, classifier=Neutral(), env={})
+        app = bootstrap(config, clock=clock, classifier=Neutral())
         yield app, hn, bsky, feeds, clock
         app.engine.dispose()
 

@@ -32,6 +32,7 @@ def app(db_url, monkeypatch):
         config = parse_config(
             {
                 "storage": {"url": db_url},
+                "slack": {"console": True},
                 "brands": [{"name": "Acme", "terms": ["acme"], "handles": {"x": "AcmeSupport"}}],
                 "sources": {
                     "reddit": {"base_url": reddit.base_url, "auth_url": reddit.base_url, "timeout": "1s"},
@@ -39,7 +40,7 @@ def app(db_url, monkeypatch):
                 },
             }
         )
-        app = bootstrap(config, clock=clock, classifier=Neutral(), env={})
+        app = bootstrap(config, clock=clock, classifier=Neutral())
         yield app, reddit, x, clock
         app.engine.dispose()
 

@@ -96,7 +96,7 @@ def test_missing_credentials_name_the_variable_to_export() -> None:
 def test_secrets_never_appear_in_settings_repr_or_errors() -> None:
     settings = RedditSettings.model_validate({}, context={"env": REDDIT_ENV})
     assert "app-secret" not in repr(settings)
-    connector = RedditConnector(settings, clock=Clock(), env=REDDIT_ENV)
+    connector = RedditConnector(settings, clock=Clock())
     assert "app-secret" not in repr(vars(connector))
 
 

@@ -21,7 +21,7 @@ def z(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
-def config(db_url: str, **slack: str) -> Config:
+def config(db_url: str, *, env: dict[str, str] | None = None, **slack: object) -> Config:
     """Two brands, Warsaw time, digest at 09:00."""
     return parse_config(
         {
@@ -30,7 +30,7 @@ def config(db_url: str, **slack: str) -> Config:
             "schedule": {"timezone": "Europe/Warsaw", "digest_time": "09:00"},
             "brands": [{"name": "Acme", "terms": ["acme"]}, {"name": "Quiet", "terms": ["quiet"]}],
         },
-        env={},
+        env=env or {},
     )
 
 

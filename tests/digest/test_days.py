@@ -69,11 +69,12 @@ def test_the_daemon_schedules_the_digest_jobs(tmp_path) -> None:
                 "storage": {"url": f"sqlite:///{tmp_path / 'd.db'}"},
                 "schedule": {"timezone": "Europe/Warsaw", "digest_time": "08:30"},
                 "digest": {"enabled": enabled},
+                "slack": {"console": True},
                 "brands": [{"name": "Acme", "terms": ["acme"]}],
             },
             env={},
         )
-        return bootstrap(config, classifier=object(), env={})
+        return bootstrap(config, classifier=object())
 
     daemon = Daemon(app(True))
     daemon.add_jobs()

@@ -25,8 +25,8 @@ class NoModel:
 
 
 def make_app(db_url: str, slack: FakeSlack, clock: Clock, *, timeout: str = "2s") -> App:
-    config = scenario.config(db_url, base_url=slack.base_url, timeout=timeout)
-    return bootstrap(config, clock=clock, classifier=NoModel(), env={"SLACK_BOT_TOKEN": slack.token})
+    config = scenario.config(db_url, env={"SLACK_BOT_TOKEN": slack.token}, base_url=slack.base_url, timeout=timeout)
+    return bootstrap(config, clock=clock, classifier=NoModel())
 
 
 def methods(slack: FakeSlack) -> list[str]:
@@ -48,6 +48,7 @@ def test_digest_and_chart_reach_slack_once(db_url: str, fake_slack: FakeSlack) -
     app.delivery.run_once()
     assert app.digest.upload_charts() == 1
     assert methods(fake_slack) == [
+        "auth.test",  # delivery checks the token once at start
         "chat.postMessage",
         "files.getUploadURLExternal",
         "upload",
@@ -168,8 +169,8 @@ def test_without_a_token_the_digest_prints_and_the_chart_is_a_file(tmp_path, cap
 
     monkeypatch.setattr(tempfile, "tempdir", None)  # re-read TMPDIR
     clock = Clock(NOW)
-    config = scenario.config(f"sqlite:///{tmp_path / 'd.db'}")
-    app = bootstrap(config, clock=clock, classifier=NoModel(), env={})
+    config = scenario.config(f"sqlite:///{tmp_path / 'd.db'}", console=True)
+    app = bootstrap(config, clock=clock, classifier=NoModel())
     scenario.seed_week(app.engine)
     app.digest.send(DAY)
     app.delivery.run_once()

@@ -73,7 +73,6 @@ def make_app(
         config,
         classifier=classifier or KeywordClassifier(),
         sink=SlackSink(slack.token, base_url=slack.base_url, timeout=config.slack.timeout),
-        env={},
         **extra,
         **kw,
     )

@@ -63,7 +63,7 @@ def config(slack_url: str, db_url: str, **replies: Any) -> Any:
 def make_app(fake_slack: Any, db_url: str, clock: Any, **replies: Any) -> App:
     cfg = config(fake_slack.base_url, db_url, **replies)
     sink = SlackSink(fake_slack.token, base_url=fake_slack.base_url, timeout=timedelta(seconds=5))
-    app = bootstrap(cfg, clock=clock, sink=sink, classifier=KeywordClassifier(), connectors={}, env={})
+    app = bootstrap(cfg, clock=clock, sink=sink, classifier=KeywordClassifier(), connectors={})
     app.delivery.sleep = lambda s: None
     return app
 

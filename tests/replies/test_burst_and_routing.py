@@ -158,7 +158,13 @@ def test_a_burst_of_500_negative_posts_is_a_bounded_readable_set_of_messages(db_
     with app.engine.begin() as conn:
         changed = actions.apply(
             conn,
-            actions.Action("handled", "U0LEAD", target=f"summary:{replies_burst['summary_key']}"),
+            actions.Action(
+                "handled",
+                "U0LEAD",
+                target=f"summary:{replies_burst['summary_key']}",
+                channel=summary.channel,  # clicked on the summary message itself
+                ts=summary.ts,
+            ),
             cfg,
             now=clock.now,
         )

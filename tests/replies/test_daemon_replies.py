@@ -15,7 +15,7 @@ from tests.replies.helpers import KeywordClassifier
 from tests.support.fake_socket_mode import FakeSocketMode, button_click
 
 
-def _config(tmp_path: Path, slack_url: str, replay: Path, **replies):
+def _config(tmp_path: Path, slack_url: str, replay: Path, env: dict[str, str], **replies):
     return parse_config(
         {
             "storage": {"url": f"sqlite:///{tmp_path / 'd.db'}"},
@@ -25,7 +25,7 @@ def _config(tmp_path: Path, slack_url: str, replay: Path, **replies):
             "sources": {"replay": {"path": str(replay), "interval": "1s"}},
             "replies": {"enabled": True, "channel": "#brand-replies", **replies},
         },
-        env={},
+        env=env,
     )
 
 
@@ -44,8 +44,8 @@ def test_the_daemon_alerts_and_applies_a_button_click(tmp_path: Path, fake_slack
     with FakeSocketMode() as ws:
         fake_slack.socket_url = ws.url
         env = {"SLACK_BOT_TOKEN": fake_slack.token, "SLACK_APP_TOKEN": fake_slack.app_token}
-        config = _config(tmp_path, fake_slack.base_url, replay, max_age="3650d")
-        app = bootstrap(config, classifier=KeywordClassifier(), env=env)
+        config = _config(tmp_path, fake_slack.base_url, replay, env, max_age="3650d")
+        app = bootstrap(config, classifier=KeywordClassifier())
         assert app.replies is not None and app.interactions is not None
         daemon = Daemon(app)
         daemon.add_jobs()
@@ -57,7 +57,7 @@ def test_the_daemon_alerts_and_applies_a_button_click(tmp_path: Path, fake_slack
             assert _wait(lambda: "reply:1" in keys()), keys()
             assert ws.wait_connected()
             alert = fake_slack.messages[fake_slack.keys().index("reply:1")]
-            assert ws.push("interactive", button_click("handled", "item:1", ts=alert.ts))
+            assert ws.push("interactive", button_click("handled", "item:1", channel=alert.channel, ts=alert.ts))
             # The click woke delivery: the alert is edited and the thread says who handled it.
             assert _wait(lambda: alert.edits and any("Handled by" in m.text for m in fake_slack.messages))
         finally:
@@ -70,8 +70,8 @@ def test_the_daemon_alerts_and_applies_a_button_click(tmp_path: Path, fake_slack
 def test_run_once_runs_the_reply_check(tmp_path: Path, fake_slack, caplog) -> None:
     posts = [make_post(1, "@AcmeSupport acme is broken", minutes=1)]
     replay = write_posts(tmp_path / "p.jsonl", posts)
-    config = _config(tmp_path, fake_slack.base_url, replay, max_age="3650d")
-    app = bootstrap(config, classifier=KeywordClassifier(), env={"SLACK_BOT_TOKEN": fake_slack.token})
+    config = _config(tmp_path, fake_slack.base_url, replay, {"SLACK_BOT_TOKEN": fake_slack.token}, max_age="3650d")
+    app = bootstrap(config, classifier=KeywordClassifier())
     assert app.interactions is None and "SLACK_APP_TOKEN is not set" in caplog.text
     totals = run_once(app)
     # The post (2026-11-20 09:01) is long past its deadline at the real clock: alerted and escalated at once.

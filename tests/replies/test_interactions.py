@@ -37,6 +37,11 @@ def alert_of(fake_slack, item_id: int):
     )
 
 
+def click_on(alert, action: str, item, **kw) -> dict:
+    """A click on one of ``item``'s buttons on its alert message, as Slack sends it."""
+    return button_click(action, f"item:{item['id']}", channel=alert.channel, ts=alert.ts, **kw)
+
+
 def test_buttons_acknowledge_then_handle_over_socket_mode(db_url, fake_slack, socket_mode) -> None:
     clock = Clock()
     app = make_app(fake_slack, db_url, clock)
@@ -49,14 +54,14 @@ def test_buttons_acknowledge_then_handle_over_socket_mode(db_url, fake_slack, so
         assert socket_mode.wait_connected()
         # apps.connections.open was called with the app-level token, not the bot token.
         assert [m for m, _ in fake_slack.calls].count("apps.connections.open") == 1
-        ack = socket_mode.push("interactive", button_click("acknowledge", f"item:{item['id']}", ts=alert.ts))
+        ack = socket_mode.push("interactive", click_on(alert, "acknowledge", item))
         assert ack is not None and ack["envelope_id"].startswith("env-")
         (item,) = items(app)
         assert item["status"] == "acknowledged" and item["acknowledged_by"] == "U0ALICE"
         clock.advance(minutes=10)
-        assert socket_mode.push("interactive", button_click("handled", f"item:{item['id']}", ts=alert.ts))
+        assert socket_mode.push("interactive", click_on(alert, "handled", item))
         # A second click (Slack retry, or a colleague) changes nothing.
-        assert socket_mode.push("interactive", button_click("handled", f"item:{item['id']}", user="U0CAROL"))
+        assert socket_mode.push("interactive", click_on(alert, "handled", item, user="U0CAROL"))
     finally:
         listener.stop(wait=0.1)
     (item,) = items(app)
@@ -140,10 +145,12 @@ def test_snooze_holds_the_escalation_until_it_ends(sqlite_db, fake_slack, socket
     ingest(app, post("@AcmeSupport acme broken", clock.now, author="a1"))
     drain(app)
     (item,) = items(app)
+    alert = alert_of(fake_slack, item["id"])
     listener = listen(app, fake_slack, clock)
     try:
         assert socket_mode.wait_connected()
-        assert socket_mode.push("interactive", button_click("snooze", f"item:{item['id']}"))
+        click = button_click("snooze", f"item:{item['id']}", channel=alert.channel, ts=alert.ts)
+        assert socket_mode.push("interactive", click)
     finally:
         listener.stop(wait=0.1)
     (item,) = items(app)
@@ -162,15 +169,18 @@ def test_an_envelope_that_cannot_be_applied_is_not_acked(sqlite_db, fake_slack, 
     clock = Clock()
     app = make_app(fake_slack, sqlite_db, clock)
     ingest(app, post("@AcmeSupport acme broken", clock.now, author="a1"))
+    drain(app)
     (item,) = items(app)
+    alert = alert_of(fake_slack, item["id"])
+    click = click_on(alert, "handled", item)
     listener = listen(app, fake_slack, clock)
     try:
         assert socket_mode.wait_connected()
         real = listener.engine
         listener.engine = _Broken()
-        assert socket_mode.push("interactive", button_click("handled", f"item:{item['id']}"), timeout=0.5) is None
+        assert socket_mode.push("interactive", click, timeout=0.5) is None
         listener.engine = real  # Slack resends it; this time it applies
-        assert socket_mode.push("interactive", button_click("handled", f"item:{item['id']}"))
+        assert socket_mode.push("interactive", click)
     finally:
         listener.stop(wait=0.1)
     assert items(app)[0]["status"] == "handled"

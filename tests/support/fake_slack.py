@@ -25,11 +25,12 @@ from typing import Any
 class Fault:
     """One scripted failure for the next call of ``method`` (or any method if None)."""
 
-    kind: str  # "429", "500", "drop", "hang_after_record", "error"
+    kind: str  # "429", "500", "drop", "hang_after_record", "error", "body"
     method: str | None = "chat.postMessage"
     retry_after: int = 1
     error: str = ""
     hang_seconds: float = 5.0
+    body: bytes = b""  # "body": answer HTTP 200 with exactly these bytes (e.g. a recorded Slack answer)
 
 
 @dataclass
@@ -73,6 +74,8 @@ class FakeSlack:
         self.down = False  # refuse every call with a dropped connection
         self.on_call: Callable[[str, dict[str, Any]], None] | None = None
         self.files: dict[str, UploadedFile] = {}
+        # The answer to a call with a wrong or missing token (Slack answers HTTP 200 with ok false).
+        self.refusal: bytes = b'{"ok": false, "error": "invalid_auth"}'
         self._ts = itertools.count(1)
         self._file_ids = itertools.count(1)
         self._lock = threading.Lock()
@@ -319,7 +322,7 @@ class FakeSlack:
                     fake.on_call(method, args)
                 token = fake.app_token if method == "apps.connections.open" else fake.token
                 if self.headers.get("Authorization") != f"Bearer {token}":
-                    return self._reply(200, {"ok": False, "error": "invalid_auth"}, {})
+                    return self._reply_raw(200, fake.refusal)
                 fault = fake._take_fault(method)
                 if fault and fault.kind == "drop":
                     self.close_connection = True
@@ -333,6 +336,8 @@ class FakeSlack:
                     return self._reply(500, {"ok": False, "error": "internal_error"}, {})
                 if fault and fault.kind == "error":
                     return self._reply(200, {"ok": False, "error": fault.error}, {})
+                if fault and fault.kind == "body":
+                    return self._reply_raw(200, fault.body)
                 status, payload, headers = fake._dispatch(method, args)
                 if fault and fault.kind == "hang_after_record":
                     time.sleep(fault.hang_seconds)  # recorded, but the client gives up waiting
@@ -349,11 +354,13 @@ class FakeSlack:
                 self.wfile.write(data)
 
             def _reply(self, status: int, payload: dict[str, Any], headers: dict[str, str]) -> None:
-                data = json.dumps(payload).encode()
+                self._reply_raw(status, json.dumps(payload).encode(), headers)
+
+            def _reply_raw(self, status: int, data: bytes, headers: dict[str, str] | None = None) -> None:
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json; charset=utf-8")
                 self.send_header("Content-Length", str(len(data)))
-                for key, value in headers.items():
+                for key, value in (headers or {}).items():
                     self.send_header(key, value)
                 self.end_headers()
                 self.wfile.write(data)

@@ -59,20 +59,27 @@ class FakeSocketMode:
         with self._ack_event:
             return self._ack_event.wait_for(lambda: bool(self._clients), timeout=timeout)
 
-    def push(self, kind: str, payload: dict[str, Any], *, timeout: float = 10.0) -> dict[str, Any] | None:
-        """Send an envelope to every connected client; return the ack (None if none came in time)."""
-        envelope_id = f"env-{next(self._ids)}"
+    def push(
+        self, kind: str, payload: dict[str, Any], *, timeout: float = 10.0, resend: str | None = None
+    ) -> dict[str, Any] | None:
+        """Send an envelope to every connected client; return the ack (None if none came in time).
+
+        ``resend`` sends the envelope with that id again, as Slack does when it did not get the ack.
+        """
+        envelope_id = resend or f"env-{next(self._ids)}"
         envelope = {
             "envelope_id": envelope_id,
             "type": kind,
             "payload": payload,
             "accepts_response_payload": kind == "interactive",
-            "retry_attempt": 0,
-            "retry_reason": "",
+            "retry_attempt": 1 if resend else 0,
+            "retry_reason": "timeout" if resend else "",
         }
         data = json.dumps(envelope).encode()
         with self._lock:
             clients = list(self._clients)
+        with self._ack_event:
+            self._acks.pop(envelope_id, None)  # a re-send waits for a new ack
         for client in clients:
             _send_frame(client, 0x1, data)
         with self._ack_event:
