@@ -33,8 +33,7 @@ url = {json.dumps(db_url)}
 [classifier]
 model = {json.dumps(str(tiny_model_dir))}
 [slack]
-base_url = "http://127.0.0.1:9/api/"
-timeout = "1s"
+console = true
 [[brands]]
 name = "Acme"
 terms = ["acme"]
