@@ -263,12 +263,15 @@ def parse_thing(child: Any) -> tuple[str, float, Post]:
     name = f"{kind}_{data['id']}"
     created = float(data["created_utc"])
     author = str(data.get("author") or "[deleted]")
-    metrics = {"score": int(data.get("score") or 0)}
+    # A fresh comment's score is hidden: Reddit then sends 1 whatever the votes are, which is no score at all.
+    metrics = {} if data.get("score_hidden") else {"score": int(data.get("score") or 0)}
     extra = {"subreddit": str(data.get("subreddit") or ""), "kind": "submission" if kind == "t3" else "comment"}
     if kind == "t3":
         text = "\n\n".join(part for part in (str(data["title"]), str(data.get("selftext") or "")) if part)
         metrics["comments"] = int(data.get("num_comments") or 0)
         reply_to, thread_id = None, name
+        if not data.get("is_self", True) and isinstance(data.get("url"), str) and data["url"]:
+            extra["link"] = data["url"]  # what a link post points at (the permalink is the discussion)
     else:
         text = str(data["body"])
         reply_to, thread_id = str(data["parent_id"]), str(data["link_id"])
