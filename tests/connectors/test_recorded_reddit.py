@@ -129,7 +129,7 @@ def test_search_posts_link_posts_keep_title_score_and_external_link() -> None:
         server.serve("/api/v1/access_token", TOKEN, method="POST")
         server.serve("/r/all/search", SEARCH, when=lambda q: "after" not in q)
         server.serve("/r/all/search", EMPTY, when=lambda q: q.get("after") == "t3_hmwhd7")
-        connector = _connector(server, clock)
+        connector = _connector(server, clock, first_read_window="30d")
         posts, rejected, _ = read_all(connector, Query("Tests", ("test",)))
         search = next(q for _, p, q in server.requests if p == "/r/all/search")
         assert not server.unmatched
