@@ -2,7 +2,9 @@
 
 One query per brand: its terms (retweets excluded by default, languages
 optional) OR the brand's own replies (``from:handle is:reply``), so the
-replies that close "due for reply" items arrive with the mentions.
+replies that close "due for reply" items arrive with the mentions. With
+``exclude_retweets = false`` a retweet is read as the post it repeats (whole,
+from ``includes.tweets``), so a repeated complaint is one post, by its author.
 
 The cursor's position holds the ``since_id`` of the last complete read, the
 resume point of an unfinished one (``next_token`` with the ``newest_id`` it
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -32,6 +35,7 @@ from pydantic import Field
 
 from connectors.base import AuthError, Cursor, Page, Post, Query, RateLimited, Rejected, SourceError, Unavailable
 from connectors.http import reset_wait
+from connectors.language import language_hint
 from connectors.settings import SourceSettings
 from values.durations import Duration
 
@@ -39,6 +43,7 @@ log = logging.getLogger(__name__)
 
 TWEEPY_HOST = "https://api.twitter.com"
 TWEET_FIELDS = "author_id,conversation_id,created_at,in_reply_to_user_id,lang,public_metrics,referenced_tweets"
+RETWEET_EXPANSIONS = "author_id,referenced_tweets.id,referenced_tweets.id.author_id"
 _TWEET_METRICS = {
     "like_count": "likes",
     "reply_count": "replies",
@@ -47,6 +52,10 @@ _TWEET_METRICS = {
     "impression_count": "impressions",
 }
 MIN_RESULTS = 10  # the API refuses max_results below 10
+_SNOWFLAKE_EPOCH_MS = 1_288_834_974_657  # X's ids since November 2010 carry their creation time from this epoch
+_FIRST_SNOWFLAKE = 30_000_000_000  # ids below this are the older sequential ones, with no time in them
+_X_ENTITIES = {"&amp;": "&", "&lt;": "<", "&gt;": ">"}
+_X_ENTITY = re.compile("|".join(_X_ENTITIES))
 
 
 class XSettings(SourceSettings):
@@ -162,7 +171,7 @@ class XConnector:
             self._spent[query.brand] = (position.cycle or "", position.spent)
             posts, rejected = parse_page(body)
             fresh = [p for p in posts if p.post_id not in recent and p.post_id not in seen]
-            seen.update(p.post_id for p in posts)
+            seen.update(p.post_id for p in posts)  # a post retweeted on two pages is handed out once
             if position.next_token is None:  # first page of a read: its newest ids are the new edge
                 edge = [p.post_id for p in sorted(posts, key=_snowflake, reverse=True)[:20]]
             ends_at = position.ends_at or meta.get("newest_id") or position.since_id
@@ -197,7 +206,8 @@ class XConnector:
             "end_time": (position.window or ("", ""))[1] or None,
             "sort_order": "recency",
             "tweet_fields": TWEET_FIELDS,
-            "expansions": "author_id",
+            # Retweets carry a cut text: the post they repeat comes whole in includes.tweets.
+            "expansions": "author_id" if self.settings.exclude_retweets else RETWEET_EXPANSIONS,
             "user_fields": "username,public_metrics",
         }
         try:
@@ -330,33 +340,48 @@ def _term(term: str) -> str:
 
 
 def parse_page(body: Mapping[str, Any]) -> tuple[list[Post], list[Rejected]]:
-    """Posts from one search response, joined with their authors, and the malformed tweets with their reasons."""
+    """Posts from one search response, joined with their authors, and the malformed tweets with their reasons.
+
+    A retweet is read as the post it repeats, taken whole from ``includes.tweets``
+    (its own ``text`` is cut to ``RT @user: …``); several retweets of one post give
+    that post once. A retweet whose post is not included is rejected, not stored cut.
+    """
     data = body.get("data") or []
-    includes = body.get("includes") if isinstance(body.get("includes"), dict) else {}
-    listed = includes.get("users")
-    users = {str(u.get("id")): u for u in (listed if isinstance(listed, list) else []) if isinstance(u, dict)}
-    posts: list[Post] = []
+    includes = _mapping(body.get("includes"))
+    users = _by_id(includes.get("users"))
+    included = _by_id(includes.get("tweets"))
+    posts: dict[str, Post] = {}
     rejected: list[Rejected] = []
     for item in data if isinstance(data, list) else []:
         try:
-            posts.append(parse_tweet(item, users))
+            original = _retweeted(item)
+            if original is not None and original not in included:
+                raise ValueError(f"a retweet of {original}, which is not in includes.tweets (deleted or withheld)")
+            post = parse_tweet(included[original] if original is not None else item, users)
         except (KeyError, TypeError, ValueError, OverflowError, AttributeError) as exc:
             log.warning("x: malformed post quarantined (%s): %s", exc, str(item)[:200])
             rejected.append(Rejected.of(item, exc, item_id=item.get("id") if isinstance(item, dict) else None))
-    return posts, rejected
+            continue
+        posts.setdefault(post.post_id, post)
+    return list(posts.values()), rejected
 
 
 def parse_tweet(item: Mapping[str, Any], users: Mapping[str, Mapping[str, Any]]) -> Post:
-    """One tweet object as a :class:`Post`."""
+    """One tweet object as a :class:`Post`.
+
+    Without ``created_at`` (X sends only ``id`` and ``text`` when fields are not
+    honoured) the time is read from the id, a snowflake that holds it to the
+    millisecond; without ``author_id`` the author is unknown (``""``).
+    """
     tweet_id = str(item["id"])
     if not tweet_id.isdigit():
         raise ValueError(f"tweet id {tweet_id!r} is not numeric")
     text = item["text"]
     if not isinstance(text, str):
         raise TypeError("text is not a string")
-    created = datetime.fromisoformat(str(item["created_at"]).replace("Z", "+00:00"))
-    author_id = str(item["author_id"])
-    user = users.get(author_id, {})
+    created = _created_at(item.get("created_at"), tweet_id)
+    author_id = None if item.get("author_id") is None else str(item["author_id"])
+    user = users.get(author_id or "", {})
     username = str(user.get("username") or "")
     metrics: dict[str, int] = {}
     # Optional parts of a tweet are read only when they have the documented shape.
@@ -378,20 +403,54 @@ def parse_tweet(item: Mapping[str, Any], users: Mapping[str, Mapping[str, Any]])
     extra = {}
     if item.get("in_reply_to_user_id"):
         extra["in_reply_to_user_id"] = str(item["in_reply_to_user_id"])
+    conversation = item.get("conversation_id")
     return Post(
         platform="x",
         post_id=tweet_id,
-        author=username or author_id,
-        text=text,
+        author=username or author_id or "",
+        text=unescape_text(text),
         created_at=created,
         url=f"https://x.com/{username or 'i'}/status/{tweet_id}",
         reply_to=replied_to,
-        thread_id=str(item.get("conversation_id") or tweet_id),
+        thread_id=None if conversation is None else str(conversation),
         author_id=author_id,
-        lang=item.get("lang"),
+        lang=language_hint(item.get("lang")),
         metrics=metrics,
         extra=extra,
     )
+
+
+def unescape_text(text: str) -> str:
+    """X's text with the three entities it escapes (``&amp;``, ``&lt;``, ``&gt;``) decoded, in one pass.
+
+    One pass: ``&amp;lt;`` (someone who wrote ``&lt;``) becomes ``&lt;``, never ``<``;
+    other entities are left alone, as X never escapes them (a user may write ``&quot;``).
+    """
+    return _X_ENTITY.sub(lambda m: _X_ENTITIES[m.group(0)], text)
+
+
+def _created_at(value: Any, tweet_id: str) -> datetime:
+    if value is not None:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        if moment.tzinfo is None:
+            raise ValueError(f"created_at {value!r} has no time zone")
+        return moment.astimezone(UTC)
+    if int(tweet_id) < _FIRST_SNOWFLAKE:
+        raise ValueError(f"no created_at, and id {tweet_id} is older than snowflake ids, which hold the time")
+    return datetime.fromtimestamp(((int(tweet_id) >> 22) + _SNOWFLAKE_EPOCH_MS) / 1000, UTC)
+
+
+def _retweeted(item: Any) -> str | None:
+    """The id of the post ``item`` retweets, or None when it is not a retweet."""
+    references = item.get("referenced_tweets") if isinstance(item, dict) else None
+    for reference in references if isinstance(references, list) else []:
+        if isinstance(reference, dict) and reference.get("type") == "retweeted" and "id" in reference:
+            return str(reference["id"])
+    return None
+
+
+def _by_id(listed: Any) -> dict[str, Mapping[str, Any]]:
+    return {str(x.get("id")): x for x in (listed if isinstance(listed, list) else []) if isinstance(x, dict)}
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:
