@@ -8,7 +8,8 @@ back to the newest ``created_at`` the last read got to minus ``overlap``:
 * ``search:<host>:<term>``: full-text search (``/api/v2/search?type=statuses``),
   only with an access token (``access_token_env``) and only on the first
   instance, the one the token belongs to;
-* ``account:<host>:<handle>``: the brand's own statuses, so its replies arrive.
+* ``account:<host>:<handle>``: the brand's own statuses, so its replies arrive
+  (its boosts of other people's statuses are skipped).
 
 A status seen through several instances has one ``uri``: that is the post id,
 so it is stored once. The brand's replies get ``reply_to`` = the parent's
@@ -23,7 +24,7 @@ import re
 import urllib.parse
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import Field, field_validator
@@ -32,6 +33,7 @@ from connectors.base import Cursor, Page, Post, Query, SourceError, Unavailable
 from connectors.html_text import html_to_text
 from connectors.http import HttpSource
 from connectors.incremental import Listing, StreamState, read_listings
+from connectors.language import language_hint
 from connectors.settings import ListingSettings
 from values.durations import Duration
 
@@ -136,7 +138,9 @@ class MastodonConnector:
             if link and _host(link) != _host(instance):  # never follow (or send a token) off the instance
                 log.warning("mastodon: %s pointed its next page at another host; stopping there", _host(instance))
                 link = None
-            return [(instance, s, own) for s in body], link if body and link else None
+            # The brand's own boosts are other people's posts, not the brand speaking (as Bluesky's reposts).
+            items = [(instance, s, own) for s in body if not (own and isinstance(s, dict) and s.get("reblog"))]
+            return items, link if body and link else None
 
         return fetch
 
@@ -219,14 +223,19 @@ class MastodonConnector:
 
 
 def parse_status(status: Any, *, host: str) -> tuple[str, float, Post]:
-    """A Mastodon Status entity as (uri, created_at, Post); raises on a malformed one."""
+    """A Mastodon Status entity as (uri, the time it sorts by in its listing, Post); raises on a malformed one.
+
+    A boost (``reblog``) is read as the boosted status; it sorts by the boost's
+    own time, as the listing does (the boosted post may be much older).
+    """
+    listed_at = _utc(status["created_at"])
     if status.get("reblog"):
         status = status["reblog"]  # a boost: the post is the boosted status
     status_id = str(status["id"])
     uri = status["uri"]
     if not isinstance(uri, str) or "://" not in uri:
         raise ValueError(f"uri {uri!r} is not a URL")
-    created = datetime.fromisoformat(str(status["created_at"]).replace("Z", "+00:00"))
+    created = _utc(status["created_at"])
     account = status["account"]
     acct = str(account["acct"])
     author = acct if "@" in acct else f"{acct}@{host}"
@@ -252,11 +261,18 @@ def parse_status(status: Any, *, host: str) -> tuple[str, float, Post]:
         reply_to=None,
         thread_id=None if status.get("in_reply_to_id") else uri,
         author_id=str(account.get("url") or account["id"]),
-        lang=status.get("language"),
+        lang=language_hint(status.get("language")),
         metrics=metrics,
         extra=extra,
     )
-    return uri, created.timestamp(), post
+    return uri, listed_at.timestamp(), post
+
+
+def _utc(value: Any) -> datetime:
+    moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        raise ValueError(f"time {value!r} has no time zone")
+    return moment.astimezone(UTC)
 
 
 def _json_list(response: Any) -> list[Any]:
