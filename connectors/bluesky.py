@@ -30,7 +30,8 @@ from typing import Any
 import requests
 from pydantic import Field, model_validator
 
-from connectors.base import AuthError, Cursor, Page, Post, Query, Unavailable
+from connectors.base import Cursor, Page, Post, Query
+from connectors.failures import Kind, failure
 from connectors.http import HttpSource, json_body
 from connectors.incremental import Listing, StreamState, read_listings
 from connectors.language import language_hint
@@ -45,6 +46,7 @@ DEFAULT_PDS = "https://bsky.social"
 _METRICS = {"likeCount": "likes", "repostCount": "reposts", "replyCount": "replies", "quoteCount": "quotes"}
 _EXPIRED = ("ExpiredToken", "InvalidToken")
 _LINK_FACET = "app.bsky.richtext.facet#link"
+_LOGIN_REFUSED = ("AuthenticationRequired", "AuthFactorTokenRequired", "AccountTakedown")
 
 
 class BlueskySettings(ListingSettings):
@@ -121,7 +123,7 @@ class BlueskyConnector:
             body = self._xrpc("app.bsky.feed.searchPosts", params)
             posts = body.get("posts")
             if not isinstance(posts, list):
-                raise Unavailable("bluesky: searchPosts answered without a posts list")
+                raise failure("bluesky", Kind.BAD_ANSWER, where="searchPosts", detail="no posts list")
             return posts, _next(body, posts)
 
         return fetch
@@ -137,7 +139,7 @@ class BlueskyConnector:
             body = self._xrpc("app.bsky.feed.getAuthorFeed", params)
             feed = body.get("feed")
             if not isinstance(feed, list):
-                raise Unavailable("bluesky: getAuthorFeed answered without a feed list")
+                raise failure("bluesky", Kind.BAD_ANSWER, where="getAuthorFeed", detail="no feed list")
             # A feed item with a `reason` is a repost of someone else's post: not the brand speaking.
             posts = [
                 i.get("post") if isinstance(i, dict) else i
@@ -161,9 +163,15 @@ class BlueskyConnector:
                 continue
             body = json_body(self.http.check(response), "bluesky")
             if not isinstance(body, dict):
-                raise Unavailable(f"bluesky: {method} did not answer with an object")
+                raise failure("bluesky", Kind.BAD_ANSWER, where=method, detail="not a JSON object")
             return body
-        raise AuthError("bluesky: the session expired again right after a refresh: check the account")
+        raise failure(
+            "bluesky",
+            Kind.UNAUTHORIZED,
+            where=method,
+            detail="the session expired again right after a refresh",
+            hints={Kind.UNAUTHORIZED: "check the account"},
+        )
 
     def _auth_headers(self) -> dict[str, str]:
         if not self.settings.authenticated:
@@ -181,17 +189,14 @@ class BlueskyConnector:
             f"{self._pds}/xrpc/com.atproto.server.createSession",
             json={"identifier": identifier, "password": password},
         )
-        if response.status_code in (400, 401) and _error_name(response) in (
-            "AuthenticationRequired",
-            "AuthFactorTokenRequired",
-            "AccountTakedown",
-        ):
-            raise AuthError(
-                f"bluesky: login refused ({_error_name(response)}): check {self.settings.identifier_env} and"
-                f" {self.settings.password_env} (use an app password)"
-            )
+        login = {
+            Kind.UNAUTHORIZED: f"check {self.settings.identifier_env} and {self.settings.password_env}"
+            " (use an app password)"
+        }
+        if _error_name(response) in _LOGIN_REFUSED:  # said with 400 as well as 401: the login was refused either way
+            raise self.http.failure(response, Kind.UNAUTHORIZED, hints=login)
         self.sessions_created += 1
-        return _tokens(json_body(self.http.check(response), "bluesky"))
+        return _tokens(json_body(self.http.check(response, hints=login), "bluesky"))
 
     def _refresh(self) -> None:
         with self._session_lock:
@@ -218,7 +223,7 @@ def _tokens(body: Any) -> dict[str, str]:
         or not isinstance(body.get("accessJwt"), str)
         or not isinstance(body.get("refreshJwt"), str)
     ):
-        raise Unavailable("bluesky: session answer without accessJwt/refreshJwt")
+        raise failure("bluesky", Kind.BAD_ANSWER, where="session", detail="no accessJwt/refreshJwt")
     return {"accessJwt": body["accessJwt"], "refreshJwt": body["refreshJwt"]}
 
 

@@ -21,7 +21,8 @@ from typing import Any
 
 from pydantic import Field
 
-from connectors.base import Cursor, Page, Post, Query, Unavailable
+from connectors.base import Cursor, Page, Post, Query
+from connectors.failures import Kind, failure
 from connectors.html_text import html_to_text
 from connectors.http import HttpSource
 from connectors.incremental import Listing, StreamState, read_listings
@@ -88,7 +89,7 @@ class HackerNewsConnector:
             }
             body = self.http.get_json("/api/v1/search_by_date", params)
             if not isinstance(body, dict) or not isinstance(body.get("hits"), list):
-                raise Unavailable("hn: search answered without a hits list")
+                raise failure("hn", Kind.BAD_ANSWER, where="search_by_date", detail="no hits list")
             pages = body.get("nbPages")
             more = isinstance(pages, int) and page + 1 < pages and bool(body["hits"])
             return body["hits"], str(page + 1) if more else None

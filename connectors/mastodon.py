@@ -29,9 +29,10 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
-from connectors.base import Cursor, Page, Post, Query, SourceError, Unavailable
+from connectors.base import Cursor, Page, Post, Query, SourceError
+from connectors.failures import Kind, failure, short_url
 from connectors.html_text import html_to_text
-from connectors.http import HttpSource
+from connectors.http import HttpSource, json_body
 from connectors.incremental import Listing, StreamState, read_listings
 from connectors.language import language_hint
 from connectors.settings import ListingSettings
@@ -156,7 +157,7 @@ class MastodonConnector:
             body = self.http.get_json(f"{instance}/api/v2/search", params, headers=self._headers(instance))
             statuses = body.get("statuses") if isinstance(body, dict) else None
             if not isinstance(statuses, list):
-                raise Unavailable("mastodon: search answered without a statuses list")
+                raise failure("mastodon", Kind.BAD_ANSWER, where="search", detail="no statuses list")
             last = statuses[-1].get("id") if statuses and isinstance(statuses[-1], dict) else None
             more = len(statuses) >= self.settings.page_size and isinstance(last, str)
             return [(instance, s, False) for s in statuses], last if more else None
@@ -179,13 +180,10 @@ class MastodonConnector:
             response = self.http.send(
                 "GET", f"{instance}/api/v1/accounts/lookup", params={"acct": handle}, headers=self._headers(instance)
             )
-            if response.status_code == 404:
-                raise SourceError(
-                    f"mastodon: account {handle} not found on {_host(instance)}: check the brand's handles"
-                )
-            body = self.http.check(response).json()
+            hint = f"account {handle} is not on {_host(instance)}: check the brand's handles"
+            body = json_body(self.http.check(response, hints={Kind.NOT_FOUND: hint}), "mastodon")
             if not isinstance(body, dict) or not isinstance(body.get("id"), str):
-                raise Unavailable(f"mastodon: account lookup of {handle} answered without an id")
+                raise failure("mastodon", Kind.BAD_ANSWER, where="accounts/lookup", detail=f"no id for {handle}")
             self._account_ids[key] = body["id"]
         return self._account_ids[key]
 
@@ -276,12 +274,9 @@ def _utc(value: Any) -> datetime:
 
 
 def _json_list(response: Any) -> list[Any]:
-    try:
-        body = response.json()
-    except ValueError:
-        raise Unavailable("mastodon: answer is not JSON") from None
+    body = json_body(response, "mastodon")
     if not isinstance(body, list):
-        raise Unavailable("mastodon: timeline answered without a list")
+        raise failure("mastodon", Kind.BAD_ANSWER, where=short_url(response.url or ""), detail="not a list")
     return body
 
 

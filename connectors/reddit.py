@@ -35,9 +35,9 @@ import prawcore
 import requests
 from pydantic import Field
 
-from connectors.base import AuthError, Cursor, Page, Post, Query, RateLimited, SourceError, Unavailable
+from connectors.base import Cursor, Page, Post, Query, SourceError
 from connectors.budget import RequestBudget, shared_budget
-from connectors.http import reset_wait
+from connectors.failures import Kind, failure, kind_of_status, kind_of_transport
 from connectors.incremental import FetchPage, Listing, StreamState, read_listings
 from connectors.matching import mentions, term_pattern
 from connectors.settings import ListingSettings
@@ -48,6 +48,12 @@ KARMA_TTL = timedelta(days=1)
 KARMA_CACHE = 10_000
 KARMA_KEEP = 0.5  # karma lookups only spend budget while half of a minute's worth stays for the listings
 _OLD_BRAND_STREAM = "brand"  # cursors written before each handle had its own stream
+_CREDENTIALS = "check the app's client id and secret"
+_HINTS = {
+    Kind.UNAUTHORIZED: _CREDENTIALS,
+    Kind.FORBIDDEN: _CREDENTIALS,
+    Kind.NOT_FOUND: "check sources.reddit.subreddits and brand handles",
+}
 
 
 class RedditSettings(ListingSettings):
@@ -150,7 +156,7 @@ class RedditConnector:
                 return post
             try:
                 about = self._get(f"/user/{author}/about", {"raw_json": 1}, budgeted=False)
-            except (RateLimited, Unavailable, SourceError) as exc:  # karma is a nicety: never fail a read for it
+            except SourceError as exc:  # karma is a nicety: never fail a read for it
                 log.debug("reddit: karma of %s not looked up: %s", author, exc)
                 return post
             data = about.get("data") if isinstance(about, dict) else None
@@ -170,45 +176,45 @@ class RedditConnector:
                 return self._reddit.request(
                     method="GET", path=path, params={k: v for k, v in params.items() if v is not None}
                 )
-        except prawcore.TooManyRequests as exc:
-            wait = _retry_after(exc.response, now=self._clock().timestamp())
-            self.budget.block(wait)
-            raise RateLimited(f"reddit: 429 on {path}", retry_after=wait) from None
-        except (prawcore.InvalidToken, prawcore.Forbidden, prawcore.OAuthException) as exc:
-            raise AuthError(f"reddit: {_describe(exc)} on {path}: check the app's client id and secret") from None
-        except prawcore.ServerError as exc:
-            raise Unavailable(f"reddit: {_describe(exc)} on {path}") from None
-        except prawcore.ResponseException as exc:
-            status = exc.response.status_code
-            if status in (401, 403):
-                raise AuthError(f"reddit: HTTP {status} on {path}: check the app's client id and secret") from None
-            if status == 404 or isinstance(exc, prawcore.Redirect):
-                raise SourceError(
-                    f"reddit: {path} not found: check sources.reddit.subreddits and brand handles"
-                ) from None
-            raise Unavailable(f"reddit: HTTP {status} on {path}") from None
-        except prawcore.RequestException as exc:  # timeouts, refused connections, after prawcore's own retries
-            raise Unavailable(f"reddit: {type(exc.original_exception).__name__} on {path}") from None
+        except prawcore.PrawcoreException as exc:
+            raise self._failure(exc, path) from None
+
+    def _failure(self, exc: prawcore.PrawcoreException, path: str) -> SourceError:
+        """prawcore's exception as the failure table's error."""
+        if isinstance(exc, prawcore.RequestException):  # no answer, after prawcore's own retries
+            original = exc.original_exception
+            return failure("reddit", kind_of_transport(original), where=path, detail=type(original).__name__)
+        response = getattr(exc, "response", None)
+        status = response.status_code if response is not None else None
+        kind: Kind | None
+        if isinstance(exc, prawcore.Redirect):  # Reddit redirects a subreddit that does not exist to its search
+            kind = Kind.NOT_FOUND
+        elif isinstance(exc, prawcore.OAuthException):  # the token endpoint refused the app's credentials
+            kind = Kind.UNAUTHORIZED
+        elif isinstance(exc, prawcore.BadJSON):
+            kind = Kind.BAD_ANSWER
+        else:
+            kind = None if status is None else kind_of_status(status)
+        return failure(
+            "reddit",
+            kind or Kind.REFUSED,
+            status=status,
+            where=path,
+            hints=_HINTS,
+            retry_after=self.budget.window.wait() or None,
+        )
 
     def _observe(self, response: requests.Response, *args: object, **kwargs: object) -> None:
-        remaining = response.headers.get("x-ratelimit-remaining")
-        reset = response.headers.get("x-ratelimit-reset")
-        try:
-            self.budget.observe(
-                remaining=None if remaining is None else float(remaining),
-                reset_in=None if reset is None else float(reset),
-            )
-        except ValueError:
-            log.debug("reddit: unreadable rate-limit headers %r/%r", remaining, reset)
+        self.budget.observe(response.headers, status=response.status_code)
 
 
 def _children(listing: Any, path: str) -> tuple[list[Any], str | None]:
     if not isinstance(listing, dict) or listing.get("kind") != "Listing" or not isinstance(listing.get("data"), dict):
-        raise Unavailable(f"reddit: {path} did not answer with a Listing")
+        raise failure("reddit", Kind.BAD_ANSWER, where=path, detail="not a Listing")
     data = listing["data"]
     children = data.get("children")
     if not isinstance(children, list):
-        raise Unavailable(f"reddit: {path} answered a Listing without children")
+        raise failure("reddit", Kind.BAD_ANSWER, where=path, detail="a Listing without children")
     after = data.get("after")
     return children, after if isinstance(after, str) and after else None
 
@@ -263,16 +269,6 @@ def parse_thing(child: Any) -> tuple[str, float, Post]:
         extra=extra,
     )
     return name, created, post
-
-
-def _retry_after(response: requests.Response, *, now: float) -> float:
-    # Reddit's X-Ratelimit-Reset is seconds until the window resets (reset_wait tells it from an epoch time).
-    return reset_wait(response.headers, now=now, default=60.0)
-
-
-def _describe(exc: prawcore.PrawcoreException) -> str:
-    response = getattr(exc, "response", None)
-    return f"HTTP {response.status_code}" if response is not None else type(exc).__name__
 
 
 def build(settings: RedditSettings, *, clock: Callable[[], datetime]) -> RedditConnector:

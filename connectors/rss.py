@@ -31,6 +31,7 @@ import feedparser
 from pydantic import Field, model_validator
 
 from connectors.base import AuthError, Cursor, Page, Post, Query, RateLimited, Rejected, SourceError, Unavailable
+from connectors.failures import Kind, failure
 from connectors.html_text import html_to_text
 from connectors.http import HttpSource
 from connectors.language import language_hint
@@ -131,9 +132,8 @@ class RssConnector:
             response_headers={k.lower(): v for k, v in response.headers.items()} | {"content-location": url},
         )
         if not parsed.version and not parsed.entries:
-            raise Unavailable(
-                f"rss: {_safe(url)} is not an RSS or Atom feed ({parsed.get('bozo_exception', 'no entries')})"
-            )
+            problem = parsed.get("bozo_exception", "no entries")
+            raise failure("rss", Kind.BAD_ANSWER, where=_safe(url), detail=f"not an RSS or Atom feed: {problem}")
         now = self._clock()
         floor = now - self.settings.first_read_window if first else None
         known = handed  # handed out by any feed's last fetch, or by an earlier feed in this read

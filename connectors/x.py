@@ -33,9 +33,10 @@ import requests
 import tweepy
 from pydantic import Field
 
-from connectors.base import AuthError, Cursor, Page, Post, Query, RateLimited, Rejected, SourceError, Unavailable
-from connectors.http import reset_wait
+from connectors.base import Cursor, Page, Post, Query, Rejected, SourceError
+from connectors.failures import Kind, failure, kind_of_status, kind_of_transport
 from connectors.language import language_hint
+from connectors.ratelimit import RateWindow
 from connectors.settings import SourceSettings
 from values.durations import Duration
 
@@ -52,6 +53,13 @@ _TWEET_METRICS = {
     "impression_count": "impressions",
 }
 MIN_RESULTS = 10  # the API refuses max_results below 10
+SEARCH_PATH = "/2/tweets/search/recent"
+_CREDENTIALS = "check the bearer token and that the app's plan includes recent search"
+_HINTS = {
+    Kind.UNAUTHORIZED: _CREDENTIALS,
+    Kind.FORBIDDEN: _CREDENTIALS,
+    Kind.REFUSED: "check the brand's terms and sources.x",
+}
 _SNOWFLAKE_EPOCH_MS = 1_288_834_974_657  # X's ids since November 2010 carry their creation time from this epoch
 _FIRST_SNOWFLAKE = 30_000_000_000  # ids below this are the older sequential ones, with no time in them
 _X_ENTITIES = {"&amp;": "&", "&lt;": "<", "&gt;": ">"}
@@ -137,7 +145,8 @@ class XConnector:
             wait_on_rate_limit=False,  # never sleep in a worker: back off through the scheduler
         )
         self._client.session = _RebasedSession(settings.base_url, timeout=settings.timeout.total_seconds())
-        self._window_blocked_until = 0.0
+        # X's 15-minute request window; its own x-rate-limit-reset wins over a proxy's Retry-After.
+        self.window = RateWindow("x", clock=clock, max_wait=900.0, reset_first=True)
         self._spent: dict[str, tuple[str, int]] = {}  # brand -> (cycle, posts read): all brands share the cap
 
     # -- the read -----------------------------------------------------------------------------
@@ -165,7 +174,7 @@ class XConnector:
                 position, retried_token = position.fresh_read(), True
                 continue
             page_no += 1
-            meta = body.get("meta") if isinstance(body.get("meta"), dict) else {}
+            meta = _mapping(body.get("meta"))
             count = int(meta.get("result_count") or 0)
             position = replace(position, spent=position.spent + count)
             self._spent[query.brand] = (position.cycle or "", position.spent)
@@ -194,10 +203,7 @@ class XConnector:
         return (start, _x_time(now - self.settings.settle))
 
     def _search(self, search: str, position: _Position, *, size: int) -> dict[str, Any]:
-        now = self._clock().timestamp()
-        if now < self._window_blocked_until:
-            wait = self._window_blocked_until - now
-            raise RateLimited(f"x: 15-minute request window spent; resets in {wait:.0f}s", retry_after=wait)
+        self.window.check()
         params: dict[str, Any] = {
             "max_results": size,
             "since_id": position.since_id,
@@ -212,48 +218,32 @@ class XConnector:
         }
         try:
             response = self._client.search_recent_tweets(search, **{k: v for k, v in params.items() if v is not None})
-        except tweepy.TooManyRequests as exc:
-            wait = self._reset_wait(exc.response, default=60.0)
-            self._window_blocked_until = max(self._window_blocked_until, self._clock().timestamp() + wait)
-            raise RateLimited("x: 429 Too Many Requests", retry_after=wait) from None
-        except (tweepy.Unauthorized, tweepy.Forbidden) as exc:
-            raise AuthError(
-                f"x: HTTP {exc.response.status_code} ({_detail(exc)}): check the bearer token and that the"
-                " app's plan includes recent search"
-            ) from None
-        except tweepy.BadRequest as exc:
-            if position.next_token:  # a saved pagination token that expired
-                raise _TokenRefused(f"x: next_token refused ({_detail(exc)})") from None
-            raise SourceError(f"x: query refused ({_detail(exc)}): check the brand's terms and sources.x") from None
-        except tweepy.TwitterServerError as exc:
-            raise Unavailable(f"x: HTTP {exc.response.status_code}") from None
         except tweepy.HTTPException as exc:
-            raise Unavailable(f"x: HTTP {exc.response.status_code} ({_detail(exc)})") from None
+            self.window.observe(exc.response.headers, status=exc.response.status_code)
+            if isinstance(exc, tweepy.BadRequest) and position.next_token:  # a saved pagination token that expired
+                raise _TokenRefused(f"x: next_token refused ({_detail(exc)})") from None
+            status = exc.response.status_code
+            raise failure(
+                "x",
+                kind_of_status(status) or Kind.REFUSED,
+                status=status,
+                where=SEARCH_PATH,
+                detail="" if status >= 500 else _detail(exc),
+                hints=_HINTS,
+                retry_after=self.window.wait(),
+            ) from None
         except requests.RequestException as exc:
-            raise Unavailable(f"x: {type(exc).__name__}") from None
-        self._observe(response)
+            raise failure("x", kind_of_transport(exc), where=SEARCH_PATH, detail=type(exc).__name__) from None
+        self.window.observe(response.headers, status=response.status_code)
         try:
             body = response.json()
         except ValueError:
-            raise Unavailable("x: response is not JSON") from None
+            raise failure("x", Kind.BAD_ANSWER, where=SEARCH_PATH, detail="not JSON") from None
         if not isinstance(body, dict):
-            raise Unavailable("x: response is not a JSON object")
+            raise failure("x", Kind.BAD_ANSWER, where=SEARCH_PATH, detail="not a JSON object")
         for problem in body.get("errors") or []:  # partial errors: a deleted author, a withheld post
             log.info("x: partial error from search: %s", str(problem)[:300])
         return body
-
-    def _observe(self, response: requests.Response) -> None:
-        remaining = response.headers.get("x-rate-limit-remaining")
-        if remaining is not None and remaining.isdigit() and int(remaining) == 0:
-            wait = self._reset_wait(response, default=900.0)
-            self._window_blocked_until = max(self._window_blocked_until, self._clock().timestamp() + wait)
-            log.warning("x: 15-minute request window spent; pausing %.0fs", wait)
-
-    def _reset_wait(self, response: requests.Response | None, *, default: float) -> float:
-        headers = response.headers if response is not None else {}
-        if "x-rate-limit-reset" in headers:  # X's own reset wins over a proxy's Retry-After
-            headers = {"x-rate-limit-reset": headers["x-rate-limit-reset"]}
-        return min(reset_wait(headers, now=self._clock().timestamp(), default=default), 900.0)
 
     # -- the monthly budget ---------------------------------------------------------------------
     def _cycle(self) -> tuple[datetime, datetime]:
@@ -470,7 +460,7 @@ class _RebasedSession(requests.Session):
         if url.startswith(TWEEPY_HOST):
             url = self._base + url[len(TWEEPY_HOST) :]
         kwargs.setdefault("timeout", self._timeout)
-        return super().request(method, url, *args, **kwargs)
+        return super().request(method.decode() if isinstance(method, bytes) else method, url, *args, **kwargs)
 
 
 class _TokenRefused(Exception):

@@ -79,7 +79,7 @@ def test_platform_headers_saying_the_window_is_spent_stop_requests_until_reset()
     with harness("reddit") as h:
         connector = h.connector()
         Store().read(connector, QUERY)
-        connector.budget.observe(remaining=0, reset_in=30)  # as X-Ratelimit-Remaining: 0, Reset: 30 would
+        connector.budget.observe({"x-ratelimit-remaining": "0.0", "x-ratelimit-reset": "30"}, status=200)
         sent = len(h.server.requests)
         with pytest.raises(RateLimited) as raised:
             Store().read(connector, QUERY)
