@@ -32,10 +32,10 @@ _LINK_HOST = re.compile(r"<https?://[^/>]+")
 
 
 def shared_data_dir() -> Path | None:
-    """``$BRAND_MONITOR_SHARED_DATA``, else ``../shared/data`` beside the repository, else ``/work/shared/data``."""
+    """``$BRAND_MONITOR_SHARED_DATA`` when set (and then only it), else ``../shared/data`` beside the repository,
+    else ``/work/shared/data`` (a worktree outside the main checkout); None when none of them exists."""
     configured = os.environ.get("BRAND_MONITOR_SHARED_DATA")
-    candidates = [Path(configured)] if configured else []
-    candidates += [REPO_ROOT.parent / "shared" / "data", Path("/work/shared/data")]
+    candidates = [Path(configured)] if configured else [REPO_ROOT.parent / "shared" / "data", Path("/work/shared/data")]
     return next((c for c in candidates if c.is_dir()), None)
 
 
