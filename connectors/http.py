@@ -58,9 +58,10 @@ class HttpSource:
     def window(self, url: str) -> RateWindow:
         """The request window of ``url``'s host."""
         host = requests.utils.urlparse(url).netloc
-        if host not in self._windows:
-            self._windows[host] = RateWindow(self.platform, clock=self._clock)
-        return self._windows[host]
+        window = self._windows.get(host)
+        if window is None:  # setdefault: brands polled in parallel threads end up with the same window
+            window = self._windows.setdefault(host, RateWindow(self.platform, clock=self._clock))
+        return window
 
     def send(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         """One request; no answer is :class:`Unavailable`, statuses are left to :meth:`check`."""
