@@ -8,6 +8,10 @@ read got to minus ``overlap``:
 * ``author:<handle>``: ``getAuthorFeed?filter=posts_with_replies`` of the
   brand's own accounts (reposts skipped), so its replies close threads.
 
+A post's text is its record's ``text`` with each link the app wrote shortened
+(``example.com/pa...``) replaced by the facet's full URL; times are in UTC.
+A repost in an author feed is someone else's post: skipped.
+
 The public AppView (``public.api.bsky.app``) may refuse search without a
 login. With ``identifier_env``/``password_env`` set, the connector opens a
 session at ``auth_url`` (``com.atproto.server.createSession``, an app
@@ -26,9 +30,12 @@ from typing import Any
 import requests
 from pydantic import Field, model_validator
 
-from connectors.base import AuthError, Cursor, Page, Post, Query, Unavailable
+from connectors.base import Cursor, Page, Post, Query
+from connectors.failures import Kind, failure
 from connectors.http import HttpSource, json_body
 from connectors.incremental import Listing, StreamState, read_listings
+from connectors.language import language_hint
+from connectors.links import full_link
 from connectors.settings import ListingSettings
 from values.durations import Duration
 
@@ -38,6 +45,8 @@ PUBLIC_APPVIEW = "https://public.api.bsky.app"
 DEFAULT_PDS = "https://bsky.social"
 _METRICS = {"likeCount": "likes", "repostCount": "reposts", "replyCount": "replies", "quoteCount": "quotes"}
 _EXPIRED = ("ExpiredToken", "InvalidToken")
+_LINK_FACET = "app.bsky.richtext.facet#link"
+_LOGIN_REFUSED = ("AuthenticationRequired", "AuthFactorTokenRequired", "AccountTakedown")
 
 
 class BlueskySettings(ListingSettings):
@@ -111,7 +120,7 @@ class BlueskyConnector:
             body = self._xrpc("app.bsky.feed.searchPosts", params)
             posts = body.get("posts")
             if not isinstance(posts, list):
-                raise Unavailable("bluesky: searchPosts answered without a posts list")
+                raise failure("bluesky", Kind.BAD_ANSWER, where="searchPosts", detail="no posts list")
             return posts, _next(body, posts)
 
         return fetch
@@ -127,7 +136,7 @@ class BlueskyConnector:
             body = self._xrpc("app.bsky.feed.getAuthorFeed", params)
             feed = body.get("feed")
             if not isinstance(feed, list):
-                raise Unavailable("bluesky: getAuthorFeed answered without a feed list")
+                raise failure("bluesky", Kind.BAD_ANSWER, where="getAuthorFeed", detail="no feed list")
             # A feed item with a `reason` is a repost of someone else's post: not the brand speaking.
             posts = [
                 i.get("post") if isinstance(i, dict) else i
@@ -151,9 +160,15 @@ class BlueskyConnector:
                 continue
             body = json_body(self.http.check(response), "bluesky")
             if not isinstance(body, dict):
-                raise Unavailable(f"bluesky: {method} did not answer with an object")
+                raise failure("bluesky", Kind.BAD_ANSWER, where=method, detail="not a JSON object")
             return body
-        raise AuthError("bluesky: the session expired again right after a refresh: check the account")
+        raise failure(
+            "bluesky",
+            Kind.UNAUTHORIZED,
+            where=method,
+            detail="the session expired again right after a refresh",
+            hints={Kind.UNAUTHORIZED: "check the account"},
+        )
 
     def _auth_headers(self) -> dict[str, str]:
         if not self.settings.authenticated:
@@ -171,17 +186,14 @@ class BlueskyConnector:
             f"{self._pds}/xrpc/com.atproto.server.createSession",
             json={"identifier": identifier, "password": password},
         )
-        if response.status_code in (400, 401) and _error_name(response) in (
-            "AuthenticationRequired",
-            "AuthFactorTokenRequired",
-            "AccountTakedown",
-        ):
-            raise AuthError(
-                f"bluesky: login refused ({_error_name(response)}): check {self.settings.identifier_env} and"
-                f" {self.settings.password_env} (use an app password)"
-            )
+        login = {
+            Kind.UNAUTHORIZED: f"check {self.settings.identifier_env} and {self.settings.password_env}"
+            " (use an app password)"
+        }
+        if _error_name(response) in _LOGIN_REFUSED:  # said with 400 as well as 401: the login was refused either way
+            raise self.http.failure(response, Kind.UNAUTHORIZED, hints=login)
         self.sessions_created += 1
-        return _tokens(json_body(self.http.check(response), "bluesky"))
+        return _tokens(json_body(self.http.check(response, hints=login), "bluesky"))
 
     def _refresh(self) -> None:
         with self._session_lock:
@@ -208,7 +220,7 @@ def _tokens(body: Any) -> dict[str, str]:
         or not isinstance(body.get("accessJwt"), str)
         or not isinstance(body.get("refreshJwt"), str)
     ):
-        raise Unavailable("bluesky: session answer without accessJwt/refreshJwt")
+        raise failure("bluesky", Kind.BAD_ANSWER, where="session", detail="no accessJwt/refreshJwt")
     return {"accessJwt": body["accessJwt"], "refreshJwt": body["refreshJwt"]}
 
 
@@ -237,6 +249,7 @@ def parse_post_view(view: Any) -> tuple[str, float, Post]:
     text = record["text"]
     if not isinstance(text, str):
         raise TypeError("record.text is not a string")
+    text = _with_full_links(text, record.get("facets"))
     created = _parse_time(record["createdAt"])
     indexed = _parse_time(view.get("indexedAt") or record["createdAt"])
     reply = record.get("reply") if isinstance(record.get("reply"), dict) else None
@@ -255,7 +268,7 @@ def parse_post_view(view: Any) -> tuple[str, float, Post]:
         reply_to=str(reply["parent"]["uri"]) if reply else None,
         thread_id=str(reply["root"]["uri"]) if reply else uri,
         author_id=did,
-        lang=langs[0] if isinstance(langs, list) and langs and isinstance(langs[0], str) else None,
+        lang=language_hint(langs[0]) if isinstance(langs, list) and langs else None,
         metrics=metrics,
         extra=extra,
     )
@@ -263,10 +276,58 @@ def parse_post_view(view: Any) -> tuple[str, float, Post]:
 
 
 def _parse_time(value: Any) -> datetime:
+    """An atproto datetime (``Z`` or an offset, 0-6 fraction digits) in UTC."""
     moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     if moment.tzinfo is None:
         raise ValueError(f"time {value!r} has no time zone")
-    return moment
+    return moment.astimezone(UTC)
+
+
+def _with_full_links(text: str, facets: Any) -> str:
+    """``text`` with each link facet's shortened display (``example.com/pa...``) replaced by the facet's URL.
+
+    Facets index the text by UTF-8 *byte* offsets (any non-ASCII character before
+    a link makes them differ from character offsets). A facet whose offsets do not
+    fit the text is ignored: the text stays as written.
+    """
+    if not isinstance(facets, list):
+        return text
+    data = text.encode("utf-8")
+    spans: list[tuple[int, int, str]] = []
+    for facet in facets:
+        span = _link_span(facet, data)
+        if span is not None:
+            spans.append(span)
+    edge = len(data)
+    for start, end, url in sorted(spans, reverse=True):  # from the end, so earlier offsets stay valid
+        if end <= edge:  # overlapping facets: the later one wins, the earlier is left as written
+            data = data[:start] + url.encode("utf-8") + data[end:]
+            edge = start
+    return data.decode("utf-8")
+
+
+def _link_span(facet: Any, data: bytes) -> tuple[int, int, str] | None:
+    index = facet.get("index") if isinstance(facet, dict) else None
+    features = facet.get("features") if isinstance(facet, dict) else None
+    if not isinstance(index, dict) or not isinstance(features, list):
+        return None
+    start, end = index.get("byteStart"), index.get("byteEnd")
+    if not (isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(data)):
+        return None
+    uri = next(
+        (
+            f["uri"]
+            for f in features
+            if isinstance(f, dict) and f.get("$type") == _LINK_FACET and isinstance(f.get("uri"), str)
+        ),
+        None,
+    )
+    try:
+        shown = data[start:end].decode("utf-8")
+    except UnicodeDecodeError:  # offsets inside a character
+        return None
+    url = None if uri is None else full_link(shown, uri)
+    return None if url is None or url == shown else (start, end, url)
 
 
 def _iso(epoch: float) -> str:

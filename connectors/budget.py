@@ -5,16 +5,19 @@ queries a minute per OAuth client, X a number of requests per 15-minute window.
 A connector takes a token before each request; when none is left it raises
 :class:`RateLimited` with the wait, so the poll backs off instead of sleeping
 in a worker thread. ``observe`` lets the server's remaining/reset headers
-override our own estimate (other processes may share the app).
+override our own estimate (other processes may share the app); when they say
+the window is spent, the budget's :class:`~connectors.ratelimit.RateWindow`
+holds every request until the reset.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
 from connectors.base import RateLimited
+from connectors.ratelimit import RateWindow, remaining_requests
 
 
 class RequestBudget:
@@ -26,16 +29,14 @@ class RequestBudget:
         self._clock = clock
         self._tokens = float(per_minute)
         self._updated = clock().timestamp()
-        self._blocked_until = 0.0  # epoch seconds: the platform said the window is spent
+        self.window = RateWindow(name, clock=clock)  # the platform said its window is spent
         self._lock = threading.Lock()
 
     def take(self) -> None:
         """Spend one request, or raise :class:`RateLimited` saying how long to wait."""
+        self.window.check()
         with self._lock:
-            now = self._refill()
-            if now < self._blocked_until:
-                wait = self._blocked_until - now
-                raise RateLimited(f"{self.name}: request window spent; resets in {wait:.0f}s", retry_after=wait)
+            self._refill()
             if self._tokens < 1:
                 wait = (1 - self._tokens) * 60 / self.per_minute
                 raise RateLimited(
@@ -45,38 +46,35 @@ class RequestBudget:
 
     def take_spare(self, *, keep: float) -> bool:
         """Spend one request only if ``keep`` (a fraction of the per-minute budget) would still be left."""
+        if self.window.wait() > 0:
+            return False
         with self._lock:
-            now = self._refill()
-            if now < self._blocked_until or self._tokens - 1 < self.per_minute * keep:
+            self._refill()
+            if self._tokens - 1 < self.per_minute * keep:
                 return False
             self._tokens -= 1
             return True
 
-    def observe(self, *, remaining: float | None, reset_in: float | None) -> None:
-        """Take the platform's word: ``remaining`` requests until the window resets in ``reset_in`` seconds."""
-        if remaining is None:
-            return
-        with self._lock:
-            now = self._refill()
-            self._tokens = min(self._tokens, remaining)
-            if remaining < 1 and reset_in is not None:
-                self._blocked_until = max(self._blocked_until, now + max(reset_in, 1.0))
+    def observe(self, headers: Mapping[str, str], *, status: int) -> None:
+        """Take the platform's word from a response's headers: requests left, and whether the window is spent."""
+        remaining = remaining_requests(headers)
+        if remaining is not None:
+            with self._lock:
+                self._refill()
+                self._tokens = min(self._tokens, remaining)
+        self.window.observe(headers, status=status)
 
     def block(self, seconds: float) -> None:
         """Stop all requests for ``seconds`` (after a 429)."""
-        with self._lock:
-            now = self._refill()
-            self._blocked_until = max(self._blocked_until, now + seconds)
+        self.window.block(seconds)
 
-    def _refill(self) -> float:
+    def _refill(self) -> None:
         now = self._clock().timestamp()
-        if self._blocked_until and now >= self._blocked_until:  # a new window: the platform's count restarts
-            self._blocked_until = 0.0
+        if self.window.reopened():  # a new window: the platform's count restarts
             self._tokens = float(self.per_minute)
         elapsed = max(now - self._updated, 0.0)
         self._tokens = min(float(self.per_minute), self._tokens + elapsed * self.per_minute / 60)
         self._updated = now
-        return now
 
 
 _SHARED: dict[str, RequestBudget] = {}

@@ -3,7 +3,7 @@
 Per brand and poll, newest first (``/api/v1/search_by_date``), back to the
 newest ``created_at_i`` the last read got to minus ``overlap``:
 
-* ``search:<term>``: stories and comments (``tags=(story,comment)``) matching
+* ``search:<term>``: stories, polls and comments (``tags=(story,poll,comment)``) matching
   each term, checked again locally (Algolia is typo- and prefix-tolerant:
   "acne" would match "acme");
 * ``author:<handle>``: everything the brand's own accounts posted, so its
@@ -21,7 +21,8 @@ from typing import Any
 
 from pydantic import Field
 
-from connectors.base import Cursor, Page, Post, Query, Unavailable
+from connectors.base import Cursor, Page, Post, Query
+from connectors.failures import Kind, failure
 from connectors.html_text import html_to_text
 from connectors.http import HttpSource
 from connectors.incremental import Listing, StreamState, read_listings
@@ -63,7 +64,8 @@ class HackerNewsConnector:
         """Yield a page per search page; each stream's position moves when it is read to the end."""
         state = StreamState.load(cursor, self.platform)
         pattern = term_pattern(query.terms)
-        tags = "(story,comment)" if self.settings.comments else "story"
+        # Polls are tagged "poll", not "story": without it a poll about the brand is never seen.
+        tags = "(story,poll,comment)" if self.settings.comments else "(story,poll)"
         now = self._clock().timestamp()
         listings = [
             Listing(f"search:{term}", self._pages(term.strip().lstrip("#@$"), tags), lambda p: _matches(p, pattern))
@@ -87,7 +89,7 @@ class HackerNewsConnector:
             }
             body = self.http.get_json("/api/v1/search_by_date", params)
             if not isinstance(body, dict) or not isinstance(body.get("hits"), list):
-                raise Unavailable("hn: search answered without a hits list")
+                raise failure("hn", Kind.BAD_ANSWER, where="search_by_date", detail="no hits list")
             pages = body.get("nbPages")
             more = isinstance(pages, int) and page + 1 < pages and bool(body["hits"])
             return body["hits"], str(page + 1) if more else None
@@ -129,8 +131,8 @@ def parse_hit(hit: Any) -> tuple[str, float, Post]:
         body = html_to_text(str(hit.get("story_text") or ""))
         text = "\n\n".join(part for part in (title, body) if part)
         reply_to, thread_id = None, object_id
-        extra["kind"] = "story"
-        if hit.get("url"):
+        extra["kind"] = "poll" if "poll" in tags else "story"
+        if hit.get("url"):  # "" (an Ask HN) and null both mean no link
             extra["link"] = str(hit["url"])
     post = Post(
         platform="hn",

@@ -70,6 +70,11 @@ class StreamState:
                 continue
         return cls(positions, recent, platform)
 
+    def forget_other_streams(self, streams: Iterable[str]) -> None:
+        """Drop positions of streams no longer read (a removed term or handle): they would pin the overlap horizon."""
+        keep = set(streams)
+        self.positions = {k: v for k, v in self.positions.items() if k in keep}
+
     def advance(self, stream: str, newest: float | None, window: set[tuple[float, str]], *, overlap: float) -> None:
         """A stream was read to its end: move its position and keep only ids still inside some overlap window."""
         if newest is None:
@@ -159,6 +164,8 @@ def read_listings(
     listings: Iterable[Listing], parse: ParseItem, state: StreamState, settings: ListingSettings, *, now: float
 ) -> Iterator[Page]:
     """:func:`read_listing` over each of ``listings`` in turn, with a source's overlap and page settings."""
+    listings = list(listings)
+    state.forget_other_streams(listing.stream for listing in listings)
     for listing in listings:
         yield from read_listing(
             listing,

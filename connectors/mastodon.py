@@ -8,7 +8,8 @@ back to the newest ``created_at`` the last read got to minus ``overlap``:
 * ``search:<host>:<term>``: full-text search (``/api/v2/search?type=statuses``),
   only with an access token (``access_token_env``) and only on the first
   instance, the one the token belongs to;
-* ``account:<host>:<handle>``: the brand's own statuses, so its replies arrive.
+* ``account:<host>:<handle>``: the brand's own statuses, so its replies arrive
+  (its boosts of other people's statuses are skipped).
 
 A status seen through several instances has one ``uri``: that is the post id,
 so it is stored once. The brand's replies get ``reply_to`` = the parent's
@@ -23,15 +24,17 @@ import re
 import urllib.parse
 from collections.abc import Callable, Iterator
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import Field, field_validator
 
-from connectors.base import Cursor, Page, Post, Query, SourceError, Unavailable
+from connectors.base import Cursor, Page, Post, Query, SourceError
+from connectors.failures import Kind, failure, short_url
 from connectors.html_text import html_to_text
-from connectors.http import HttpSource
+from connectors.http import HttpSource, json_body
 from connectors.incremental import Listing, StreamState, read_listings
+from connectors.language import language_hint
 from connectors.settings import ListingSettings
 from values.durations import Duration
 
@@ -134,7 +137,9 @@ class MastodonConnector:
             if link and _host(link) != _host(instance):  # never follow (or send a token) off the instance
                 log.warning("mastodon: %s pointed its next page at another host; stopping there", _host(instance))
                 link = None
-            return [(instance, s, own) for s in body], link if body and link else None
+            # The brand's own boosts are other people's posts, not the brand speaking (as Bluesky's reposts).
+            items = [(instance, s, own) for s in body if not (own and isinstance(s, dict) and s.get("reblog"))]
+            return items, link if body and link else None
 
         return fetch
 
@@ -150,7 +155,7 @@ class MastodonConnector:
             body = self.http.get_json(f"{instance}/api/v2/search", params, headers=self._headers(instance))
             statuses = body.get("statuses") if isinstance(body, dict) else None
             if not isinstance(statuses, list):
-                raise Unavailable("mastodon: search answered without a statuses list")
+                raise failure("mastodon", Kind.BAD_ANSWER, where="search", detail="no statuses list")
             last = statuses[-1].get("id") if statuses and isinstance(statuses[-1], dict) else None
             more = len(statuses) >= self.settings.page_size and isinstance(last, str)
             return [(instance, s, False) for s in statuses], last if more else None
@@ -173,13 +178,10 @@ class MastodonConnector:
             response = self.http.send(
                 "GET", f"{instance}/api/v1/accounts/lookup", params={"acct": handle}, headers=self._headers(instance)
             )
-            if response.status_code == 404:
-                raise SourceError(
-                    f"mastodon: account {handle} not found on {_host(instance)}: check the brand's handles"
-                )
-            body = self.http.check(response).json()
+            hint = f"account {handle} is not on {_host(instance)}: check the brand's handles"
+            body = json_body(self.http.check(response, hints={Kind.NOT_FOUND: hint}), "mastodon")
             if not isinstance(body, dict) or not isinstance(body.get("id"), str):
-                raise Unavailable(f"mastodon: account lookup of {handle} answered without an id")
+                raise failure("mastodon", Kind.BAD_ANSWER, where="accounts/lookup", detail=f"no id for {handle}")
             self._account_ids[key] = body["id"]
         return self._account_ids[key]
 
@@ -217,14 +219,19 @@ class MastodonConnector:
 
 
 def parse_status(status: Any, *, host: str) -> tuple[str, float, Post]:
-    """A Mastodon Status entity as (uri, created_at, Post); raises on a malformed one."""
+    """A Mastodon Status entity as (uri, the time it sorts by in its listing, Post); raises on a malformed one.
+
+    A boost (``reblog``) is read as the boosted status; it sorts by the boost's
+    own time, as the listing does (the boosted post may be much older).
+    """
+    listed_at = _utc(status["created_at"])
     if status.get("reblog"):
         status = status["reblog"]  # a boost: the post is the boosted status
     status_id = str(status["id"])
     uri = status["uri"]
     if not isinstance(uri, str) or "://" not in uri:
         raise ValueError(f"uri {uri!r} is not a URL")
-    created = datetime.fromisoformat(str(status["created_at"]).replace("Z", "+00:00"))
+    created = _utc(status["created_at"])
     account = status["account"]
     acct = str(account["acct"])
     author = acct if "@" in acct else f"{acct}@{host}"
@@ -250,20 +257,24 @@ def parse_status(status: Any, *, host: str) -> tuple[str, float, Post]:
         reply_to=None,
         thread_id=None if status.get("in_reply_to_id") else uri,
         author_id=str(account.get("url") or account["id"]),
-        lang=status.get("language"),
+        lang=language_hint(status.get("language")),
         metrics=metrics,
         extra=extra,
     )
-    return uri, created.timestamp(), post
+    return uri, listed_at.timestamp(), post
+
+
+def _utc(value: Any) -> datetime:
+    moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        raise ValueError(f"time {value!r} has no time zone")
+    return moment.astimezone(UTC)
 
 
 def _json_list(response: Any) -> list[Any]:
-    try:
-        body = response.json()
-    except ValueError:
-        raise Unavailable("mastodon: answer is not JSON") from None
+    body = json_body(response, "mastodon")
     if not isinstance(body, list):
-        raise Unavailable("mastodon: timeline answered without a list")
+        raise failure("mastodon", Kind.BAD_ANSWER, where=short_url(response.url or ""), detail="not a list")
     return body
 
 

@@ -9,12 +9,16 @@ reorder a little; repeats are dropped with the cursor's ``recent_ids``):
 * ``comments``: new comments in the configured subreddits, matched locally
   (Reddit's API has no comment search, and all of Reddit's comments are far
   more than 100 queries a minute can read);
-* ``brand``: comments by the brand's own accounts, so its replies are seen.
+* ``brand:<handle>``: comments by each of the brand's own accounts, so its
+  replies are seen (cursors from before per-handle streams are split on read).
 
-A stream's position moves only once the stream was read to its end, so a
-crash or a 429 mid-read re-reads (posts are upserted) instead of skipping.
-All brands share one request budget per OAuth app (``requests_per_minute``),
-kept in step with Reddit's ``X-Ratelimit-*`` headers.
+The listings are read by :func:`connectors.incremental.read_listings`, as Hacker
+News, Bluesky and Mastodon are: a stream's position moves only once the stream
+was read to its end, so a crash or a 429 mid-read re-reads (posts are upserted)
+instead of skipping; a post dated in the future cannot push the position past
+now; a brand's very first read looks back ``first_read_window``. All brands
+share one request budget per OAuth app (``requests_per_minute``), kept in step
+with Reddit's ``X-Ratelimit-*`` headers.
 """
 
 from __future__ import annotations
@@ -31,23 +35,28 @@ import prawcore
 import requests
 from pydantic import Field
 
-from connectors.base import AuthError, Cursor, Page, Post, Query, RateLimited, Rejected, SourceError, Unavailable
+from connectors.base import Cursor, Page, Post, Query, SourceError
 from connectors.budget import RequestBudget, shared_budget
-from connectors.http import reset_wait
-from connectors.incremental import StreamState
+from connectors.failures import Kind, failure, kind_of_status, kind_of_transport
+from connectors.incremental import FetchPage, Listing, StreamState, read_listings
 from connectors.matching import mentions, term_pattern
-from connectors.settings import SourceSettings
-from values.durations import Duration
+from connectors.settings import ListingSettings
 
 log = logging.getLogger(__name__)
 
-STREAMS = ("search", "comments", "brand")
 KARMA_TTL = timedelta(days=1)
 KARMA_CACHE = 10_000
 KARMA_KEEP = 0.5  # karma lookups only spend budget while half of a minute's worth stays for the listings
+_OLD_BRAND_STREAM = "brand"  # cursors written before each handle had its own stream
+_CREDENTIALS = "check the app's client id and secret"
+_HINTS = {
+    Kind.UNAUTHORIZED: _CREDENTIALS,
+    Kind.FORBIDDEN: _CREDENTIALS,
+    Kind.NOT_FOUND: "check sources.reddit.subreddits and brand handles",
+}
 
 
-class RedditSettings(SourceSettings):
+class RedditSettings(ListingSettings):
     """``[sources.reddit]``."""
 
     secret_fields = ("client_id_env", "client_secret_env")
@@ -61,7 +70,6 @@ class RedditSettings(SourceSettings):
     comments: bool = True  # read new comments in `subreddits` and keep those that mention the brand
     page_size: int = Field(default=100, ge=1, le=100)
     max_pages: int = Field(default=10, ge=1, le=10)  # Reddit listings stop at 1,000 items
-    overlap: Duration = timedelta(minutes=10)
     requests_per_minute: float = Field(default=90, gt=0, le=1000)  # Reddit's free tier: 100 per OAuth app
     # Look up each new author's karma (one request per author a day, from the same budget; skipped when short).
     author_karma: bool = False
@@ -105,79 +113,35 @@ class RedditConnector:
     def fetch(self, query: Query, cursor: Cursor) -> Iterator[Page]:
         """Yield one page per listing page; each stream's position advances when it is read to the end."""
         state = StreamState.load(cursor, self.platform)
-        # Only the streams this connector reads: a stale key would pin the overlap horizon forever.
-        state.positions = {k: v for k, v in state.positions.items() if k in STREAMS}
-        for stream in STREAMS:
-            for path, params, keep in self._listings(stream, query):
-                yield from self._read_stream(stream, path, params, keep, state)
+        listings = self._listings(query)
+        _split_brand_stream(state, [listing.stream for listing in listings])
+        now = self._clock().timestamp()
+        for page in read_listings(listings, parse_thing, state, self.settings, now=now):
+            if self.settings.author_karma and page.posts:
+                page = replace(page, posts=tuple(self._with_karma(post) for post in page.posts))
+            yield page
 
-    def _listings(self, stream: str, query: Query) -> list[tuple[str, dict[str, Any], Callable[[Post], bool]]]:
+    def _listings(self, query: Query) -> list[Listing]:
+        """``search`` (submissions), ``comments`` (in the subreddits, matched locally), ``brand:<handle>``."""
         subs = "+".join(s.removeprefix("r/") for s in self.settings.subreddits)
-        if stream == "search":
-            q = " OR ".join(f'"{t.replace(chr(34), "")}"' for t in query.terms)
-            params = {"q": q, "sort": "new", "type": "link", "restrict_sr": "on" if subs else None, "t": "all"}
-            return [(f"/r/{subs or 'all'}/search", params, lambda post: True)]
-        if stream == "comments":
-            if not (self.settings.comments and subs):
-                return []
+        q = " OR ".join(f'"{t.replace(chr(34), "")}"' for t in query.terms)
+        search = {"q": q, "sort": "new", "type": "link", "restrict_sr": "on" if subs else None, "t": "all"}
+        listings = [Listing("search", self._pages(f"/r/{subs or 'all'}/search", search))]
+        if self.settings.comments and subs:
             pattern = term_pattern(query.terms)
-            return [(f"/r/{subs}/comments", {}, lambda post: mentions(post.text, pattern))]
-        return [
-            (f"/user/{h.lstrip('@').removeprefix('u/')}/comments", {"sort": "new"}, lambda p: True)
-            for h in query.handles
-        ]
+            listings.append(
+                Listing("comments", self._pages(f"/r/{subs}/comments", {}), lambda post: mentions(post.text, pattern))
+            )
+        handles = dict.fromkeys(h.strip().lstrip("@").removeprefix("u/") for h in query.handles if h.strip("@ "))
+        listings += [Listing(f"brand:{h}", self._pages(f"/user/{h}/comments", {"sort": "new"})) for h in handles]
+        return listings
 
-    def _read_stream(
-        self, stream: str, path: str, params: dict[str, Any], keep: Callable[[Post], bool], state: StreamState
-    ) -> Iterator[Page]:
-        start = state.positions.get(stream)
-        floor = None if start is None else start - self.settings.overlap.total_seconds()
-        max_pages = self.settings.max_pages
-        newest = start
-        seen_in_window: set[tuple[float, str]] = set()
-        seen: set[str] = set()
-        after: str | None = None
-        reached_floor = False
-        for page_no in range(max_pages):
+    def _pages(self, path: str, params: dict[str, Any]) -> FetchPage:
+        def fetch(after: str | None, floor: float | None) -> tuple[list[Any], str | None]:
             listing = self._get(path, {**params, "limit": self.settings.page_size, "after": after, "raw_json": 1})
-            children, after = _children(listing, path)
-            posts: list[Post] = []
-            rejected: list[Rejected] = []
-            for child in children:
-                try:
-                    name, created, post = parse_thing(child)
-                except (KeyError, TypeError, ValueError, OverflowError, AttributeError) as exc:
-                    log.warning("reddit %s: malformed item quarantined: %s", path, exc)
-                    rejected.append(Rejected.of(child, exc))
-                    continue
-                if floor is not None and created < floor:
-                    reached_floor = True
-                    continue
-                newest = created if newest is None else max(newest, created)
-                if name in seen:  # listings shift while we page: the same item twice
-                    continue
-                seen.add(name)
-                if name in state.recent:  # already handed out by an earlier read (or another stream)
-                    seen_in_window.add((created, name))
-                elif keep(post):
-                    seen_in_window.add((created, name))
-                    state.recent[name] = created  # so a restart mid-read does not hand it out again
-                    posts.append(post)
-            last = reached_floor or after is None or page_no == max_pages - 1
-            if last:
-                if not reached_floor and after is not None and start is not None:
-                    log.warning(
-                        "reddit %s: more than %d pages of new items since the last read; older ones are missed."
-                        " Poll more often or raise max_pages.",
-                        path,
-                        max_pages,
-                    )
-                state.advance(stream, newest, seen_in_window, overlap=self.settings.overlap.total_seconds())
-            if self.settings.author_karma:
-                posts = [self._with_karma(post) for post in posts]
-            yield Page(tuple(posts), state.cursor(), tuple(rejected))
-            if last:
-                return
+            return _children(listing, path)
+
+        return fetch
 
     def _with_karma(self, post: Post) -> Post:
         """``post`` with its author's link/comment karma, when known or affordable now."""
@@ -191,7 +155,7 @@ class RedditConnector:
                 return post
             try:
                 about = self._get(f"/user/{author}/about", {"raw_json": 1}, budgeted=False)
-            except (RateLimited, Unavailable, SourceError) as exc:  # karma is a nicety: never fail a read for it
+            except SourceError as exc:  # karma is a nicety: never fail a read for it
                 log.debug("reddit: karma of %s not looked up: %s", author, exc)
                 return post
             data = about.get("data") if isinstance(about, dict) else None
@@ -211,47 +175,57 @@ class RedditConnector:
                 return self._reddit.request(
                     method="GET", path=path, params={k: v for k, v in params.items() if v is not None}
                 )
-        except prawcore.TooManyRequests as exc:
-            wait = _retry_after(exc.response, now=self._clock().timestamp())
-            self.budget.block(wait)
-            raise RateLimited(f"reddit: 429 on {path}", retry_after=wait) from None
-        except (prawcore.InvalidToken, prawcore.Forbidden, prawcore.OAuthException) as exc:
-            raise AuthError(f"reddit: {_describe(exc)} on {path}: check the app's client id and secret") from None
-        except prawcore.ServerError as exc:
-            raise Unavailable(f"reddit: {_describe(exc)} on {path}") from None
-        except prawcore.ResponseException as exc:
-            status = exc.response.status_code
-            if status in (401, 403):
-                raise AuthError(f"reddit: HTTP {status} on {path}: check the app's client id and secret") from None
-            if status == 404 or isinstance(exc, prawcore.Redirect):
-                raise SourceError(
-                    f"reddit: {path} not found: check sources.reddit.subreddits and brand handles"
-                ) from None
-            raise Unavailable(f"reddit: HTTP {status} on {path}") from None
-        except prawcore.RequestException as exc:  # timeouts, refused connections, after prawcore's own retries
-            raise Unavailable(f"reddit: {type(exc.original_exception).__name__} on {path}") from None
+        except prawcore.PrawcoreException as exc:
+            raise self._failure(exc, path) from None
+
+    def _failure(self, exc: prawcore.PrawcoreException, path: str) -> SourceError:
+        """prawcore's exception as the failure table's error."""
+        if isinstance(exc, prawcore.RequestException):  # no answer, after prawcore's own retries
+            original = exc.original_exception
+            return failure("reddit", kind_of_transport(original), where=path, detail=type(original).__name__)
+        response = getattr(exc, "response", None)
+        status = response.status_code if response is not None else None
+        kind: Kind | None
+        if isinstance(exc, prawcore.Redirect):  # Reddit redirects a subreddit that does not exist to its search
+            kind = Kind.NOT_FOUND
+        elif isinstance(exc, prawcore.OAuthException):  # the token endpoint refused the app's credentials
+            kind = Kind.UNAUTHORIZED
+        elif isinstance(exc, prawcore.BadJSON):
+            kind = Kind.BAD_ANSWER
+        else:
+            kind = None if status is None else kind_of_status(status)
+        return failure(
+            "reddit",
+            kind or Kind.REFUSED,
+            status=status,
+            where=path,
+            hints=_HINTS,
+            retry_after=self.budget.window.wait() or None,
+        )
 
     def _observe(self, response: requests.Response, *args: object, **kwargs: object) -> None:
-        remaining = response.headers.get("x-ratelimit-remaining")
-        reset = response.headers.get("x-ratelimit-reset")
-        try:
-            self.budget.observe(
-                remaining=None if remaining is None else float(remaining),
-                reset_in=None if reset is None else float(reset),
-            )
-        except ValueError:
-            log.debug("reddit: unreadable rate-limit headers %r/%r", remaining, reset)
+        self.budget.observe(response.headers, status=response.status_code)
 
 
 def _children(listing: Any, path: str) -> tuple[list[Any], str | None]:
     if not isinstance(listing, dict) or listing.get("kind") != "Listing" or not isinstance(listing.get("data"), dict):
-        raise Unavailable(f"reddit: {path} did not answer with a Listing")
+        raise failure("reddit", Kind.BAD_ANSWER, where=path, detail="not a Listing")
     data = listing["data"]
     children = data.get("children")
     if not isinstance(children, list):
-        raise Unavailable(f"reddit: {path} answered a Listing without children")
+        raise failure("reddit", Kind.BAD_ANSWER, where=path, detail="a Listing without children")
     after = data.get("after")
     return children, after if isinstance(after, str) and after else None
+
+
+def _split_brand_stream(state: StreamState, streams: list[str]) -> None:
+    """Cursors saved before each handle had a stream kept one ``brand`` position: each handle starts from it."""
+    old = state.positions.pop(_OLD_BRAND_STREAM, None)
+    if old is None:
+        return
+    for stream in streams:
+        if stream.startswith("brand:"):
+            state.positions.setdefault(stream, old)
 
 
 def parse_thing(child: Any) -> tuple[str, float, Post]:
@@ -262,12 +236,15 @@ def parse_thing(child: Any) -> tuple[str, float, Post]:
     name = f"{kind}_{data['id']}"
     created = float(data["created_utc"])
     author = str(data.get("author") or "[deleted]")
-    metrics = {"score": int(data.get("score") or 0)}
+    # A fresh comment's score is hidden: Reddit then sends 1 whatever the votes are, which is no score at all.
+    metrics = {} if data.get("score_hidden") else {"score": int(data.get("score") or 0)}
     extra = {"subreddit": str(data.get("subreddit") or ""), "kind": "submission" if kind == "t3" else "comment"}
     if kind == "t3":
         text = "\n\n".join(part for part in (str(data["title"]), str(data.get("selftext") or "")) if part)
         metrics["comments"] = int(data.get("num_comments") or 0)
         reply_to, thread_id = None, name
+        if not data.get("is_self", True) and isinstance(data.get("url"), str) and data["url"]:
+            extra["link"] = data["url"]  # what a link post points at (the permalink is the discussion)
     else:
         text = str(data["body"])
         reply_to, thread_id = str(data["parent_id"]), str(data["link_id"])
@@ -291,16 +268,6 @@ def parse_thing(child: Any) -> tuple[str, float, Post]:
         extra=extra,
     )
     return name, created, post
-
-
-def _retry_after(response: requests.Response, *, now: float) -> float:
-    # Reddit's X-Ratelimit-Reset is seconds until the window resets (reset_wait tells it from an epoch time).
-    return reset_wait(response.headers, now=now, default=60.0)
-
-
-def _describe(exc: prawcore.PrawcoreException) -> str:
-    response = getattr(exc, "response", None)
-    return f"HTTP {response.status_code}" if response is not None else type(exc).__name__
 
 
 def build(settings: RedditSettings, *, clock: Callable[[], datetime]) -> RedditConnector:

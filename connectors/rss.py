@@ -20,6 +20,7 @@ import calendar
 import hashlib
 import json
 import logging
+import re
 import urllib.parse
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -30,8 +31,10 @@ import feedparser
 from pydantic import Field, model_validator
 
 from connectors.base import AuthError, Cursor, Page, Post, Query, RateLimited, Rejected, SourceError, Unavailable
+from connectors.failures import Kind, failure
 from connectors.html_text import html_to_text
 from connectors.http import HttpSource
+from connectors.language import language_hint
 from connectors.matching import mentions, term_pattern
 from connectors.settings import SourceSettings
 from values.durations import Duration
@@ -39,6 +42,7 @@ from values.durations import Duration
 log = logging.getLogger(__name__)
 
 MAX_TEXT = 4000
+_EMPTY_ITEM = re.compile(rb"<item\s*/>")
 
 
 class RssSettings(SourceSettings):
@@ -124,13 +128,12 @@ class RssConnector:
         if response.status_code == 304:
             return [], [], state
         parsed = feedparser.parse(
-            response.content,
+            _without_empty_items(response.content),
             response_headers={k.lower(): v for k, v in response.headers.items()} | {"content-location": url},
         )
         if not parsed.version and not parsed.entries:
-            raise Unavailable(
-                f"rss: {_safe(url)} is not an RSS or Atom feed ({parsed.get('bozo_exception', 'no entries')})"
-            )
+            problem = parsed.get("bozo_exception", "no entries")
+            raise failure("rss", Kind.BAD_ANSWER, where=_safe(url), detail=f"not an RSS or Atom feed: {problem}")
         now = self._clock()
         floor = now - self.settings.first_read_window if first else None
         known = handed  # handed out by any feed's last fetch, or by an earlier feed in this read
@@ -138,9 +141,13 @@ class RssConnector:
         ids: list[str] = []
         rejected: list[Rejected] = []
         source_name = str(parsed.feed.get("title") or urllib.parse.urlsplit(url).netloc)
+        # An Atom entry without its own <author> has the feed's (RFC 4287 4.2.1); an RSS channel has no
+        # such author (managingEditor is an address to write to), so RSS items fall back to the feed's name.
+        feed_author = _author_name(parsed.feed) if str(parsed.version).startswith("atom") else None
+        feed_lang = parsed.feed.get("language")
         for entry in parsed.entries:
             try:
-                post = parse_entry(entry, feed=source_name, now=now)
+                post = parse_entry(entry, feed=source_name, now=now, feed_author=feed_author, feed_lang=feed_lang)
             except (KeyError, TypeError, ValueError, OverflowError) as exc:
                 log.warning("rss: malformed entry in %s quarantined (%s)", _safe(url), exc)
                 rejected.append(Rejected.of(entry, exc))
@@ -158,8 +165,15 @@ class RssConnector:
         return posts, rejected, new_state
 
 
-def parse_entry(entry: Any, *, feed: str, now: datetime) -> Post:
-    """A feedparser entry as a :class:`Post` with a stable id; raises on an entry with nothing to go by."""
+def parse_entry(
+    entry: Any, *, feed: str, now: datetime, feed_author: str | None = None, feed_lang: str | None = None
+) -> Post:
+    """A feedparser entry as a :class:`Post` with a stable id; raises on an entry with nothing to go by.
+
+    The author is the entry's own (its name, never its e-mail address), else
+    ``feed_author``, else the feed's name. The URL is FeedBurner's
+    ``origLink`` (the article) where the ``link`` is its tracking redirect.
+    """
     if not isinstance(entry, Mapping):
         raise TypeError(f"entry is a {type(entry).__name__}, not a mapping")
     title = html_to_text(str(entry.get("title") or ""))
@@ -176,16 +190,37 @@ def parse_entry(entry: Any, *, feed: str, now: datetime) -> Post:
     stamp = entry.get("published_parsed") or entry.get("updated_parsed")
     created = datetime.fromtimestamp(calendar.timegm(stamp), UTC) if stamp else now
     text = "\n\n".join([title, body] if body and body != title else [title]) if title else body
+    url = entry.get("feedburner_origlink") or link
+    title_detail = entry.get("title_detail")
+    lang = title_detail.get("language") if isinstance(title_detail, Mapping) else None
     return Post(
         platform="rss",
         post_id=hashlib.sha256(str(identity).encode()).hexdigest()[:24],
-        author=str(entry.get("author") or feed)[:191],
+        author=str(_author_name(entry) or feed_author or feed)[:191],
         text=text[:MAX_TEXT],
         created_at=created,
-        url=str(link) if link else None,
+        url=str(url) if url else None,
         thread_id=None,
+        lang=language_hint(lang or feed_lang),
         extra={"feed": feed[:200], "title": title[:300]},
     )
+
+
+def _author_name(node: Mapping[str, Any]) -> str | None:
+    """The name of an entry's or feed's author (feedparser's ``author`` may be "address (Name)")."""
+    detail = node.get("author_detail")
+    name = detail.get("name") if isinstance(detail, Mapping) else None
+    return str(name or node.get("author") or "") or None
+
+
+def _without_empty_items(document: bytes) -> bytes:
+    """``document`` without empty ``<item/>`` elements.
+
+    Some FeedBurner feeds nest an empty ``<item />`` inside every item: feedparser
+    then reads each as an entry of its own and loses what follows it in the real
+    item (``feedburner:origLink``). An empty item carries nothing to read.
+    """
+    return _EMPTY_ITEM.sub(b"", document)
 
 
 def feed_key(url: str) -> str:

@@ -2,7 +2,9 @@
 
 One query per brand: its terms (retweets excluded by default, languages
 optional) OR the brand's own replies (``from:handle is:reply``), so the
-replies that close "due for reply" items arrive with the mentions.
+replies that close "due for reply" items arrive with the mentions. With
+``exclude_retweets = false`` a retweet is read as the post it repeats (whole,
+from ``includes.tweets``), so a repeated complaint is one post, by its author.
 
 The cursor's position holds the ``since_id`` of the last complete read, the
 resume point of an unfinished one (``next_token`` with the ``newest_id`` it
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -30,8 +33,10 @@ import requests
 import tweepy
 from pydantic import Field
 
-from connectors.base import AuthError, Cursor, Page, Post, Query, RateLimited, Rejected, SourceError, Unavailable
-from connectors.http import reset_wait
+from connectors.base import Cursor, Page, Post, Query, Rejected, SourceError
+from connectors.failures import Kind, failure, kind_of_status, kind_of_transport
+from connectors.language import language_hint
+from connectors.ratelimit import RateWindow
 from connectors.settings import SourceSettings
 from values.durations import Duration
 
@@ -39,6 +44,7 @@ log = logging.getLogger(__name__)
 
 TWEEPY_HOST = "https://api.twitter.com"
 TWEET_FIELDS = "author_id,conversation_id,created_at,in_reply_to_user_id,lang,public_metrics,referenced_tweets"
+RETWEET_EXPANSIONS = "author_id,referenced_tweets.id,referenced_tweets.id.author_id"
 _TWEET_METRICS = {
     "like_count": "likes",
     "reply_count": "replies",
@@ -47,6 +53,17 @@ _TWEET_METRICS = {
     "impression_count": "impressions",
 }
 MIN_RESULTS = 10  # the API refuses max_results below 10
+SEARCH_PATH = "/2/tweets/search/recent"
+_CREDENTIALS = "check the bearer token and that the app's plan includes recent search"
+_HINTS = {
+    Kind.UNAUTHORIZED: _CREDENTIALS,
+    Kind.FORBIDDEN: _CREDENTIALS,
+    Kind.REFUSED: "check the brand's terms and sources.x",
+}
+_SNOWFLAKE_EPOCH_MS = 1_288_834_974_657  # X's ids since November 2010 carry their creation time from this epoch
+_FIRST_SNOWFLAKE = 30_000_000_000  # ids below this are the older sequential ones, with no time in them
+_X_ENTITIES = {"&amp;": "&", "&lt;": "<", "&gt;": ">"}
+_X_ENTITY = re.compile("|".join(_X_ENTITIES))
 
 
 class XSettings(SourceSettings):
@@ -126,7 +143,8 @@ class XConnector:
             wait_on_rate_limit=False,  # never sleep in a worker: back off through the scheduler
         )
         self._client.session = _RebasedSession(settings.base_url, timeout=settings.timeout.total_seconds())
-        self._window_blocked_until = 0.0
+        # X's 15-minute request window; its own x-rate-limit-reset wins over a proxy's Retry-After.
+        self.window = RateWindow("x", clock=clock, max_wait=900.0, reset_first=True)
         self._spent: dict[str, tuple[str, int]] = {}  # brand -> (cycle, posts read): all brands share the cap
 
     # -- the read -----------------------------------------------------------------------------
@@ -154,13 +172,13 @@ class XConnector:
                 position, retried_token = position.fresh_read(), True
                 continue
             page_no += 1
-            meta = body.get("meta") if isinstance(body.get("meta"), dict) else {}
+            meta = _mapping(body.get("meta"))
             count = int(meta.get("result_count") or 0)
             position = replace(position, spent=position.spent + count)
             self._spent[query.brand] = (position.cycle or "", position.spent)
             posts, rejected = parse_page(body)
             fresh = [p for p in posts if p.post_id not in recent and p.post_id not in seen]
-            seen.update(p.post_id for p in posts)
+            seen.update(p.post_id for p in posts)  # a post retweeted on two pages is handed out once
             if position.next_token is None:  # first page of a read: its newest ids are the new edge
                 edge = [p.post_id for p in sorted(posts, key=_snowflake, reverse=True)[:20]]
             ends_at = position.ends_at or meta.get("newest_id") or position.since_id
@@ -183,10 +201,7 @@ class XConnector:
         return (start, _x_time(now - self.settings.settle))
 
     def _search(self, search: str, position: _Position, *, size: int) -> dict[str, Any]:
-        now = self._clock().timestamp()
-        if now < self._window_blocked_until:
-            wait = self._window_blocked_until - now
-            raise RateLimited(f"x: 15-minute request window spent; resets in {wait:.0f}s", retry_after=wait)
+        self.window.check()
         params: dict[str, Any] = {
             "max_results": size,
             "since_id": position.since_id,
@@ -195,53 +210,38 @@ class XConnector:
             "end_time": (position.window or ("", ""))[1] or None,
             "sort_order": "recency",
             "tweet_fields": TWEET_FIELDS,
-            "expansions": "author_id",
+            # Retweets carry a cut text: the post they repeat comes whole in includes.tweets.
+            "expansions": "author_id" if self.settings.exclude_retweets else RETWEET_EXPANSIONS,
             "user_fields": "username,public_metrics",
         }
         try:
             response = self._client.search_recent_tweets(search, **{k: v for k, v in params.items() if v is not None})
-        except tweepy.TooManyRequests as exc:
-            wait = self._reset_wait(exc.response, default=60.0)
-            self._window_blocked_until = max(self._window_blocked_until, self._clock().timestamp() + wait)
-            raise RateLimited("x: 429 Too Many Requests", retry_after=wait) from None
-        except (tweepy.Unauthorized, tweepy.Forbidden) as exc:
-            raise AuthError(
-                f"x: HTTP {exc.response.status_code} ({_detail(exc)}): check the bearer token and that the"
-                " app's plan includes recent search"
-            ) from None
-        except tweepy.BadRequest as exc:
-            if position.next_token:  # a saved pagination token that expired
-                raise _TokenRefused(f"x: next_token refused ({_detail(exc)})") from None
-            raise SourceError(f"x: query refused ({_detail(exc)}): check the brand's terms and sources.x") from None
-        except tweepy.TwitterServerError as exc:
-            raise Unavailable(f"x: HTTP {exc.response.status_code}") from None
         except tweepy.HTTPException as exc:
-            raise Unavailable(f"x: HTTP {exc.response.status_code} ({_detail(exc)})") from None
+            self.window.observe(exc.response.headers, status=exc.response.status_code)
+            if isinstance(exc, tweepy.BadRequest) and position.next_token:  # a saved pagination token that expired
+                raise _TokenRefused(f"x: next_token refused ({_detail(exc)})") from None
+            status = exc.response.status_code
+            raise failure(
+                "x",
+                kind_of_status(status) or Kind.REFUSED,
+                status=status,
+                where=SEARCH_PATH,
+                detail="" if status >= 500 else _detail(exc),
+                hints=_HINTS,
+                retry_after=self.window.wait(),
+            ) from None
         except requests.RequestException as exc:
-            raise Unavailable(f"x: {type(exc).__name__}") from None
-        self._observe(response)
+            raise failure("x", kind_of_transport(exc), where=SEARCH_PATH, detail=type(exc).__name__) from None
+        self.window.observe(response.headers, status=response.status_code)
         try:
             body = response.json()
         except ValueError:
-            raise Unavailable("x: response is not JSON") from None
+            raise failure("x", Kind.BAD_ANSWER, where=SEARCH_PATH, detail="not JSON") from None
         if not isinstance(body, dict):
-            raise Unavailable("x: response is not a JSON object")
+            raise failure("x", Kind.BAD_ANSWER, where=SEARCH_PATH, detail="not a JSON object")
         for problem in body.get("errors") or []:  # partial errors: a deleted author, a withheld post
             log.info("x: partial error from search: %s", str(problem)[:300])
         return body
-
-    def _observe(self, response: requests.Response) -> None:
-        remaining = response.headers.get("x-rate-limit-remaining")
-        if remaining is not None and remaining.isdigit() and int(remaining) == 0:
-            wait = self._reset_wait(response, default=900.0)
-            self._window_blocked_until = max(self._window_blocked_until, self._clock().timestamp() + wait)
-            log.warning("x: 15-minute request window spent; pausing %.0fs", wait)
-
-    def _reset_wait(self, response: requests.Response | None, *, default: float) -> float:
-        headers = response.headers if response is not None else {}
-        if "x-rate-limit-reset" in headers:  # X's own reset wins over a proxy's Retry-After
-            headers = {"x-rate-limit-reset": headers["x-rate-limit-reset"]}
-        return min(reset_wait(headers, now=self._clock().timestamp(), default=default), 900.0)
 
     # -- the monthly budget ---------------------------------------------------------------------
     def _cycle(self) -> tuple[datetime, datetime]:
@@ -328,33 +328,48 @@ def _term(term: str) -> str:
 
 
 def parse_page(body: Mapping[str, Any]) -> tuple[list[Post], list[Rejected]]:
-    """Posts from one search response, joined with their authors, and the malformed tweets with their reasons."""
+    """Posts from one search response, joined with their authors, and the malformed tweets with their reasons.
+
+    A retweet is read as the post it repeats, taken whole from ``includes.tweets``
+    (its own ``text`` is cut to ``RT @user: …``); several retweets of one post give
+    that post once. A retweet whose post is not included is rejected, not stored cut.
+    """
     data = body.get("data") or []
-    includes = body.get("includes") if isinstance(body.get("includes"), dict) else {}
-    listed = includes.get("users")
-    users = {str(u.get("id")): u for u in (listed if isinstance(listed, list) else []) if isinstance(u, dict)}
-    posts: list[Post] = []
+    includes = _mapping(body.get("includes"))
+    users = _by_id(includes.get("users"))
+    included = _by_id(includes.get("tweets"))
+    posts: dict[str, Post] = {}
     rejected: list[Rejected] = []
     for item in data if isinstance(data, list) else []:
         try:
-            posts.append(parse_tweet(item, users))
+            original = _retweeted(item)
+            if original is not None and original not in included:
+                raise ValueError(f"a retweet of {original}, which is not in includes.tweets (deleted or withheld)")
+            post = parse_tweet(included[original] if original is not None else item, users)
         except (KeyError, TypeError, ValueError, OverflowError, AttributeError) as exc:
             log.warning("x: malformed post quarantined (%s): %s", exc, str(item)[:200])
             rejected.append(Rejected.of(item, exc, item_id=item.get("id") if isinstance(item, dict) else None))
-    return posts, rejected
+            continue
+        posts.setdefault(post.post_id, post)
+    return list(posts.values()), rejected
 
 
 def parse_tweet(item: Mapping[str, Any], users: Mapping[str, Mapping[str, Any]]) -> Post:
-    """One tweet object as a :class:`Post`."""
+    """One tweet object as a :class:`Post`.
+
+    Without ``created_at`` (X sends only ``id`` and ``text`` when fields are not
+    honoured) the time is read from the id, a snowflake that holds it to the
+    millisecond; without ``author_id`` the author is unknown (``""``).
+    """
     tweet_id = str(item["id"])
     if not tweet_id.isdigit():
         raise ValueError(f"tweet id {tweet_id!r} is not numeric")
     text = item["text"]
     if not isinstance(text, str):
         raise TypeError("text is not a string")
-    created = datetime.fromisoformat(str(item["created_at"]).replace("Z", "+00:00"))
-    author_id = str(item["author_id"])
-    user = users.get(author_id, {})
+    created = _created_at(item.get("created_at"), tweet_id)
+    author_id = None if item.get("author_id") is None else str(item["author_id"])
+    user = users.get(author_id or "", {})
     username = str(user.get("username") or "")
     metrics: dict[str, int] = {}
     # Optional parts of a tweet are read only when they have the documented shape.
@@ -376,20 +391,54 @@ def parse_tweet(item: Mapping[str, Any], users: Mapping[str, Mapping[str, Any]])
     extra = {}
     if item.get("in_reply_to_user_id"):
         extra["in_reply_to_user_id"] = str(item["in_reply_to_user_id"])
+    conversation = item.get("conversation_id")
     return Post(
         platform="x",
         post_id=tweet_id,
-        author=username or author_id,
-        text=text,
+        author=username or author_id or "",
+        text=unescape_text(text),
         created_at=created,
         url=f"https://x.com/{username or 'i'}/status/{tweet_id}",
         reply_to=replied_to,
-        thread_id=str(item.get("conversation_id") or tweet_id),
+        thread_id=None if conversation is None else str(conversation),
         author_id=author_id,
-        lang=item.get("lang"),
+        lang=language_hint(item.get("lang")),
         metrics=metrics,
         extra=extra,
     )
+
+
+def unescape_text(text: str) -> str:
+    """X's text with the three entities it escapes (``&amp;``, ``&lt;``, ``&gt;``) decoded, in one pass.
+
+    One pass: ``&amp;lt;`` (someone who wrote ``&lt;``) becomes ``&lt;``, never ``<``;
+    other entities are left alone, as X never escapes them (a user may write ``&quot;``).
+    """
+    return _X_ENTITY.sub(lambda m: _X_ENTITIES[m.group(0)], text)
+
+
+def _created_at(value: Any, tweet_id: str) -> datetime:
+    if value is not None:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        if moment.tzinfo is None:
+            raise ValueError(f"created_at {value!r} has no time zone")
+        return moment.astimezone(UTC)
+    if int(tweet_id) < _FIRST_SNOWFLAKE:
+        raise ValueError(f"no created_at, and id {tweet_id} is older than snowflake ids, which hold the time")
+    return datetime.fromtimestamp(((int(tweet_id) >> 22) + _SNOWFLAKE_EPOCH_MS) / 1000, UTC)
+
+
+def _retweeted(item: Any) -> str | None:
+    """The id of the post ``item`` retweets, or None when it is not a retweet."""
+    references = item.get("referenced_tweets") if isinstance(item, dict) else None
+    for reference in references if isinstance(references, list) else []:
+        if isinstance(reference, dict) and reference.get("type") == "retweeted" and "id" in reference:
+            return str(reference["id"])
+    return None
+
+
+def _by_id(listed: Any) -> dict[str, Mapping[str, Any]]:
+    return {str(x.get("id")): x for x in (listed if isinstance(listed, list) else []) if isinstance(x, dict)}
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:
@@ -409,7 +458,7 @@ class _RebasedSession(requests.Session):
         if url.startswith(TWEEPY_HOST):
             url = self._base + url[len(TWEEPY_HOST) :]
         kwargs.setdefault("timeout", self._timeout)
-        return super().request(method, url, *args, **kwargs)
+        return super().request(method.decode() if isinstance(method, bytes) else method, url, *args, **kwargs)
 
 
 class _TokenRefused(Exception):

@@ -164,7 +164,7 @@ def test_polls_through_rate_limits_and_outages_store_every_post_exactly_once(
     reddit.fault("429", after=1)
     x.fault("429", after=1)
     out = run_once(config, fake_slack.token)
-    assert "reddit: 429" in out and "x: 429" in out
+    assert "reddit: HTTP 429" in out and "x: HTTP 429" in out
     partial = stored(db_url)
     for platform, ids in (("reddit", traffic.reddit_ids), ("x", traffic.x_ids)):
         assert len(got[platform]) < len(partial[platform]) < len(ids), "the page before the 429 is kept"

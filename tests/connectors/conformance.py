@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Protocol
 
 import pytest
@@ -69,7 +70,7 @@ class Store:
         for n, page in enumerate(connector.fetch(query, self.cursor), start=1):
             for post in page.posts:
                 assert post.platform, "every post names its platform"
-                assert post.created_at.tzinfo is not None
+                assert post.created_at.utcoffset() == timedelta(0), "created_at in UTC, whatever offset the API wrote"
                 self.posts[post.post_id] = post
                 self.deliveries[post.post_id] = self.deliveries.get(post.post_id, 0) + 1
             got.extend(page.posts)

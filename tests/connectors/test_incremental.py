@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from connectors.base import Cursor, Post
-from connectors.incremental import Listing, StreamState, read_listing
+from connectors.incremental import Listing, StreamState, read_listing, read_listings
+from connectors.settings import ListingSettings
 
 NOW = 1_800_000_000.0
+_SETTINGS = ListingSettings()
 
 
 def _post(name: str, at: float) -> tuple[str, float, Post]:
@@ -50,3 +52,12 @@ def test_a_post_from_the_future_does_not_push_the_position_past_now() -> None:
     assert state.positions["s"] == NOW
     got, _ = _read(Listing("s", _pages([("b", NOW + 60), ("future", NOW + 86_400 * 365)])), cursor)
     assert got == ["b"], "posts after the bad one are still read"
+
+
+def test_streams_no_longer_read_are_forgotten_so_they_do_not_pin_the_overlap_window() -> None:
+    stale = Cursor(position='{"search:old-term": 1000.0, "s": 2000.0}', recent_ids=("1000.0:kept-too-long",))
+    state = StreamState.load(stale, "t")
+    listing = Listing("s", _pages([("a", NOW - 10)]))
+    pages = list(read_listings([listing], lambda item: _post(*item), state, _SETTINGS, now=NOW))
+    position = pages[-1].cursor.position or ""
+    assert "old-term" not in position and "kept-too-long" not in pages[-1].cursor.recent_ids

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from connectors.base import Query, RateLimited
+from connectors.base import Cursor, Query, RateLimited
 from connectors.reddit import RedditConnector, RedditSettings
 from tests.conftest import Clock
 from tests.connectors.conformance import Store
@@ -77,7 +79,7 @@ def test_platform_headers_saying_the_window_is_spent_stop_requests_until_reset()
     with harness("reddit") as h:
         connector = h.connector()
         Store().read(connector, QUERY)
-        connector.budget.observe(remaining=0, reset_in=30)  # as X-Ratelimit-Remaining: 0, Reset: 30 would
+        connector.budget.observe({"x-ratelimit-remaining": "0.0", "x-ratelimit-reset": "30"}, status=200)
         sent = len(h.server.requests)
         with pytest.raises(RateLimited) as raised:
             Store().read(connector, QUERY)
@@ -123,3 +125,54 @@ def test_karma_lookups_never_cost_a_post_when_the_budget_is_short() -> None:
         store.read(h.connector(), QUERY)
     assert store.ids() == set(posts)
     assert sum("link_karma" in p.metrics for p in store.posts.values()) == 2
+
+
+def test_each_brand_handle_is_its_own_stream_so_a_busy_handle_hides_no_quiet_ones_comments() -> None:
+    query = Query(brand="Acme", terms=("acme",), handles=("acme_support", "acme_help"))
+    with harness("reddit") as h:
+        thread = h.server.submit("acme thread", author="someone")
+        store = Store()
+        connector = h.connector()
+        store.read(connector, query)
+        h.advance(60)
+        quiet = h.server.comment("we are on it", parent=thread, author="acme_help")
+        h.advance(3600)  # far more than the 10-minute overlap
+        busy = h.server.comment("sorry about that", parent=thread, author="acme_support")
+        h.advance(5)
+        store.read(connector, query)
+        positions = json.loads(store.cursor.position or "{}")
+    assert {quiet, busy} <= store.ids()
+    assert {"brand:acme_support", "brand:acme_help"} <= set(positions)
+
+
+def test_a_cursor_from_before_per_handle_streams_is_split_not_restarted() -> None:
+    with harness("reddit") as h:
+        thread = h.server.submit("acme thread", author="someone")
+        old_reply = h.server.comment("older brand reply", parent=thread, author="acme_support")
+        h.advance(3600)
+        saved_at = h.clock().timestamp()
+        old = Cursor(position=json.dumps({"search": saved_at, "comments": saved_at, "brand": saved_at}))
+        h.advance(60)
+        new_reply = h.server.comment("newer brand reply", parent=thread, author="acme_support")
+        h.advance(5)
+        store = Store(cursor=old)
+        store.read(h.connector(), QUERY)
+        positions = json.loads(store.cursor.position or "{}")
+    assert new_reply in store.ids()
+    assert old_reply not in store.ids(), "read on from the old position, not as a first read"
+    assert "brand" not in positions and positions["brand:acme_support"] > saved_at
+
+
+def test_a_post_dated_in_the_future_does_not_push_the_position_past_now() -> None:
+    with harness("reddit") as h:
+        future = h.server.submit("acme from a wrong clock")
+        h.server.things[-1].data["created_utc"] += 86_400 * 365
+        store = Store()
+        connector = h.connector()
+        store.read(connector, QUERY)
+        assert json.loads(store.cursor.position or "{}")["search"] <= h.clock().timestamp()
+        h.advance(60)
+        later = h.server.submit("acme, a minute later")
+        h.advance(5)
+        store.read(connector, QUERY)
+    assert {future, later} <= store.ids()
