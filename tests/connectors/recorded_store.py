@@ -34,11 +34,12 @@ def poll_and_read_rows(
     config = parse_config(
         {
             "storage": {"url": db_url},
+            "slack": {"console": True},
             "brands": [{"name": "Acme", "terms": list(terms), "handles": handles or {}}],
         },
         env={},
     )
-    app = bootstrap(config, clock=clock, classifier=_Neutral(), connectors={source: connector}, env={})
+    app = bootstrap(config, clock=clock, classifier=_Neutral(), connectors={source: connector})
     try:
         result = app.pipeline.poll(source, app.connectors[source], app.config.brand("Acme"))
         with app.engine.connect() as conn:

@@ -42,7 +42,7 @@ def _at(epoch: float, *, plus: timedelta = timedelta(minutes=5)) -> Clock:
 
 def _connector(server: RecordedServer, clock: Clock, **settings: Any) -> RedditConnector:
     values = {"base_url": server.base_url, "auth_url": server.base_url, "timeout": "2s", **settings}
-    return RedditConnector(RedditSettings.model_validate(values, context={"env": ENV}), clock=clock, env=ENV)
+    return RedditConnector(RedditSettings.model_validate(values, context={"env": ENV}), clock=clock)
 
 
 def _requests(server: RecordedServer) -> list[tuple[str, str, dict[str, str]]]:

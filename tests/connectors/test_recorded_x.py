@@ -32,7 +32,7 @@ QUERY = Query("BLM", ("blacklivesmatter",))
 
 def _connector(server: RecordedServer, clock: Clock, **settings: Any) -> XConnector:
     values = {"base_url": server.base_url, "timeout": "2s", "max_pages": 1, **settings}
-    return XConnector(XSettings.model_validate(values, context={"env": ENV}), clock=clock, env=ENV)
+    return XConnector(XSettings.model_validate(values, context={"env": ENV}), clock=clock)
 
 
 def _x_time(value: str) -> datetime:

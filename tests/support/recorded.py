@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import lzma
-import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -26,17 +25,9 @@ from typing import Any
 import pytest
 
 from tests.support.fake_http import FakeServer, Reply
+from tests.support.shared_data import shared_data_dir
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 _LINK_HOST = re.compile(r"<https?://[^/>]+")
-
-
-def shared_data_dir() -> Path | None:
-    """``$BRAND_MONITOR_SHARED_DATA`` when set (and then only it), else ``../shared/data`` beside the repository,
-    else ``/work/shared/data`` (a worktree outside the main checkout); None when none of them exists."""
-    configured = os.environ.get("BRAND_MONITOR_SHARED_DATA")
-    candidates = [Path(configured)] if configured else [REPO_ROOT.parent / "shared" / "data", Path("/work/shared/data")]
-    return next((c for c in candidates if c.is_dir()), None)
 
 
 def recorded_dir() -> Path:

@@ -12,16 +12,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def shared_data_dir() -> Path | None:
-    """The first of the candidate directories that exists, or None."""
-    candidates = [
-        os.environ.get("BRAND_MONITOR_SHARED_DATA"),
-        ROOT / ".." / "shared" / "data",
-        "/work/shared/data",
-    ]
-    for candidate in candidates:
-        if candidate and Path(candidate).is_dir():
-            return Path(candidate).resolve()
-    return None
+    """``$BRAND_MONITOR_SHARED_DATA`` when set (and then only it, so a run can point elsewhere or skip), else
+    ``../shared/data`` beside the repository, else ``/work/shared/data`` (a worktree outside the main checkout)."""
+    configured = os.environ.get("BRAND_MONITOR_SHARED_DATA")
+    candidates = [Path(configured)] if configured else [ROOT.parent / "shared" / "data", Path("/work/shared/data")]
+    return next((c.resolve() for c in candidates if c.is_dir()), None)
 
 
 def recorded(relative: str) -> bytes:
