@@ -43,7 +43,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         secrets=secret_values(config, os.environ),
     )
     from monitor.bootstrap import bootstrap
-    from monitor.daemon import Daemon, install_stop_handlers, run_once
+    from monitor.daemon import Daemon, install_stop_handlers
+    from monitor.once import run_once
 
     lock = instance_lock.for_url(config.storage.url)
     if lock is not None:

@@ -4,25 +4,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 
 from monitor.alerts import outbox
 from monitor.alerts.delivery import Delivery
 from monitor.alerts.outbox import Message
 from monitor.alerts.slack import SlackSink
-from monitor.storage import migrate
-from monitor.storage.engine import make_engine
 from monitor.storage.schema import outbox as outbox_table
 from tests.support.fake_slack import Fault
-
-
-@pytest.fixture
-def engine(db_url: str):
-    engine = make_engine(db_url)
-    migrate.upgrade(engine)
-    yield engine
-    engine.dispose()
 
 
 def sink_for(slack, *, timeout: float = 5) -> SlackSink:

@@ -21,7 +21,7 @@ from connectors.rss import parse_entry
 from models.base import Sentiment
 from monitor.bootstrap import bootstrap
 from monitor.config import parse_config
-from monitor.daemon import run_once
+from monitor.once import run_once
 from monitor.storage.engine import make_engine
 from monitor.storage.schema import posts, source_health
 from tests.conftest import Clock

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy import select
 
 from connectors.base import Cursor, Post
@@ -13,22 +12,12 @@ from monitor.alerts.delivery import Delivery
 from monitor.alerts.slack import SlackSink
 from monitor.spikes.settings import SpikeSettings
 from monitor.spikes.watch import SpikeWatch
-from monitor.storage import migrate
 from monitor.storage import posts as store
-from monitor.storage.engine import make_engine
 from monitor.storage.schema import spikes
 from tests.conftest import Clock
 
 START = datetime(2026, 11, 16, 0, 0, tzinfo=UTC)
 BUCKET = timedelta(minutes=5)
-
-
-@pytest.fixture
-def engine(db_url: str):
-    engine = make_engine(db_url)
-    migrate.upgrade(engine)
-    yield engine
-    engine.dispose()
 
 
 class Feed:

@@ -30,14 +30,6 @@ def post(n: int, text: str = "acme is broken", author: str = "someone") -> Post:
     )
 
 
-@pytest.fixture
-def engine(db_url: str):
-    engine = make_engine(db_url)
-    migrate.upgrade(engine)
-    yield engine
-    engine.dispose()
-
-
 def test_migrations_create_exactly_the_declared_schema(engine) -> None:
     migrate.upgrade(engine)  # a second upgrade is a no-op
     assert migrate.current_revision(engine) == migrate.head_revision()

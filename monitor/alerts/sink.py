@@ -34,9 +34,10 @@ class DeliveryError(Exception):
 
 
 class Sink(Protocol):
-    """A place alerts go."""
+    """A place alerts go. ``paced``: the target limits messages per channel (Slack), so delivery spaces them."""
 
     name: str
+    paced: bool
 
     def post(self, message: Message, *, thread: Delivered | None) -> Delivered:
         """Post a new message, in ``thread`` if given."""

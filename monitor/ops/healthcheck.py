@@ -22,6 +22,7 @@ class HealthInputs:
     intervals: Mapping[str, timedelta]  # per enabled source
     stale_after_intervals: float
     instance: str
+    jobs: Callable[[], Mapping[str, Any]] = dict  # each job's last success and failures (monitor.ops.job_health)
 
 
 def check(inputs: HealthInputs) -> tuple[bool, dict[str, Any]]:
@@ -63,6 +64,8 @@ def check(inputs: HealthInputs) -> tuple[bool, dict[str, Any]]:
             "problem": problem[:300] if problem else None,
         })
     body["sources"] = sources
+    body["jobs"] = dict(inputs.jobs())
+    degraded |= any(job["consecutive_failures"] for job in body["jobs"].values())
     healthy = alive and body["database"]["reachable"]
     body["status"] = "failing" if not healthy else "degraded" if degraded else "ok"
     return healthy, body

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, Engine, select
 
@@ -18,6 +18,7 @@ from monitor.alerts import outbox
 from monitor.replies import messages, sla, store, threads
 from monitor.replies.settings import ReplySettings
 from monitor.storage.schema import reply_items
+from values.jobs import DELIVER, Interval, Job, Lease, Outcome
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,17 @@ class ReplyCheck:
         self.engine = engine
         self.settings = settings
         self.clock = clock
+
+    def job(self, *, every: timedelta) -> Job:
+        """The timers as a job: one instance at a time (outbox keys already stop a double send; this also keeps
+        two instances from editing one alert twice); whatever they queue wakes delivery."""
+
+        def run() -> Outcome:
+            report = self.check()
+            timers = report.reminded + report.escalated + report.replied + report.unsnoozed
+            return Outcome(changed=report.changed, counts={"reply_timers": timers})
+
+        return Job("replies", Interval(every), run, lease=Lease.singleton(), wakes=(DELIVER,))
 
     def check(self) -> CheckReport:
         """One pass over every timer."""

@@ -18,7 +18,7 @@ from sqlalchemy import event, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from monitor.daemon import run_once
+from monitor.once import run_once
 from monitor.storage import engine as engine_module
 from monitor.storage.schema import outbox, posts
 from tests.conftest import Clock

@@ -4,28 +4,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy import func, insert, select
 
 from monitor.alerts import outbox
 from monitor.alerts.outbox import Message
 from monitor.ops.retention import prune
 from monitor.ops.settings import RetentionSettings
-from monitor.storage import migrate
-from monitor.storage.engine import make_engine
 from monitor.storage.schema import mentions, posts, reply_items, spikes
 from monitor.storage.schema import outbox as outbox_table
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 OLD = NOW - timedelta(days=40)
-
-
-@pytest.fixture
-def engine(db_url):
-    engine = make_engine(db_url)
-    migrate.upgrade(engine)
-    yield engine
-    engine.dispose()
 
 
 def add_post(conn, n: int, *, at: datetime, classified: bool = True) -> int:

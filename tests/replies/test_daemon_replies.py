@@ -9,7 +9,8 @@ import pytest
 
 from monitor.bootstrap import bootstrap
 from monitor.config import parse_config
-from monitor.daemon import Daemon, run_once
+from monitor.daemon import Daemon
+from monitor.once import run_once
 from tests.conftest import make_post, write_posts
 from tests.replies.helpers import KeywordClassifier
 from tests.support.fake_socket_mode import FakeSocketMode, button_click
