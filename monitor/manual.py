@@ -38,6 +38,11 @@ class ManualRunner:
         """When job ``name`` runs next."""
         return self._due[name]
 
+    def wake(self, name: str) -> None:
+        """Run job ``name`` at the current instant (what the daemon does when something changed: Slack
+        buttons wake delivery), at the next ``advance()``."""
+        self._due[name] = min(self._due[name], self.clock())
+
     def advance(self, delta: timedelta | None = None, /, **parts: float) -> list[str]:
         """Move the clock forward, running every job that falls due on the way; returns the jobs run, in order.
 
@@ -67,7 +72,7 @@ class ManualRunner:
             self._due[job.name] = next_run(job.trigger, _latest_missed(job, due, now))
             if outcome is not None and outcome.changed:
                 for name in job.wakes:
-                    self._due[name] = min(self._due[name], self.clock())
+                    self.wake(name)
         if self.clock() < until:
             self.clock.advance(until - self.clock())
         return ran

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from monitor.demo import sample_posts_path
 
 
@@ -35,6 +37,7 @@ def test_the_sample_posts_cover_the_languages_and_moods_the_demo_promises() -> N
     assert len({(p["platform"], p["id"]) for p in posts}) == len(posts), "ids are unique per platform"
 
 
+@pytest.mark.e2e
 def test_demo_runs_the_whole_pipeline_and_prints_every_alert(tmp_path: Path, tiny_model_dir: Path) -> None:
     result = _demo(tmp_path, "--model", str(tiny_model_dir))
     assert result.returncode == 0, result.stderr
@@ -48,6 +51,7 @@ def test_demo_runs_the_whole_pipeline_and_prints_every_alert(tmp_path: Path, tin
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.e2e
 def test_demo_with_a_model_it_cannot_load_says_how_to_fix_it(tmp_path: Path) -> None:
     result = _demo(tmp_path, "--model", str(tmp_path / "no-such-model"))
     assert result.returncode == 1

@@ -21,7 +21,7 @@ def secret_values(config: Any, env: Mapping[str, str]) -> list[str]:
     """The values of every environment variable the config names as a secret (``*_env`` keys)."""
     names = {config.slack.token_env}
     for settings in config.enabled_sources().values():
-        names.update(getattr(settings, field) for field in settings.secret_fields)
+        names.update(name for field in settings.secret_fields if (name := getattr(settings, field)))  # optional: None
     values = [env.get(name, "") for name in names]
     return sorted({v for v in values if len(v) >= MIN_SECRET_LENGTH}, key=len, reverse=True)
 
