@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy import Engine
 
 from monitor.clock import ManualClock
-from tests.support.databases import fresh_postgres, postgres_available, sqlite_url
+from tests.support import databases
+from tests.support.databases import fresh_postgres, migrated_sqlite_url, postgres_available, sqlite_url
 from tests.support.fake_slack import FakeSlack
 
 _PG = postgres_available()
@@ -34,29 +35,47 @@ def _restore_logging() -> Iterator[None]:
     root.setLevel(level)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """The same test on SQLite and on PostgreSQL (skipped where no server answers; a failure under CI=true)."""
+@pytest.fixture(scope="session", autouse=True)
+def _drop_test_databases() -> Iterator[None]:
+    """At the end of the session, drop the databases made ahead and those left to drop."""
+    yield
+    databases.shutdown()
+
+
+def _database(request: pytest.FixtureRequest, tmp_path: Path, *, migrated: bool) -> Iterator[str]:
     if request.param == "sqlite":
-        yield sqlite_url(tmp_path)
+        yield migrated_sqlite_url(tmp_path) if migrated else sqlite_url(tmp_path)
         return
     if not _PG:
         why = "PostgreSQL is not reachable on 127.0.0.1:5432 (set BRAND_MONITOR_TEST_PG)"
         if _PG_REQUIRED:
             pytest.fail(f"{why}; CI=true requires it", pytrace=False)
         pytest.skip(why)
-    with fresh_postgres() as url:
+    with fresh_postgres(migrated=migrated) as url:
         yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The same test on SQLite and on PostgreSQL, each on a migrated database of its own.
+
+    PostgreSQL is skipped where no server answers, and fails the run under CI=true.
+    """
+    yield from _database(request, tmp_path, migrated=True)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Like ``db_url``, but a database nothing was done to (for the migrations themselves)."""
+    yield from _database(request, tmp_path, migrated=False)
 
 
 @pytest.fixture
 def engine(db_url: str) -> Iterator[Engine]:
-    """A migrated database (SQLite, then PostgreSQL), disposed of after the test."""
-    from monitor.storage import migrate
+    """An engine on ``db_url``'s migrated database (SQLite, then PostgreSQL), disposed of after the test."""
     from monitor.storage.engine import make_engine
 
     engine = make_engine(db_url)
-    migrate.upgrade(engine)
     yield engine
     engine.dispose()
 

@@ -30,11 +30,15 @@ def post(n: int, text: str = "acme is broken", author: str = "someone") -> Post:
     )
 
 
-def test_migrations_create_exactly_the_declared_schema(engine) -> None:
+def test_migrations_create_exactly_the_declared_schema(empty_db_url) -> None:
+    engine = make_engine(empty_db_url)
+    assert migrate.current_revision(engine) is None
+    migrate.upgrade(engine)
     migrate.upgrade(engine)  # a second upgrade is a no-op
     assert migrate.current_revision(engine) == migrate.head_revision()
     with engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+    engine.dispose()
 
 
 def test_reingesting_is_a_no_op_and_the_cursor_moves(engine) -> None:
