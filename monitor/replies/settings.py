@@ -7,6 +7,7 @@ from datetime import time, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from monitor.replies.verbs import ACTIONS
 from monitor.zones import ZoneName
 from values.durations import Duration
 
@@ -198,8 +199,6 @@ class ReplySettings(_Section):
     @field_validator("reactions")
     @classmethod
     def _actions(cls, reactions: dict[str, str]) -> dict[str, str]:
-        from monitor.replies.actions import ACTIONS
-
         bad = {emoji: action for emoji, action in reactions.items() if action not in ACTIONS}
         if bad:
             raise ValueError(f"unknown action(s) {bad}: use one of {sorted(ACTIONS)}")
