@@ -81,8 +81,8 @@ class Pipeline:
             result.skipped_reason = f"backing off until {state.next_poll_at.isoformat()}"
             return result
         platform = getattr(connector, "platform", source)
-        # A replay file mixes platforms, so it looks for the brand's accounts on all of them.
-        handles = _all_handles(brand) if platform == "replay" else brand.handles_on(platform)
+        # A source that mixes platforms (a replay file) looks for the brand's accounts on all of them.
+        handles = _all_handles(brand) if getattr(connector, "mixes_platforms", False) else brand.handles_on(platform)
         query = Query(brand=brand.name, terms=brand.terms, handles=handles)
         with self.engine.connect() as conn:
             cursor = post_store.load_cursor(conn, source=source, brand=brand.name)
