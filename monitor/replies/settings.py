@@ -142,7 +142,7 @@ class ReplySettings(_Section):
     channel: str | None = None  # default: [slack] alerts_channel
     high_priority_channel: str | None = None  # high priority posts go here (default: their usual channel)
     # SLA per platform and priority: sla.default, sla.x = "30m" or sla.x = { high = "15m", normal = "1h" }.
-    sla: dict[str, Duration | dict[str, Duration]] = Field(default_factory=lambda: {"default": timedelta(hours=1)})
+    sla: dict[str, Duration | dict[str, Duration]] = Field(default_factory=lambda: _default_sla())
     reminder_before: Duration = timedelta(minutes=15)
     snooze: Duration = timedelta(minutes=30)
     on_call: tuple[str, ...] = ()  # Slack users/groups mentioned when a post passes its deadline
@@ -221,6 +221,10 @@ class ReplySettings(_Section):
             if isinstance(value, dict) and priority in value:
                 return value[priority]
         return timedelta(hours=1)
+
+
+def _default_sla() -> dict[str, timedelta | dict[str, timedelta]]:
+    return {"default": timedelta(hours=1)}
 
 
 def _check_mentions(ids: tuple[str, ...]) -> tuple[str, ...]:

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, and_, case, func, or_, select, update
+from sqlalchemy import Connection, RowMapping, and_, case, func, or_, select, update
 from sqlalchemy.orm import aliased
 
 from monitor.replies.priority import RANK
@@ -122,7 +122,7 @@ class EarlierPost:
 _Record = TypeVar("_Record", Burst, EarlierPost)
 
 
-def _record(kind: type[_Record], row: Mapping[str, Any]) -> _Record:
+def _record(kind: type[_Record], row: RowMapping) -> _Record:
     return kind(**{f.name: row[f.name] for f in fields(kind) if f.name in row})
 
 
@@ -412,7 +412,7 @@ def top_of_burst(conn: Connection, key: str, *, limit: int) -> list[Item]:
     return [_item(r) for r in conn.execute(query).mappings()]
 
 
-def _item(row: Mapping[str, Any]) -> Item:
+def _item(row: RowMapping) -> Item:
     values = {f.name: row[f.name] for f in fields(Item) if f.name in row}
     values["post_metrics"] = values.get("post_metrics") or {}  # a post stored without metrics
     return Item(**values)

@@ -39,7 +39,7 @@ def history_of(conn: Connection, row: Item, settings: ReplySettings) -> History:
         conn,
         brand=row.brand,
         platform=row.platform,
-        author=row.post_author,
+        author=row.post_author or "",
         before=row.posted_at,
         since=row.posted_at - settings.history_window,
         exclude=row.post_pk,
