@@ -17,6 +17,8 @@ from tests.support import databases
 from tests.support.databases import fresh_postgres, migrated_sqlite_url, postgres_available, sqlite_url
 from tests.support.fake_slack import FakeSlack
 
+pytest_plugins = ["pytester"]  # tests/test_fixtures.py runs a pytest session of its own
+
 _PG = postgres_available()
 # In CI a PostgreSQL server must answer: a run that skipped every PostgreSQL test must not pass.
 _PG_REQUIRED = os.environ.get("CI", "").lower() == "true"
