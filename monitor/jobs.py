@@ -5,19 +5,19 @@ which jobs it wakes when it changed something. Three runners walk this table and
 nothing else: the daemon (``monitor.daemon``, APScheduler), ``run --once``
 (``monitor.once``) and the manual clock of tests and benchmarks (``monitor.manual``).
 
-=====================  ======================  ===========  ==========  ====
-job                    trigger                 lease        wakes       once
-=====================  ======================  ===========  ==========  ====
-poll:SOURCE:BRAND      source ``interval``     singleton    classify    yes
-classify               ``classify_interval``   per instance deliver     yes
-spikes                 ``spike_check_interval`` singleton   deliver     yes
-replies (if enabled)   ``reply_check_interval`` singleton   deliver     yes
-digest (if enabled)    cron ``digest_time``    per instance deliver     no
-digest-check           every 30 s              per instance deliver     no
-deliver                ``deliver_interval``    per instance deliver     yes
-heartbeat              every 10 s              per instance             no
-retention (if set)     retention ``interval``  singleton                no
-=====================  ======================  ===========  ==========  ====
+====================  ==========================  ============  ========  ====
+job                   trigger                     lease         wakes     once
+====================  ==========================  ============  ========  ====
+poll:SOURCE:BRAND     the source's ``interval``   singleton     classify  yes
+classify              ``classify_interval``       per instance  deliver   yes
+spikes                ``spike_check_interval``    singleton     deliver   yes
+replies (if on)       ``reply_check_interval``    singleton     deliver   yes
+digest (if on)        cron at ``digest_time``     per instance  deliver   no
+digest-check (if on)  every 30 s                  per instance  deliver   no
+deliver               ``deliver_interval``        per instance  deliver   yes
+heartbeat             every 10 s                  per instance            no
+retention (if set)    ``[retention] interval``    singleton               no
+====================  ==========================  ============  ========  ====
 
 Rows run in this order when they fall due at the same time (and in ``run --once``).
 Classification and delivery need no lease: they claim rows with ``SKIP LOCKED``.
