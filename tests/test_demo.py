@@ -13,10 +13,13 @@ import pytest
 
 from monitor.demo import sample_posts_path
 
+ROOT = Path(__file__).resolve().parents[1]
+
 
 def _demo(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "SLACK_BOT_TOKEN" and k != "BRAND_MONITOR_CONFIG"}
     env["HF_HUB_OFFLINE"] = "1"  # a model that is not local must fail fast, not wait for the network
+    env["PYTHONPATH"] = str(ROOT)  # this checkout's code, whatever copy of the package is installed
     return subprocess.run(
         [sys.executable, "-m", "monitor", "demo", *args],
         cwd=tmp_path,  # no config.toml here: the demo must need none
