@@ -45,6 +45,7 @@ class ReplayConnector:
     """Reads posts from a JSON Lines file; the cursor is a line number."""
 
     platform = "replay"
+    mixes_platforms = True  # its file holds posts of every platform: queries carry the brand's handles on all
 
     def __init__(
         self, settings: ReplaySettings, *, clock: Callable[[], datetime], started_at: datetime | None = None

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-
-from sqlalchemy import Engine
 
 from connectors.base import Connector
 from connectors.registry import SOURCES
@@ -18,13 +16,16 @@ from monitor.alerts.console import ConsoleSink
 from monitor.alerts.delivery import Delivery, worker_id
 from monitor.alerts.sink import Sink
 from monitor.alerts.slack import SlackSink
+from monitor.app import App
 from monitor.clock import utc_now
 from monitor.config import Config, ConfigError
 from monitor.digest.service import DigestService
 from monitor.digest.upload import FileChartUploader, SlackChartUploader
 from monitor.ops import preflight, redact
 from monitor.ops.coordination import Coordinator, migration_lock
+from monitor.ops.job_health import JobHealth
 from monitor.ops.metrics import InstrumentedClassifier, InstrumentedConnector, InstrumentedSink, Metrics
+from monitor.ops.runtime import Heartbeat
 from monitor.pipeline import NegativePostRule, Pipeline, Rule
 from monitor.replies.intake import NegativeUnlessQueued, ReplyRule
 from monitor.replies.socket import InteractionListener
@@ -34,34 +35,6 @@ from monitor.storage import migrate
 from monitor.storage.engine import make_engine
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class App:
-    """The wired daemon: configuration, database, sources, pipeline and delivery."""
-
-    config: Config
-    engine: Engine
-    connectors: dict[str, Connector]
-    pipeline: Pipeline
-    delivery: Delivery
-    clock: Callable[[], datetime]
-    spikes: SpikeWatch
-    stop: threading.Event = field(default_factory=threading.Event)
-    replies: ReplyCheck | None = None  # the reply queue's timers, when [replies] is enabled
-    interactions: InteractionListener | None = None  # Slack Socket Mode, when an app token is set
-    digest: DigestService | None = None
-    metrics: Metrics = field(default_factory=Metrics)
-    coordinator: Coordinator = field(default=None)  # type: ignore[assignment]  # set by bootstrap()
-
-    def polls(self) -> list[tuple[str, str]]:
-        """Every (source, brand) pair to poll."""
-        pairs = []
-        for name, settings in self.config.enabled_sources().items():
-            for brand in self.config.brands:
-                if settings.brands is None or brand.name in settings.brands:
-                    pairs.append((name, brand.name))
-        return pairs
 
 
 class _LazyClassifier:
@@ -98,8 +71,9 @@ def bootstrap(
     classifier: Classifier | Callable[[], Classifier] | None = None,
     connectors: dict[str, Connector] | None = None,
     migrate_schema: bool = True,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> App:
-    """Build the app from ``config``; any edge can be replaced (sink, classifier, connectors, clock).
+    """Build the app from ``config``; any edge can be replaced (sink, classifier, connectors, clock, sleep).
 
     Secrets come from ``config`` (read from the environment when it was loaded), and the redactor built
     from them is installed here, before anything can fail and log.
@@ -149,6 +123,7 @@ def bootstrap(
         clock=clock,
         min_interval=config.slack.min_interval,
         worker=worker,
+        sleep=sleep,
     )
     # The digest's chart goes where its message goes: Slack, or a file when alerts print to the console.
     uploader = SlackChartUploader(sink.client) if isinstance(sink, SlackSink) else FileChartUploader()
@@ -180,6 +155,7 @@ def bootstrap(
                 "(the brand's own replies still close posts)",
                 replies.app_token_env,
             )
+    coordinator = Coordinator(engine, holder=worker, clock=clock)
     return App(
         config=config,
         engine=engine,
@@ -188,9 +164,12 @@ def bootstrap(
         delivery=delivery,
         clock=clock,
         spikes=spike_watch,
+        coordinator=coordinator,
+        heartbeat=Heartbeat(coordinator),
         replies=reply_check,
         interactions=listener,
         digest=digest,
         metrics=metrics,
-        coordinator=Coordinator(engine, holder=worker, clock=clock),
+        sleep=sleep,
+        job_health=JobHealth(),
     )

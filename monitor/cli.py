@@ -74,7 +74,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     if storage:
         return _fail(str(storage[0]), EXIT_FAILURE if storage[0].transient else EXIT_USAGE)
     from monitor.bootstrap import bootstrap
-    from monitor.daemon import Daemon, install_stop_handlers, run_once
+    from monitor.daemon import Daemon, install_stop_handlers
+    from monitor.once import run_once
 
     lock = instance_lock.for_url(config.storage.url)
     if lock is not None:
@@ -185,9 +186,17 @@ def cmd_backtest(args: argparse.Namespace) -> int:
 
 def cmd_digest(args: argparse.Namespace) -> int:
     """Build the daily digest; print it with ``--dry-run``, else send it (once per day and channel)."""
+    from monitor.bootstrap import bootstrap
     from monitor.digest.command import run_digest
 
-    return run_digest(_load(args), day=args.date, dry_run=args.dry_run, chart_path=args.chart)
+    # A dry run only reads: it neither migrates the database nor needs Slack.
+    app = bootstrap(_load(args), migrate_schema=not args.dry_run)
+    assert app.digest is not None
+    try:
+        deliver = app.delivery.run_once
+        return run_digest(app.digest, deliver=deliver, day=args.date, dry_run=args.dry_run, chart_path=args.chart)
+    finally:
+        app.engine.dispose()
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:

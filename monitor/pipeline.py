@@ -100,15 +100,17 @@ class Pipeline:
             result.skipped_reason = f"backing off until {state.next_poll_at.isoformat()}"
             return
         platform = getattr(connector, "platform", source)
-        # A replay file mixes platforms, so it looks for the brand's accounts on all of them.
-        handles = all_handles(brand) if platform == "replay" else brand.handles_on(platform)
+        # A source that mixes platforms (a replay file) looks for the brand's accounts on all of them,
+        # and its unreadable items belong to no one platform.
+        mixed = bool(getattr(connector, "mixes_platforms", False))
+        handles = all_handles(brand) if mixed else brand.handles_on(platform)
         query = Query(brand=brand.name, terms=brand.terms, handles=handles)
         with self.engine.connect() as conn:
             cursor = post_store.load_cursor(conn, source=source, brand=brand.name)
         started = time.monotonic()
         try:
             for page in connector.fetch(query, cursor):
-                self._store(result, source, brand, page, platform=None if platform == "replay" else platform)
+                self._store(result, source, brand, page, platform=None if mixed else platform)
         except AuthError as exc:
             self._disable(result, source, brand, exc)
             return

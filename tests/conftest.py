@@ -1,19 +1,27 @@
-"""Shared fixtures: databases (SQLite and PostgreSQL), a fake Slack, a tiny local model, configs."""
+"""Shared fixtures: databases (SQLite and PostgreSQL), a fake Slack, a tiny local model, configs, a clock."""
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import Engine
 
-from tests.support.databases import fresh_postgres, postgres_available, sqlite_url
+from monitor.clock import ManualClock
+from tests.support import databases
+from tests.support.databases import fresh_postgres, migrated_sqlite_url, postgres_available, sqlite_url
 from tests.support.fake_slack import FakeSlack
 
+pytest_plugins = ["pytester"]  # tests/test_fixtures.py runs a pytest session of its own
+
 _PG = postgres_available()
+# In CI a PostgreSQL server must answer: a run that skipped every PostgreSQL test must not pass.
+_PG_REQUIRED = os.environ.get("CI", "").lower() == "true"
 
 
 @pytest.fixture(autouse=True)
@@ -39,16 +47,49 @@ def _restore_redactor() -> Iterator[None]:
     redact.install(before)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """The same test on SQLite and on PostgreSQL (skipped cleanly where no server answers)."""
+@pytest.fixture(scope="session", autouse=True)
+def _drop_test_databases() -> Iterator[None]:
+    """At the end of the session, drop the databases made ahead and those left to drop."""
+    yield
+    databases.shutdown()
+
+
+def _database(request: pytest.FixtureRequest, tmp_path: Path, *, migrated: bool) -> Iterator[str]:
     if request.param == "sqlite":
-        yield sqlite_url(tmp_path)
+        yield migrated_sqlite_url(tmp_path) if migrated else sqlite_url(tmp_path)
         return
     if not _PG:
-        pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432 (set BRAND_MONITOR_TEST_PG)")
-    with fresh_postgres() as url:
+        why = "PostgreSQL is not reachable on 127.0.0.1:5432 (set BRAND_MONITOR_TEST_PG)"
+        if _PG_REQUIRED:
+            pytest.fail(f"{why}; CI=true requires it", pytrace=False)
+        pytest.skip(why)
+    with fresh_postgres(migrated=migrated) as url:
         yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The same test on SQLite and on PostgreSQL, each on a migrated database of its own.
+
+    PostgreSQL is skipped where no server answers, and fails the run under CI=true.
+    """
+    yield from _database(request, tmp_path, migrated=True)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Like ``db_url``, but a database nothing was done to (for the migrations themselves)."""
+    yield from _database(request, tmp_path, migrated=False)
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    """An engine on ``db_url``'s migrated database (SQLite, then PostgreSQL), disposed of after the test."""
+    from monitor.storage.engine import make_engine
+
+    engine = make_engine(db_url)
+    yield engine
+    engine.dispose()
 
 
 @pytest.fixture
@@ -59,25 +100,21 @@ def fake_slack() -> Iterator[FakeSlack]:
 
 
 @pytest.fixture(scope="session")
-def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A tiny XLM-RoBERTa sentiment model fitted to a few labelled lines, saved locally once."""
-    from tests.support.tiny_model import build_tiny_model
+def tiny_model_dir() -> Path:
+    """A tiny XLM-RoBERTa sentiment model fitted to a few labelled lines, built once per content hash."""
+    from tests.support.tiny_model import cached_tiny_model
 
-    return build_tiny_model(tmp_path_factory.mktemp("tiny-model"), fit=True)
+    return cached_tiny_model(fit=True)
 
 
-class Clock:
-    """A clock tests move by hand."""
+START = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+
+class Clock(ManualClock):
+    """A clock tests move by hand, starting 2026-11-20 12:00 UTC unless told otherwise."""
 
     def __init__(self, start: datetime | None = None) -> None:
-        self.now = start or datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> datetime:
-        self.now += timedelta(**delta)
-        return self.now
+        super().__init__(start or START)
 
 
 @pytest.fixture

@@ -4,25 +4,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 
 from monitor.alerts import outbox
 from monitor.alerts.delivery import Delivery
 from monitor.alerts.outbox import Message
 from monitor.alerts.slack import SlackSink
-from monitor.storage import migrate
-from monitor.storage.engine import make_engine
 from monitor.storage.schema import outbox as outbox_table
 from tests.support.fake_slack import Fault
-
-
-@pytest.fixture
-def engine(db_url: str):
-    engine = make_engine(db_url)
-    migrate.upgrade(engine)
-    yield engine
-    engine.dispose()
 
 
 def sink_for(slack, *, timeout: float = 5) -> SlackSink:
@@ -156,8 +145,32 @@ def test_a_wrong_token_holds_alerts_instead_of_dropping_them(engine, fake_slack,
 
 def test_per_channel_pace_is_respected(engine, fake_slack, clock) -> None:
     waits: list[float] = []
-    enqueue(engine, clock, msg("a"), msg("b"), msg("c"))
+    other = Message(dedup_key="d", kind="test", channel="#other", text="alert d")
+    enqueue(engine, clock, msg("a"), msg("b"), msg("c"), other)
     Delivery(
         engine, sink_for(fake_slack), clock=clock, min_interval=timedelta(seconds=1), sleep=waits.append
     ).run_once()
-    assert len(waits) == 2 and all(0 < w <= 1 for w in waits)
+    assert waits == [1.0, 1.0]  # the clock did not move: a full second before b and c; #other waits for nobody
+
+
+def test_the_pace_is_measured_on_the_injected_clock(engine, fake_slack, clock) -> None:
+    enqueue(engine, clock, msg("a"), msg("b"), msg("c"))
+    start = clock()
+    Delivery(
+        engine, sink_for(fake_slack), clock=clock, min_interval=timedelta(seconds=1), sleep=clock.sleep
+    ).run_once()
+    assert fake_slack.keys() == ["a", "b", "c"] and clock() == start + timedelta(seconds=2)
+
+
+def test_an_unpaced_sink_like_the_console_is_never_slowed(engine, clock) -> None:
+    import io
+
+    from monitor.alerts.console import ConsoleSink
+
+    printed = io.StringIO()
+    waits: list[float] = []
+    enqueue(engine, clock, *(msg(str(n)) for n in range(5)))
+    report = Delivery(
+        engine, ConsoleSink(printed), clock=clock, min_interval=timedelta(seconds=1), sleep=waits.append
+    ).run_once()
+    assert report.sent == 5 and waits == [] and printed.getvalue().count("[#alerts] alert") == 5

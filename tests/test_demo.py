@@ -9,12 +9,17 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from monitor.demo import sample_posts_path
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _demo(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "SLACK_BOT_TOKEN" and k != "BRAND_MONITOR_CONFIG"}
     env["HF_HUB_OFFLINE"] = "1"  # a model that is not local must fail fast, not wait for the network
+    env["PYTHONPATH"] = str(ROOT)  # this checkout's code, whatever copy of the package is installed
     return subprocess.run(
         [sys.executable, "-m", "monitor", "demo", *args],
         cwd=tmp_path,  # no config.toml here: the demo must need none
@@ -35,6 +40,7 @@ def test_the_sample_posts_cover_the_languages_and_moods_the_demo_promises() -> N
     assert len({(p["platform"], p["id"]) for p in posts}) == len(posts), "ids are unique per platform"
 
 
+@pytest.mark.e2e
 def test_demo_runs_the_whole_pipeline_and_prints_every_alert(tmp_path: Path, tiny_model_dir: Path) -> None:
     result = _demo(tmp_path, "--model", str(tiny_model_dir))
     assert result.returncode == 0, result.stderr
@@ -48,6 +54,7 @@ def test_demo_runs_the_whole_pipeline_and_prints_every_alert(tmp_path: Path, tin
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.e2e
 def test_demo_with_a_model_it_cannot_load_says_how_to_fix_it(tmp_path: Path) -> None:
     result = _demo(tmp_path, "--model", str(tmp_path / "no-such-model"))
     assert result.returncode == 1

@@ -1,4 +1,8 @@
-"""`brand-monitor run --once` end to end: replay source, local tiny model, local Slack, real processes."""
+"""`brand-monitor run --once` end to end: replay source, local tiny model, local Slack, real processes.
+
+The process tests (marked e2e) show what only a process can: the CLI, and a SIGKILL at the
+worst moment. Slack failing and recovering over time is shown in-process on the manual clock.
+"""
 
 from __future__ import annotations
 
@@ -13,9 +17,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from monitor.bootstrap import bootstrap
+from monitor.config import load_config
+from monitor.manual import ManualRunner
 from monitor.storage.engine import make_engine
 from monitor.storage.schema import outbox, posts
-from tests.conftest import make_post, write_posts
+from tests.conftest import Clock, make_post, write_posts
 from tests.support.tiny_model import TRAINING
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -93,6 +100,7 @@ def setup(tmp_path, db_url, tiny_model_dir, fake_slack):
     return config, expected, posts_in
 
 
+@pytest.mark.e2e
 def test_run_once_delivers_then_a_second_run_sends_nothing(setup, fake_slack, db_url) -> None:
     config, expected, posts_in = setup
     finish(brand_monitor(config, fake_slack.token))
@@ -110,6 +118,7 @@ def test_run_once_delivers_then_a_second_run_sends_nothing(setup, fake_slack, db
     assert [b["type"] for b in message.blocks] == ["header", "section", "context"]
 
 
+@pytest.mark.e2e
 def test_sigkill_mid_batch_then_restart_delivers_every_alert_exactly_once(setup, fake_slack, db_url) -> None:
     config, expected, _ = setup
     # Kill the process at the worst moment: Slack has recorded a message but not yet answered.
@@ -136,6 +145,7 @@ def test_sigkill_mid_batch_then_restart_delivers_every_alert_exactly_once(setup,
     assert statuses == {"sent"}
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("delay", [0.0, 1.5])
 def test_sigkill_at_any_point_loses_and_doubles_nothing(setup, fake_slack, delay, db_url) -> None:
     config, expected, posts_in = setup
@@ -155,15 +165,33 @@ def test_sigkill_at_any_point_loses_and_doubles_nothing(setup, fake_slack, delay
     engine.dispose()
 
 
-def test_slack_down_then_back_delivers_everything_once(setup, fake_slack) -> None:
-    config, expected, _ = setup
+def test_slack_down_then_back_delivers_everything_once(tmp_path, db_url, tiny_model_dir, fake_slack) -> None:
+    posts_in = replay_posts()
+    replay = write_posts(tmp_path / "posts.jsonl", posts_in)
+    path = write_config(tmp_path, db_url=db_url, model=tiny_model_dir, slack_url=fake_slack.base_url, replay=replay)
+    # Delivery's own beat (it is woken whenever alerts are queued) only picks up retries: once a minute will do.
+    path.write_text(path.read_text() + '[schedule]\ndeliver_interval = "1m"\n')
+    config = load_config(path)
+    expected = expected_alert_keys(tiny_model_dir, posts_in)
+    clock = Clock()
+    app = bootstrap(config, clock=clock, sleep=clock.sleep, env={"SLACK_BOT_TOKEN": fake_slack.token})
+    runner = ManualRunner(app)
     fake_slack.down = True
-    finish(brand_monitor(config, fake_slack.token))
+    runner.advance(seconds=4)  # everything is polled and classified; no alert gets through
     assert fake_slack.keys() == []
+    with app.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(posts)).scalar() == len(posts_in)
+        waiting = conn.execute(select(outbox.c.status, outbox.c.attempts)).all()
+    assert len(waiting) == len(expected) and {s for s, _ in waiting} == {"pending"}
+    runner.advance(minutes=2)  # still down: each retry backs off further (5 s, 10 s, 20 s, ...)
+    with app.engine.connect() as conn:
+        attempts = sorted(a for (a,) in conn.execute(select(outbox.c.attempts)))
+    assert attempts[0] >= 3 and fake_slack.keys() == []
     fake_slack.down = False
-    # The retry is scheduled with back-off; a later run once it is due delivers all.
-    deadline = time.monotonic() + 60
-    while sorted(fake_slack.keys()) != sorted(expected) and time.monotonic() < deadline:
-        finish(brand_monitor(config, fake_slack.token))
-        time.sleep(1)
+    runner.advance(minutes=5)  # the next retry after Slack is back delivers everything, once
     assert sorted(fake_slack.keys()) == sorted(expected)
+    runner.advance(hours=1)
+    assert sorted(fake_slack.keys()) == sorted(expected)  # nothing twice
+    with app.engine.connect() as conn:
+        assert {s for (s,) in conn.execute(select(outbox.c.status))} == {"sent"}
+    app.engine.dispose()

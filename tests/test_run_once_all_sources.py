@@ -12,7 +12,7 @@ posts they answer. (tests/test_run_once_sources.py runs the real CLI process.)
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
@@ -21,7 +21,7 @@ from connectors.rss import parse_entry
 from models.base import Sentiment
 from monitor.bootstrap import bootstrap
 from monitor.config import parse_config
-from monitor.daemon import run_once
+from monitor.once import run_once
 from monitor.storage.engine import make_engine
 from monitor.storage.schema import posts, source_health
 from tests.conftest import Clock
@@ -31,6 +31,7 @@ from tests.support.fake_hn import FakeHN
 from tests.support.fake_mastodon import FakeMastodon
 from tests.support.fake_reddit import FakeReddit
 from tests.support.fake_x import FakeX
+from tests.support.praw_time import praw_waits_on
 from tests.support.stored_posts import stored_post_ids
 
 ENV = {
@@ -155,7 +156,8 @@ def make_config(db_url: str, w: World):
 def world(monkeypatch):
     for name, value in ENV.items():
         monkeypatch.setenv(name, value)
-    clock = Clock(datetime.now(UTC).replace(microsecond=0) - timedelta(hours=8))
+    clock = Clock(datetime(2026, 11, 20, 4, 0, tzinfo=UTC))  # a fixed day: results must not depend on today
+    praw_waits_on(clock, monkeypatch)
     with (
         FakeReddit(clock=clock) as reddit,
         FakeX(clock=clock) as x,

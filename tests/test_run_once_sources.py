@@ -1,79 +1,61 @@
-"""`brand-monitor run --once` with Reddit and X pointed at local fake APIs, over several polls.
+"""Reddit and X on local fake APIs, polled on the daemon's schedule while a manual clock lets hours pass.
 
-Real processes, real praw and tweepy, a real database. Between runs the fake
-platforms get new posts, a 429 in the middle of a paginated read, and an
-outage; every post must end up stored exactly once. Waiting out a back-off is
-simulated by clearing ``source_health.next_poll_at`` (what the clock passing
-the back-off would do), so the test does not sleep through real minutes.
+Real praw and tweepy, the real pipeline, the tiny model through the production
+loading path, a real database. Between polls the fake platforms get new posts, a
+429 in the middle of a paginated read, and an outage; the back-offs expire by the
+clock moving (the jobs' own schedule), and every post must end up stored exactly
+once. (`run --once` as a real process: tests/test_run_once.py.)
 """
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
-from pathlib import Path
+import logging
+from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 
-from monitor.storage.engine import make_engine
+from monitor.bootstrap import bootstrap
+from monitor.config import parse_config
+from monitor.manual import ManualRunner
 from monitor.storage.schema import posts, source_health
+from tests.conftest import Clock
 from tests.support.fake_reddit import FakeReddit
 from tests.support.fake_x import FakeX
+from tests.support.praw_time import praw_waits_on
 from tests.support.stored_posts import stored_post_ids
 
-ROOT = Path(__file__).resolve().parents[1]
 ENV = {"REDDIT_CLIENT_ID": "app-id", "REDDIT_CLIENT_SECRET": "app-secret", "X_BEARER_TOKEN": "x-bearer"}
+T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
 
-def write_config(tmp_path: Path, *, db_url: str, model: Path, slack_url: str, reddit: str, x: str) -> Path:
-    config = tmp_path / "config.toml"
-    config.write_text(
-        f"""
-[storage]
-url = "{db_url}"
-[classifier]
-model = "{model}"
-[slack]
-base_url = "{slack_url}"
-min_interval = "10ms"
-timeout = "2s"
-[[brands]]
-name = "Acme"
-terms = ["acme"]
-handles = {{ x = "AcmeSupport", reddit = "acme_support" }}
-[sources.reddit]
-base_url = "{reddit}"
-auth_url = "{reddit}"
-subreddits = ["acme", "gadgets"]
-page_size = 5
-timeout = "2s"
-user_agent = "brand-monitor-tests/1.0 (by u/tester)"
-[sources.x]
-base_url = "{x}"
-page_size = 10
-settle = "1s"
-timeout = "2s"
-""",
-        encoding="utf-8",
+def make_config(*, db_url: str, model, slack_url: str, slack_token: str, reddit: str, x: str):
+    return parse_config(
+        {
+            "storage": {"url": db_url},
+            "classifier": {"model": str(model)},
+            "slack": {"base_url": slack_url, "min_interval": "10ms", "timeout": "2s"},
+            # Polls wake classification and classification wakes delivery: their own beats only pick up
+            # leftovers, so hours pass in fewer runs. The digest is not part of this story.
+            "schedule": {"deliver_interval": "5m", "classify_interval": "5m"},
+            "digest": {"enabled": False},
+            "brands": [
+                {"name": "Acme", "terms": ["acme"], "handles": {"x": "AcmeSupport", "reddit": "acme_support"}}
+            ],
+            "sources": {
+                "reddit": {
+                    "base_url": reddit,
+                    "auth_url": reddit,
+                    "subreddits": ["acme", "gadgets"],
+                    "page_size": 5,
+                    "timeout": "2s",
+                    "user_agent": "brand-monitor-tests/1.0 (by u/tester)",
+                },
+                "x": {"base_url": x, "page_size": 10, "settle": "1s", "timeout": "2s"},
+            },
+        },
+        env={**ENV, "SLACK_BOT_TOKEN": slack_token},  # secrets are read from here, once, at load
     )
-    return config
-
-
-def run_once(config: Path, token: str) -> str:
-    env = {**os.environ, **ENV, "SLACK_BOT_TOKEN": token, "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.run(
-        [sys.executable, "-m", "monitor", "run", "--once", "--config", str(config)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return proc.stdout + proc.stderr
 
 
 class Traffic:
@@ -105,97 +87,105 @@ class Traffic:
             self.x_ids.append(tid)
             if self.n % 7 == 0:
                 self.x_ids.append(self.x.tweet("@u so sorry, on it", author="AcmeSupport", reply_to=tid))
-        time.sleep(1.2)  # past the X connector's settle time
 
 
-def stored(db_url: str) -> dict[str, list[str]]:
-    return stored_post_ids(db_url, ("reddit", "x"))
-
-
-def errors(db_url: str) -> dict[str, str]:
-    """The status each source's last error names."""
-    engine = make_engine(db_url)
-    with engine.connect() as conn:
-        rows = conn.execute(select(source_health.c.source, source_health.c.last_error)).all()
-    engine.dispose()
+def errors(app) -> dict[str, str]:
+    """The status each failing source's last error names."""
+    with app.engine.connect() as conn:
+        rows = conn.execute(
+            select(source_health.c.source, source_health.c.last_error, source_health.c.consecutive_failures)
+        ).all()
     out = {}
-    for source, error in rows:
+    for source, error, failures in rows:
         for status in ("429", "HTTP 500", "HTTP 503"):
-            if error and status in error:
+            if failures and error and status in error:
                 out[source] = status
     return out
 
 
-def time_passes(db_url: str) -> None:
-    """Every back-off has expired."""
-    engine = make_engine(db_url)
-    with engine.begin() as conn:
-        conn.execute(update(source_health).values(next_poll_at=None))
-    engine.dispose()
-
-
 @pytest.fixture
-def platforms():
-    with FakeReddit() as reddit, FakeX() as x:
-        yield reddit, x
+def platforms(monkeypatch):
+    clock = Clock(T0)
+    praw_waits_on(clock, monkeypatch)
+    with FakeReddit(clock=clock) as reddit, FakeX(clock=clock) as x:
+        yield clock, reddit, x
 
 
 def test_polls_through_rate_limits_and_outages_store_every_post_exactly_once(
-    tmp_path, db_url, tiny_model_dir, fake_slack, platforms
+    db_url, tiny_model_dir, fake_slack, platforms, caplog
 ) -> None:
-    reddit, x = platforms
-    config = write_config(
-        tmp_path,
+    clock, reddit, x = platforms
+    config = make_config(
         db_url=db_url,
         model=tiny_model_dir,
         slack_url=fake_slack.base_url,
+        slack_token=fake_slack.token,
         reddit=reddit.base_url,
         x=x.base_url,
     )
+    app = bootstrap(config, clock=clock, sleep=clock.sleep)
+    runner = ManualRunner(app)
     traffic = Traffic(reddit, x)
 
+    def stored() -> dict[str, list[str]]:
+        return stored_post_ids(db_url, ("reddit", "x"))
+
+    def polled(source: str) -> list[datetime]:
+        return [when for when, name, _ in runner.runs if name == f"poll:{source}:Acme"]
+
     traffic.burst(reddit=6, x=12)
-    run_once(config, fake_slack.token)
-    got = stored(db_url)
+    runner.advance(seconds=5)  # both sources poll at start-up (X 2 s later: past its 1 s settle time)
+    got = stored()
     assert sorted(got["reddit"]) == sorted(traffic.reddit_ids) and sorted(got["x"]) == sorted(traffic.x_ids)
 
     # A 429 on the second page of each platform's read: the first page is kept, the rest waits.
     traffic.burst(reddit=8, x=25)
     reddit.fault("429", after=1)
     x.fault("429", after=1)
-    out = run_once(config, fake_slack.token)
-    assert "reddit: HTTP 429" in out and "x: HTTP 429" in out
-    partial = stored(db_url)
-    for platform, ids in (("reddit", traffic.reddit_ids), ("x", traffic.x_ids)):
-        assert len(got[platform]) < len(partial[platform]) < len(ids), "the page before the 429 is kept"
-    assert errors(db_url) == {"reddit": "429", "x": "429"}
-    time_passes(db_url)
-    run_once(config, fake_slack.token)
-    got = stored(db_url)
+    with caplog.at_level(logging.WARNING):
+        runner.advance(minutes=5)  # Reddit's next poll (every 5 minutes) meets its 429
+    assert "reddit: HTTP 429" in caplog.text
+    assert len(got["reddit"]) < len(stored()["reddit"]) < len(traffic.reddit_ids), "the page before the 429 is kept"
+    assert errors(app) == {"reddit": "429"}
+    with caplog.at_level(logging.WARNING):
+        runner.advance(minutes=10)  # X's next poll (every 15 minutes) meets its 429; Reddit has read the rest
+    assert "x: HTTP 429" in caplog.text
+    partial = stored()
+    assert sorted(partial["reddit"]) == sorted(traffic.reddit_ids)
+    assert len(got["x"]) < len(partial["x"]) < len(traffic.x_ids), "the page before the 429 is kept"
+    assert errors(app) == {"x": "429"}
+    runner.advance(minutes=30)  # X's back-off ran out on the clock; its next poll reads the rest
+    got = stored()
     assert sorted(got["reddit"]) == sorted(traffic.reddit_ids) and sorted(got["x"]) == sorted(traffic.x_ids)
 
     # An outage: both platforms answer 5xx; nothing is lost once they are back.
     traffic.burst(reddit=4, x=8)
     reddit.down = x.down = True
-    out = run_once(config, fake_slack.token)
-    assert "HTTP 500" in out and "HTTP 503" in out
-    during = stored(db_url)
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        runner.advance(minutes=15)
+    assert "HTTP 500" in caplog.text and "HTTP 503" in caplog.text
+    during = stored()
     assert {p: sorted(i) for p, i in during.items()} == {p: sorted(i) for p, i in got.items()}, "nothing stored"
-    assert errors(db_url) == {"reddit": "HTTP 500", "x": "HTTP 503"}
+    assert errors(app) == {"reddit": "HTTP 500", "x": "HTTP 503"}
+    outage_polls = len(polled("reddit"))
     reddit.down = x.down = False
-    time_passes(db_url)
     traffic.burst(reddit=3, x=3)
-    run_once(config, fake_slack.token)
-    run_once(config, fake_slack.token)  # nothing new: nothing changes
-    got = stored(db_url)
+    runner.advance(hours=1)
+    got = stored()
     assert sorted(got["reddit"]) == sorted(traffic.reddit_ids)
     assert sorted(got["x"]) == sorted(traffic.x_ids)
     assert len(got["reddit"]) == len(set(got["reddit"])) and len(got["x"]) == len(set(got["x"]))
-
-    engine = make_engine(db_url)
-    with engine.connect() as conn:
+    assert len(polled("reddit")) >= outage_polls + 10, "Reddit is back on its 5-minute beat"
+    with app.engine.connect() as conn:
+        before = conn.execute(select(posts.c.id)).all()
+    runner.advance(hours=1)  # nothing new: nothing changes
+    with app.engine.connect() as conn:
+        assert conn.execute(select(posts.c.id)).all() == before
         brand_rows = conn.execute(select(posts.c.author).where(posts.c.from_brand.is_(True))).scalars().all()
         health = conn.execute(select(source_health.c.source, source_health.c.disabled_reason)).all()
-    engine.dispose()
+        unclassified = conn.execute(select(posts.c.id).where(posts.c.classified_at.is_(None))).all()
     assert set(brand_rows) == {"acme_support", "AcmeSupport"}
     assert {s for s, _ in health} == {"reddit", "x"} and all(reason is None for _, reason in health)
+    assert unclassified == [], "every stored post was classified by the tiny model"
+    app.engine.dispose()

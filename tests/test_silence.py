@@ -5,26 +5,15 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 
 from connectors.base import Cursor, Post
 from monitor import health
-from monitor.storage import migrate
 from monitor.storage import posts as post_store
-from monitor.storage.engine import make_engine
 from monitor.storage.schema import outbox
 from tests.conftest import Clock
 
 OPS = "#ops"
-
-
-@pytest.fixture
-def engine(db_url: str):
-    engine = make_engine(db_url)
-    migrate.upgrade(engine)
-    yield engine
-    engine.dispose()
 
 
 class Source:

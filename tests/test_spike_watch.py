@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy import select
 
 from connectors.base import Cursor, Post
@@ -13,22 +13,12 @@ from monitor.alerts.delivery import Delivery
 from monitor.alerts.slack import SlackSink
 from monitor.spikes.settings import SpikeSettings
 from monitor.spikes.watch import SpikeWatch
-from monitor.storage import migrate
 from monitor.storage import posts as store
-from monitor.storage.engine import make_engine
 from monitor.storage.schema import spikes
 from tests.conftest import Clock
 
 START = datetime(2026, 11, 16, 0, 0, tzinfo=UTC)
 BUCKET = timedelta(minutes=5)
-
-
-@pytest.fixture
-def engine(db_url: str):
-    engine = make_engine(db_url)
-    migrate.upgrade(engine)
-    yield engine
-    engine.dispose()
 
 
 class Feed:
@@ -39,23 +29,33 @@ class Feed:
         self.n = 0
 
     def bucket(self, at: datetime, negatives: int, *, others: int = 2, text: str = "acme app crashes again") -> None:
+        """One 5-minute bucket's posts, stored and classified."""
+        self.buckets(at, [negatives], others=others, text=text)
+
+    def buckets(
+        self, start: datetime, negatives: Sequence[int], *, others: int = 2, text: str = "acme app crashes again"
+    ) -> None:
+        """Consecutive 5-minute buckets from ``start`` (``negatives[i]`` in the i-th), stored in one transaction."""
         batch = []
-        for i in range(negatives + others):
-            self.n += 1
-            batch.append(
-                Post(
-                    platform="x",
-                    post_id=str(self.n),
-                    author=f"u{self.n % 50}",
-                    text=f"{text} #{i}" if i < negatives else "acme is fine",
-                    created_at=at + timedelta(seconds=i % 290),
-                    url=f"https://x.com/u/status/{self.n}",
-                    metrics={"followers": self.n % 1000},
+        for b, count in enumerate(negatives):
+            at = start + timedelta(minutes=5 * b)
+            for i in range(count + others):
+                self.n += 1
+                batch.append(
+                    Post(
+                        platform="x",
+                        post_id=str(self.n),
+                        author=f"u{self.n % 50}",
+                        text=f"{text} #{i}" if i < count else "acme is fine",
+                        created_at=at + timedelta(seconds=i % 290),
+                        url=f"https://x.com/u/status/{self.n}",
+                        metrics={"followers": self.n % 1000},
+                    )
                 )
-            )
+        last = start + timedelta(minutes=5 * (len(negatives) - 1))
         with self.engine.begin() as conn:
             store.store_page(
-                conn, source="x", brand="Acme", posts_in=batch, cursor=Cursor(str(self.n)), brand_handles=(), now=at
+                conn, source="x", brand="Acme", posts_in=batch, cursor=Cursor(str(self.n)), brand_handles=(), now=last
             )
             pending = store.unclassified(conn, limit=len(batch) + 10)
             store.save_sentiments(
@@ -69,7 +69,7 @@ class Feed:
                     )
                     for p in pending
                 ],
-                now=at,
+                now=last,
             )
 
 
@@ -95,11 +95,10 @@ def test_one_thread_per_spike_with_updates_and_resolution(engine, fake_slack) ->
         return [e for r in results for e in r.events]
 
     # Three quiet days (about one negative mention per bucket), checked as the daemon would every hour.
-    for i in range(3 * 288):
-        feed.bucket(clock.now, i % 2)
-        clock.advance(minutes=5)
-        if i % 12 == 11:
-            assert [e for r in watch.check() for e in r.events] == [], f"false alarm before {clock.now}"
+    for _ in range(3 * 24):
+        feed.buckets(clock.now, [0, 1] * 6)  # the hour's twelve buckets
+        clock.advance(hours=1)
+        assert [e for r in watch.check() for e in r.events] == [], f"false alarm before {clock.now}"
     assert fake_slack.messages == []
     # A crisis builds: 10, 25, 60 negative mentions per 5 minutes, then it fades.
     events = [e.kind for n in (10, 25, 60, 60) for e in step(n, text="acme outage, site down")]
@@ -138,9 +137,8 @@ def test_one_thread_per_spike_with_updates_and_resolution(engine, fake_slack) ->
 def test_history_caught_up_after_downtime_is_recorded_not_paged(engine, fake_slack) -> None:
     clock = Clock(START)
     feed = Feed(engine)
-    for i in range(3 * 288):
-        feed.bucket(clock.now, i % 2)
-        clock.advance(minutes=5)
+    feed.buckets(clock.now, [0, 1] * (3 * 144))  # three quiet days
+    clock.advance(days=3)
     for n in (10, 25, 60, 60):
         feed.bucket(clock.now, n, text="acme outage, site down")
         clock.advance(minutes=5)

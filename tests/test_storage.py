@@ -30,19 +30,15 @@ def post(n: int, text: str = "acme is broken", author: str = "someone") -> Post:
     )
 
 
-@pytest.fixture
-def engine(db_url: str):
-    engine = make_engine(db_url)
+def test_migrations_create_exactly_the_declared_schema(empty_db_url) -> None:
+    engine = make_engine(empty_db_url)
+    assert migrate.current_revision(engine) is None
     migrate.upgrade(engine)
-    yield engine
-    engine.dispose()
-
-
-def test_migrations_create_exactly_the_declared_schema(engine) -> None:
     migrate.upgrade(engine)  # a second upgrade is a no-op
     assert migrate.current_revision(engine) == migrate.head_revision()
     with engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+    engine.dispose()
 
 
 def test_reingesting_is_a_no_op_and_the_cursor_moves(engine) -> None:

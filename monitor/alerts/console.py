@@ -15,6 +15,7 @@ class ConsoleSink:
     """Prints each alert's plain-text form. Cannot look back, so a crash mid-print may repeat one."""
 
     name = "console"
+    paced = False  # a terminal has no rate limit: the demo prints its alerts at once
 
     def __init__(self, stream: TextIO | None = None) -> None:
         self._stream = stream

@@ -51,6 +51,11 @@ class Delivery:
     The sink's credentials are checked once at start (``check_auth``, Slack's ``auth.test``). When they
     are refused, here or by any call, the whole pass stops: the rows go back to the queue untouched and
     delivery asks again once per ``auth_hold``, releasing everything as soon as the credentials work.
+
+    The pace is the target's (Slack allows about one message per second per
+    channel); a sink that declares itself unpaced (the console) is not slowed.
+    Waiting goes through the injected ``clock`` and ``sleep``, so a manual clock
+    lets a paced burst pass without real time.
     """
 
     def __init__(
@@ -69,10 +74,10 @@ class Delivery:
         self.sink = sink
         self.clock = clock
         self.worker = worker or worker_id()
-        self.min_interval = min_interval.total_seconds()
+        self.min_interval = min_interval if getattr(sink, "paced", True) else timedelta(0)
         self.lease = lease
         self.sleep = sleep
-        self._last_sent: dict[str, float] = {}
+        self._last_sent: dict[str, datetime] = {}
         self.auth_hold = auth_hold
         self.auth_error: str | None = None  # why the sink refuses our credentials, while it does
         self._auth_checked = False
@@ -199,7 +204,7 @@ class Delivery:
             self._failed(row, exc, report)
             return True
         finally:
-            self._last_sent[message.channel] = time.monotonic()
+            self._last_sent[message.channel] = self.clock()
         with self.engine.begin() as conn:
             outbox.mark_sent(conn, row.id, channel=delivered.channel, ts=delivered.ts, now=self.clock())
         report.sent += 1
@@ -233,10 +238,11 @@ class Delivery:
 
     def _pace(self, channel: str) -> None:
         last = self._last_sent.get(channel)
-        if last is not None:
-            wait = self.min_interval - (time.monotonic() - last)
-            if wait > 0:
-                self.sleep(wait)
+        if last is not None and self.min_interval:
+            # Bounded by the pace itself: a wall clock set back must not stall delivery.
+            wait = min(self.min_interval - (self.clock() - last), self.min_interval)
+            if wait > timedelta(0):
+                self.sleep(wait.total_seconds())
 
     def _release(self, rows: list[Claimed], *, error: str) -> None:
         """Put claimed rows back, due now and with the attempt not counted (they were never sent)."""

@@ -42,9 +42,10 @@ class DeliveryError(Exception):
 
 
 class Sink(Protocol):
-    """A place alerts go."""
+    """A place alerts go. ``paced``: the target limits messages per channel (Slack), so delivery spaces them."""
 
     name: str
+    paced: bool
 
     def check_auth(self) -> None:
         """Raise :class:`DeliveryError` with ``auth`` set if the target refuses our credentials."""

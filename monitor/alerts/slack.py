@@ -52,6 +52,7 @@ class SlackSink:
     """Posts, threads and updates alerts with ``chat.postMessage`` / ``chat.update``."""
 
     name = "slack"
+    paced = True  # about one message per second per channel (Slack's chat.postMessage limit)
 
     def __init__(self, token: Secret | str, *, base_url: str, timeout: timedelta = timedelta(seconds=15)) -> None:
         if not base_url.endswith("/"):

@@ -26,7 +26,7 @@ def sample_posts_path() -> Path:
 def run_demo(*, config_path: str | None = None, model: str | None = None) -> int:
     """Replay the sample posts through storage, classification and alerting; print what was sent."""
     from monitor.bootstrap import bootstrap
-    from monitor.daemon import run_once
+    from monitor.once import run_once
 
     base: dict[str, Any] = {}
     path = resolve_path(config_path)

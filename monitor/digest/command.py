@@ -7,11 +7,15 @@ import logging
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from monitor.config import Config
 from monitor.digest.days import last_complete_day
+
+if TYPE_CHECKING:
+    from monitor.digest.service import DigestService
 
 log = logging.getLogger(__name__)
 
@@ -26,24 +30,29 @@ def parse_day(text: str) -> date:
         raise argparse.ArgumentTypeError(f"not a date: {text!r} (use YYYY-MM-DD, e.g. 2026-11-30)") from None
 
 
-def run_digest(config: Config, *, day: date | None, dry_run: bool, chart_path: str | None) -> int:
-    """Build the digest for ``day`` (default: yesterday, locally); print it, or queue and deliver it."""
+def run_digest(
+    service: DigestService,
+    *,
+    deliver: Callable[[], object],
+    day: date | None,
+    dry_run: bool,
+    chart_path: str | None,
+    sleep: Callable[[float], None] = time.sleep,
+    monotonic: Callable[[], float] = time.monotonic,
+) -> int:
+    """Build the digest for ``day`` (default: yesterday, locally); print it, or queue it and ``deliver`` it.
+
+    ``service`` and ``deliver`` come wired from ``monitor.bootstrap`` (the command line builds them).
+    """
     # Imported here: the parser imports this module for every command, and these are heavy.
     from sqlalchemy.exc import OperationalError, ProgrammingError
 
-    from monitor.bootstrap import bootstrap
-    from monitor.clock import utc_now
     from monitor.digest import runs
     from monitor.digest.render import as_text
 
+    config = service.config
+    day = day or last_complete_day(service.clock(), config.schedule.tz)
     if dry_run:
-        from monitor.digest.service import DigestService
-        from monitor.digest.upload import FileChartUploader
-        from monitor.storage.engine import make_engine
-
-        engine = make_engine(config.storage.url)
-        service = DigestService(engine, config, clock=utc_now, uploader=FileChartUploader())
-        day = day or last_complete_day(utc_now(), config.schedule.tz)
         try:
             built = service.build(day)
         except (OperationalError, ProgrammingError) as exc:
@@ -57,22 +66,19 @@ def run_digest(config: Config, *, day: date | None, dry_run: bool, chart_path: s
         sys.stdout.write(as_text(built.parts))
         print(f"chart: {path}")
         return 0
-    app = bootstrap(config)
-    assert app.digest is not None
-    day = day or last_complete_day(app.clock(), config.schedule.tz)
-    if not app.digest.send(day):
-        print(f"digest {day} for {config.slack.digest_channel} was already queued; not sent again")
-    deadline = time.monotonic() + SEND_BUDGET_SECONDS
-    while time.monotonic() < deadline:
-        app.delivery.run_once()
-        app.digest.upload_charts()
-        with app.engine.connect() as conn:
-            run = runs.find(conn, day=day, channel=config.slack.digest_channel)
+    if not service.send(day):
+        print(f"digest {day} for {service.channel} was already queued; not sent again")
+    deadline = monotonic() + SEND_BUDGET_SECONDS
+    while monotonic() < deadline:
+        deliver()
+        service.upload_charts()
+        with service.engine.connect() as conn:
+            run = runs.find(conn, day=day, channel=service.channel)
         if run is not None and run.status in (runs.SENT, runs.DEAD):
             failed = " (the chart upload failed; see the log)" if run.status == runs.DEAD else ""
-            print(f"digest {day} sent to {config.slack.digest_channel}{failed}")
+            print(f"digest {day} sent to {service.channel}{failed}")
             return 0
-        time.sleep(1.0)
+        sleep(1.0)
     print(f"digest {day} is queued but not delivered yet; the daemon will deliver it", file=sys.stderr)
     return 1
 

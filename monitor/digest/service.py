@@ -6,9 +6,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
 
-from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import Engine, select
 
 from monitor.alerts import outbox
@@ -22,6 +20,7 @@ from monitor.digest.model import Digest
 from monitor.digest.render import Part, render
 from monitor.digest.upload import ChartUploader
 from monitor.storage.schema import outbox as outbox_table
+from values.jobs import DELIVER, Cron, Interval, Job, Lease, Outcome
 
 log = logging.getLogger(__name__)
 
@@ -126,31 +125,24 @@ class DigestService:
         self.send_due(catch_up=True)
         self.upload_charts()
 
-    def jobs(self, *, wake: Callable[[], None]) -> list[tuple[str, Callable[[], Any], dict[str, Any]]]:
-        """The daemon's jobs: at ``digest_time`` local time (cron, DST-aware), and a frequent catch-up check."""
+    def jobs(self) -> list[Job]:
+        """At ``digest_time`` local time (cron, DST-aware), and a frequent catch-up check; a queued digest wakes
+        delivery. Every instance runs them: a digest is queued once per (day, channel) by a unique key."""
         schedule = self.config.schedule
         at = schedule.digest_time
 
-        def scheduled() -> None:
-            if self.send_due():
-                wake()
+        def scheduled() -> Outcome:
+            return Outcome(changed=self.send_due())
 
-        def check() -> None:
-            if self.send_due(catch_up=True):
-                wake()
-            self.upload_charts()
+        def check() -> Outcome:
+            queued = self.send_due(catch_up=True)
+            charts = self.upload_charts()
+            return Outcome(changed=queued, counts={"digest_charts": charts})
 
+        cron = Cron(at.hour, at.minute, at.second, zone=schedule.tz)
         return [
-            (
-                "digest",
-                scheduled,
-                {"trigger": CronTrigger(hour=at.hour, minute=at.minute, second=at.second, timezone=schedule.tz)},
-            ),
-            (
-                "digest-check",
-                check,
-                {"trigger": "interval", "seconds": CATCH_UP_INTERVAL.total_seconds(), "next_run_time": self.clock()},
-            ),
+            Job("digest", cron, scheduled, lease=Lease.per_instance(), wakes=(DELIVER,), in_once=False),
+            Job("digest-check", Interval(CATCH_UP_INTERVAL), check, wakes=(DELIVER,), in_once=False),
         ]
 
     def _finish(self, run: runs.Run) -> int:

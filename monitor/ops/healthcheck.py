@@ -26,6 +26,7 @@ class HealthInputs:
     stale_after_intervals: float
     instance: str
     polls: Sequence[tuple[str, str]] = ()  # every configured (source, brand): those never polled are "learning"
+    jobs: Callable[[], Mapping[str, Any]] = dict  # each job's last success and failures (monitor.ops.job_health)
 
 
 # A source's status: working, failing or stale, switched off for rejected credentials, or not yet polled to success.
@@ -64,8 +65,10 @@ def check(inputs: HealthInputs) -> tuple[bool, dict[str, Any]]:
         sources.append({"source": source, "brand": brand, **entry, "quarantined": held.get((source, brand), 0)})
     body["sources"] = sources
     body["quarantined"] = sum(held.values())
+    body["jobs"] = dict(inputs.jobs())
     healthy = alive and body["database"]["reachable"]
     degraded = any(s["status"] in (DEGRADED, DISABLED) for s in sources)
+    degraded |= any(job["consecutive_failures"] for job in body["jobs"].values())
     body["status"] = "failing" if not healthy else "degraded" if degraded else "ok"
     return healthy, body
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -184,7 +184,7 @@ class InstrumentedClassifier:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
 
-    def classify(self, texts: list[str]) -> list[Sentiment]:
+    def classify(self, texts: Sequence[str]) -> list[Sentiment]:
         """The inner classifier's results, timed."""
         started = time.perf_counter()
         try:

@@ -1,88 +1,105 @@
-"""Production services around the daemon: heartbeat, retention job, /healthz and /metrics, lease release."""
+"""Production services around the daemon: the heartbeat and retention jobs, and the /healthz and /metrics endpoint."""
 
 from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
-from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine
 
 from monitor.ops import healthcheck, retention
-from monitor.ops.coordination import lease_ttl
+from monitor.ops.coordination import Coordinator
 from monitor.ops.http import ObservabilityServer
-
-if TYPE_CHECKING:
-    from monitor.daemon import Daemon
+from monitor.ops.metrics import Metrics
+from monitor.ops.settings import ObservabilitySettings, RetentionSettings
+from values.jobs import Interval, Job, Lease, Outcome
 
 log = logging.getLogger(__name__)
 
 HEARTBEAT = timedelta(seconds=10)
 
 
-@dataclass
-class Services:
-    """What :func:`attach` started; ``close()`` stops it at shutdown."""
+class Heartbeat:
+    """Proves the scheduler dispatches jobs: the heartbeat job beats, /healthz asks whether the beat is fresh."""
 
-    daemon: Daemon
-    server: ObservabilityServer | None = None
-    last_beat: float = field(default_factory=time.monotonic)
+    def __init__(self, coordinator: Coordinator, *, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.coordinator = coordinator
+        self.monotonic = monotonic
+        self.last_beat = monotonic()
 
-    def beat(self) -> None:
-        """Run by the scheduler: proves a worker thread is free and the scheduler is dispatching."""
-        self.daemon.app.coordinator.keep_alive()  # re-takes the life lock after a lost connection
-        self.last_beat = time.monotonic()
+    def beat(self) -> Outcome:
+        """Run by the scheduler: proves a worker thread is free and jobs are being dispatched."""
+        self.coordinator.keep_alive()  # re-takes the life lock after a lost connection
+        self.last_beat = self.monotonic()
+        return Outcome()
 
-    def scheduler_alive(self) -> bool:
-        """The scheduler runs and dispatched the heartbeat recently."""
-        fresh = time.monotonic() - self.last_beat < HEARTBEAT.total_seconds() * 3
-        return bool(self.daemon.scheduler.running) and fresh
-
-    def close(self) -> None:
-        """Stop the endpoint and hand this instance's leases to the others."""
-        if self.server is not None:
-            self.server.close()
-        self.daemon.app.coordinator.release_all()
+    def fresh(self) -> bool:
+        """The heartbeat ran within the last three periods."""
+        return self.monotonic() - self.last_beat < HEARTBEAT.total_seconds() * 3
 
 
-def attach(daemon: Daemon) -> Services:
-    """Add the heartbeat and retention jobs to ``daemon`` and start the endpoint if configured."""
-    app = daemon.app
-    config = app.config
-    services = Services(daemon)
-    jobs: list[tuple[str, Any, dict[str, Any]]] = [
-        ("heartbeat", services.beat, {"trigger": "interval", "seconds": HEARTBEAT.total_seconds()}),
-    ]
-    # Socket Mode's envelope ids are pruned by the same job, whatever [retention] keeps.
-    if config.retention.enabled or app.interactions is not None:
-        jobs.append((
-            "retention",
-            lambda: run_retention(daemon),
-            {"trigger": "interval", "seconds": config.retention.interval.total_seconds()},
-        ))
-    daemon._extra_jobs.extend(jobs)
-    address = config.observability.address
-    if address is not None:
-        inputs = healthcheck.HealthInputs(
-            engine=app.engine,
-            clock=app.clock,
-            scheduler_alive=services.scheduler_alive,
-            intervals={name: s.interval for name, s in config.enabled_sources().items()},
-            stale_after_intervals=config.observability.stale_after_intervals,
-            instance=app.coordinator.holder,
-            polls=app.polls(),
+def jobs(
+    *,
+    heartbeat: Heartbeat,
+    engine: Engine,
+    retention_settings: RetentionSettings,
+    clock: Callable[[], datetime],
+    should_stop: Callable[[], bool],
+    sleep: Callable[[float], None],
+    envelopes: bool = False,
+) -> list[Job]:
+    """The operations jobs: the heartbeat on every instance, retention on one at a time.
+
+    Retention runs when it is configured, or with ``envelopes`` (Slack Socket Mode is on): the
+    envelope ids kept against Slack's re-sends are pruned by the same job, whatever [retention] keeps.
+    """
+    rows = [
+        Job(
+            "heartbeat",
+            Interval(HEARTBEAT, first_after=HEARTBEAT),
+            heartbeat.beat,
+            lease=Lease.per_instance(),
+            in_once=False,
         )
-        services.server = ObservabilityServer(
-            address, registry=app.metrics.registry, health=lambda: healthcheck.check(inputs)
-        ).start()
-    return services
+    ]
+    if retention_settings.enabled or envelopes:
+
+        def prune() -> Outcome:
+            report = retention.prune(engine, retention_settings, clock=clock, should_stop=should_stop, sleep=sleep)
+            return Outcome(counts={"pruned_posts": report.posts, "pruned_outbox": report.outbox})
+
+        every = retention_settings.interval
+        rows.append(Job("retention", Interval(every, first_after=every), prune, lease=Lease.singleton(), in_once=False))
+    return rows
 
 
-def run_retention(daemon: Daemon) -> retention.PruneReport | None:
-    """One pruning run, by one instance at a time."""
-    app = daemon.app
-    settings = app.config.retention
-    with app.coordinator.exclusive("retention", ttl=lease_ttl(settings.interval)) as mine:
-        if not mine:
-            return None
-        return retention.prune(app.engine, settings, clock=app.clock, should_stop=app.stop.is_set)
+def start_endpoint(
+    settings: ObservabilitySettings,
+    *,
+    engine: Engine,
+    metrics: Metrics,
+    clock: Callable[[], datetime],
+    instance: str,
+    intervals: dict[str, timedelta],
+    polls: Sequence[tuple[str, str]],
+    scheduler_alive: Callable[[], bool],
+    jobs_report: Callable[[], dict[str, Any]],
+) -> ObservabilityServer | None:
+    """Serve /healthz and /metrics when ``[observability] listen`` is set; None otherwise."""
+    if settings.address is None:
+        return None
+    inputs = healthcheck.HealthInputs(
+        engine=engine,
+        clock=clock,
+        scheduler_alive=scheduler_alive,
+        intervals=intervals,
+        stale_after_intervals=settings.stale_after_intervals,
+        instance=instance,
+        polls=polls,
+        jobs=jobs_report,
+    )
+    server = ObservabilityServer(settings.address, registry=metrics.registry, health=lambda: healthcheck.check(inputs))
+    return server.start()

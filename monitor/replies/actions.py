@@ -12,13 +12,13 @@ from sqlalchemy import Connection
 from monitor.alerts import outbox
 from monitor.replies import store, threads
 from monitor.replies.settings import ReplySettings
+from monitor.replies.verbs import ACKNOWLEDGE, ACTIONS, HANDLED, NOT_NEGATIVE, SNOOZE
 from monitor.storage.schema import classification_feedback
 from values.durations import format_duration
 
-log = logging.getLogger(__name__)
+__all__ = ["ACKNOWLEDGE", "ACTIONS", "HANDLED", "NOT_NEGATIVE", "SNOOZE", "Action", "apply"]
 
-ACKNOWLEDGE, HANDLED, NOT_NEGATIVE, SNOOZE = "acknowledge", "handled", "not_negative", "snooze"
-ACTIONS = frozenset({ACKNOWLEDGE, HANDLED, NOT_NEGATIVE, SNOOZE})
+log = logging.getLogger(__name__)
 _USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
 
@@ -101,11 +101,11 @@ def _apply_one(
 ) -> tuple[str | None, str] | None:
     """Change one item; (its burst summary key, a note for its thread) if it changed."""
     row = store.item(conn, item_id)
-    if row is None or row["status"] not in store.ACTIVE:
+    if row is None or row.status not in store.ACTIVE:
         return None  # closed already (a double click, or the brand answered meanwhile)
     who = _who(user)
     if action == ACKNOWLEDGE:
-        if row["status"] == store.ACKNOWLEDGED:
+        if row.status == store.ACKNOWLEDGED:
             return None
         ok = store.change(conn, item_id, status=store.ACKNOWLEDGED, acknowledged_at=now, acknowledged_by=user)
         note = f":eyes: Acknowledged by {who}."
@@ -114,7 +114,7 @@ def _apply_one(
         ok = store.change(conn, item_id, status=store.SNOOZED, snoozed_until=until, snoozed_by=user)
         note = f":zzz: Snoozed by {who} for {format_duration(settings.snooze)}."
     elif action == HANDLED:
-        within = now <= row["due_at"]
+        within = now <= row.due_at
         ok = store.change(conn, item_id, status=store.HANDLED, closed_at=now, closed_by=user, within_sla=within)
         note = f":white_check_mark: Handled by {who}" + (" within the SLA." if within else " after the deadline.")
     else:  # NOT_NEGATIVE: no reply was needed; the correction is kept for evaluation and retraining
@@ -122,15 +122,15 @@ def _apply_one(
         if ok:
             conn.execute(
                 classification_feedback.insert().values(
-                    post_pk=row["post_pk"],
+                    post_pk=row.post_pk,
                     label="not_negative",
-                    model_label=row["post_sentiment"],
+                    model_label=row.post_sentiment,
                     user_id=user,
                     created_at=now,
                 )
             )
         note = f":ok_hand: Marked not negative by {who}; kept as feedback on the classifier."
-    return (row["summary_key"], note) if ok else None
+    return (row.summary_key, note) if ok else None
 
 
 _VERB = {ACKNOWLEDGE: "Acknowledged", HANDLED: "Handled", NOT_NEGATIVE: "Marked not negative", SNOOZE: "Snoozed"}

@@ -94,22 +94,20 @@ class ReplyRule:
             reason += "; " + ", ".join(urgency.reasons)
         item_id = store.add(
             conn,
-            {
-                "brand": brand,
-                "post_pk": post.pk,
-                "platform": platform,
-                "post_id": post.alert.post_id,
-                "status": store.OPEN,
-                "priority": urgency.level,
-                "priority_score": urgency.score,
-                "category": where.category,
-                "channel": where.channel,
-                "reason": reason[:2000],
-                "posted_at": posted_at,
-                "due_at": deadline,
-                "created_at": now,
-                "alert_key": "",
-            },
+            store.NewItem(
+                brand=brand,
+                post_pk=post.pk,
+                platform=platform,
+                post_id=post.alert.post_id,
+                priority=urgency.level,
+                priority_score=urgency.score,
+                category=where.category,
+                channel=where.channel,
+                reason=reason[:2000],
+                posted_at=posted_at,
+                due_at=deadline,
+                created_at=now,
+            ),
         )
         if item_id is None:
             return None  # already queued (a re-run of the same batch)
@@ -138,7 +136,7 @@ class ReplyRule:
                 first_reply_id=reply_id,
                 closed_at=now,
                 closed_by="platform",
-                within_sla=bool(due and replied_at <= due["due_at"]),
+                within_sla=bool(due and replied_at <= due.due_at),
             )
         new = [n for n in new if n.item_id not in answered]
         counts: dict[str, list[int]] = {}
@@ -169,12 +167,12 @@ class ReplyRule:
             burst = store.burst(conn, summary_key)
             if burst is None:
                 continue
-            store.burst_rendered(conn, summary_key, posts_shown=burst["posts"])
+            store.burst_rendered(conn, summary_key, posts_shown=burst.posts)
             burst = store.burst(conn, summary_key) or burst
             stats = store.burst_stats(conn, summary_key)
             top = store.top_of_burst(conn, summary_key, limit=messages.TOP_IN_SUMMARY)
             outbox.enqueue(conn, messages.summary(burst, stats, top), now=now)
-            log.warning("replies: burst in %s; posts beyond the threshold go into one summary", burst["channel"])
+            log.warning("replies: burst in %s; posts beyond the threshold go into one summary", burst.channel)
 
 
 @dataclass(frozen=True)

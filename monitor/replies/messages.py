@@ -10,7 +10,7 @@ from monitor.alerts.messages import platform_name
 from monitor.alerts.outbox import Message
 from monitor.alerts.slack_text import HEADER_LIMIT, MAX_BLOCKS, clean, date, escape, inline, link, plain, truncate
 from monitor.replies.priority import reach
-from monitor.replies.store import History
+from monitor.replies.store import Burst, BurstStats, History, Item
 
 ACTION_PREFIX = "reply_"  # action_id of our buttons: reply_acknowledge, reply_handled, ...
 BUTTONS = (
@@ -41,7 +41,7 @@ def mention(ids: Sequence[str]) -> str:
 
 
 def alert(
-    row: dict[str, Any],
+    row: Item,
     *,
     brand_history: History,
     playbook: str,
@@ -51,23 +51,23 @@ def alert(
     revision: int = 0,
 ) -> Message:
     """The thread's first message; with ``update`` it is a chat.update of it showing the new state."""
-    where = platform_name(row["platform"])
-    author = row["post_author"] or "unknown"
-    status = row["status"]
+    where = platform_name(row.platform)
+    author = row.post_author or "unknown"
+    status = row.status
     closed = status in ("handled", "replied", "not_negative")
-    headline = f"Reply due: {row['brand']} on {where}"
+    headline = f"Reply due: {row.brand} on {where}"
     if closed:
-        headline = f"Closed: {row['brand']} on {where}"
-    who = reach(row["post_metrics"] or {})
+        headline = f"Closed: {row.brand} on {where}"
+    who = reach(row.post_metrics or {})
     facts = [
         f"by *{inline(author, 80)}*",
         f"reach {who:,}" if who is not None else "reach unknown",
-        f"sentiment {inline(row['post_sentiment'] or 'unclassified', 16)} "
-        f"({float(row['post_negative'] or 0):.0%} negative)",
-        f"language {inline(row['post_lang'], 8)}" if row["post_lang"] else "language unknown",
-        f"category *{inline(row['category'], 64)}*" if row["category"] else "no category",
-        f"posted {date(row['posted_at'])}",
-        link(row["post_url"], "open the post"),
+        f"sentiment {inline(row.post_sentiment or 'unclassified', 16)} "
+        f"({float(row.post_negative or 0):.0%} negative)",
+        f"language {inline(row.post_lang, 8)}" if row.post_lang else "language unknown",
+        f"category *{inline(row.category, 64)}*" if row.category else "no category",
+        f"posted {date(row.posted_at)}",
+        link(row.post_url, "open the post"),
     ]
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": truncate(headline, HEADER_LIMIT)}},
@@ -76,30 +76,30 @@ def alert(
             "text": {
                 "type": "mrkdwn",
                 "text": truncate(
-                    f"{PRIORITY_MARK.get(row['priority'], row['priority'])} · *Due {date(row['due_at'])}*\n"
-                    f"*Why:* {inline(row['reason'], 600)}",
+                    f"{PRIORITY_MARK.get(row.priority, row.priority)} · *Due {date(row.due_at)}*\n"
+                    f"*Why:* {inline(row.reason, 600)}",
                     2900,
                 ),
             },
         },
-        {"type": "section", "text": {"type": "plain_text", "text": plain(row["post_text"] or ""), "emoji": False}},
+        {"type": "section", "text": {"type": "plain_text", "text": plain(row.post_text or ""), "emoji": False}},
         {"type": "context", "elements": [{"type": "mrkdwn", "text": truncate(" · ".join(facts), 2900)}]},
     ]
     if brand_history.total:
         lines = [
-            f"*Earlier posts about {inline(row['brand'], 60)} by this author:* {brand_history.total} "
+            f"*Earlier posts about {inline(row.brand, 60)} by this author:* {brand_history.total} "
             f"({brand_history.negative} negative)"
         ]
         for earlier in brand_history.latest:
             lines.append(
-                f"• {date(earlier['created_at'])} {inline(earlier['sentiment'] or '', 10)}: "
-                f"{link(earlier['url'], inline(earlier['text'] or '', 160))}"
+                f"• {date(earlier.created_at)} {inline(earlier.sentiment or '', 10)}: "
+                f"{link(earlier.url, inline(earlier.text or '', 160))}"
             )
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": truncate("\n".join(lines), 2900)}})
     else:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": "First post by this author"}]})
     if not closed:
-        suggestion = playbook.replace("{author}", author).replace("{brand}", row["brand"])
+        suggestion = playbook.replace("{author}", author).replace("{brand}", row.brand)
         # plain_text, so nothing needs defusing and the answer can be copied exactly as shown.
         blocks.append(
             {
@@ -115,69 +115,69 @@ def alert(
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"For {mention(mentions)}"}]})
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": _status_line(row)}]})
     if not closed:
-        blocks.append(_buttons(f"item:{row['id']}"))
+        blocks.append(_buttons(f"item:{row.id}"))
     fallback = (
-        f"Reply due {_fallback_time(row['due_at'])}: {row['brand']} on {where}, "
-        f"{inline(author, 80)} ({row['priority']}): {plain(row['post_text'] or '', 300)}"
+        f"Reply due {_fallback_time(row.due_at)}: {row.brand} on {where}, "
+        f"{inline(author, 80)} ({row.priority}): {plain(row.post_text or '', 300)}"
     )
     if closed:
-        fallback = f"{STATUS_TEXT.get(status, status)}: {row['brand']} on {where}, {inline(author, 80)}"
+        fallback = f"{STATUS_TEXT.get(status, status)}: {row.brand} on {where}, {inline(author, 80)}"
     return Message(
         dedup_key=f"{key}:state:{revision}" if update else key,
         kind="reply_update" if update else "reply",
-        channel=row["channel"],
+        channel=row.channel,
         text=fallback,
         blocks=blocks[:MAX_BLOCKS],
         update_key=key if update else None,
     )
 
 
-def reminder(row: dict[str, Any], *, key: str) -> Message:
+def reminder(row: Item, *, key: str) -> Message:
     """In the thread, before the deadline."""
-    who = f" {mention([row['acknowledged_by']])}" if row.get("acknowledged_by") else ""
-    text = f":hourglass_flowing_sand: Reminder: a reply is due {date(row['due_at'])}.{who}"
+    who = f" {mention([row.acknowledged_by])}" if row.acknowledged_by else ""
+    text = f":hourglass_flowing_sand: Reminder: a reply is due {date(row.due_at)}.{who}"
     return Message(
-        dedup_key=f"{key}:reminder", kind="reply_reminder", channel=row["channel"], text=text, thread_key=key
+        dedup_key=f"{key}:reminder", kind="reply_reminder", channel=row.channel, text=text, thread_key=key
     )
 
 
-def escalation(row: dict[str, Any], *, key: str, page: Sequence[str], cover: str) -> Message:
+def escalation(row: Item, *, key: str, page: Sequence[str], cover: str) -> Message:
     """In the thread, at the deadline: pages whoever covers the time."""
     who = mention(page) if page else "nobody is configured to page ([replies] on_call)"
     when = "on call now" if cover == "on_call" else "escalation"
     text = (
-        f":rotating_light: Past the deadline ({date(row['due_at'])}) with no reply. {who} ({when}): "
-        f"{row['priority']} priority post by {inline(row['post_author'] or 'unknown', 80)}."
+        f":rotating_light: Past the deadline ({date(row.due_at)}) with no reply. {who} ({when}): "
+        f"{row.priority} priority post by {inline(row.post_author or 'unknown', 80)}."
     )
     return Message(
         dedup_key=f"{key}:escalation",
         kind="reply_escalation",
-        channel=row["channel"],
+        channel=row.channel,
         text=text,
         thread_key=key,
     )
 
 
-def state_note(row: dict[str, Any], *, key: str, revision: int, note: str) -> Message:
+def state_note(row: Item, *, key: str, revision: int, note: str) -> Message:
     """A line in the thread saying what changed and who did it."""
     return Message(
-        dedup_key=f"{key}:note:{revision}", kind="reply_note", channel=row["channel"], text=note, thread_key=key
+        dedup_key=f"{key}:note:{revision}", kind="reply_note", channel=row.channel, text=note, thread_key=key
     )
 
 
 def summary(
-    burst: dict[str, Any], stats: dict[str, Any], top: Sequence[dict[str, Any]], *, update_rev: int = 0
+    burst: Burst, stats: BurstStats, top: Sequence[Item], *, update_rev: int = 0
 ) -> Message:
     """One bounded message for a burst: counts, the earliest deadline, the most urgent posts, bulk buttons."""
-    key = burst["summary_key"]
-    total = burst["posts"]
-    by_priority = ", ".join(f"{n} {p}" for p, n in sorted(stats["priority"].items()))
+    key = burst.summary_key
+    total = burst.posts
+    by_priority = ", ".join(f"{n} {p}" for p, n in sorted(stats.priority.items()))
     by_category = ", ".join(
-        f"{inline(str(c), 40)} {n}" for c, n in sorted(stats["category"].items(), key=lambda kv: -kv[1])[:8]
+        f"{inline(str(c), 40)} {n}" for c, n in sorted(stats.category.items(), key=lambda kv: -kv[1])[:8]
     )
-    by_platform = ", ".join(f"{platform_name(str(p))} {n}" for p, n in stats["platform"].items())
-    by_status = ", ".join(f"{n} {STATUS_TEXT.get(s, s).lower()}" for s, n in stats["status"].items())
-    earliest = f"earliest deadline {date(stats['earliest_due'])}" if stats.get("earliest_due") else "none left open"
+    by_platform = ", ".join(f"{platform_name(str(p))} {n}" for p, n in stats.platform.items())
+    by_status = ", ".join(f"{n} {STATUS_TEXT.get(s, s).lower()}" for s, n in stats.status.items())
+    earliest = f"earliest deadline {date(stats.earliest_due)}" if stats.earliest_due else "none left open"
     blocks: list[dict[str, Any]] = [
         {
             "type": "header",
@@ -191,7 +191,7 @@ def summary(
             "text": {
                 "type": "mrkdwn",
                 "text": truncate(
-                    f"Too many at once for one thread each since {date(burst['window_start'])}; every post is in "
+                    f"Too many at once for one thread each since {date(burst.window_start)}; every post is in "
                     f"the reply queue.\n*Priority:* {by_priority}\n*Category:* {by_category or 'none'}\n"
                     f"*Where:* {by_platform}\n*Status:* {by_status} · {earliest}",
                     2900,
@@ -203,9 +203,9 @@ def summary(
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": f"*Most urgent {len(top)}:*"}})
     for row in top[:TOP_IN_SUMMARY]:
         body = (
-            f"{PRIORITY_MARK.get(row['priority'], row['priority'])} · {inline(row['post_author'] or 'unknown', 60)} · "
-            f"{platform_name(row['platform'])} · due {date(row['due_at'])} · {link(row['post_url'], 'open')}\n"
-            f"{inline(row['post_text'] or '', 280)}"
+            f"{PRIORITY_MARK.get(row.priority, row.priority)} · {inline(row.post_author or 'unknown', 60)} · "
+            f"{platform_name(row.platform)} · due {date(row.due_at)} · {link(row.post_url, 'open')}\n"
+            f"{inline(row.post_text or '', 280)}"
         )
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": truncate(body, 2900)}})
     blocks.append(_buttons(f"summary:{key}", bulk=True))
@@ -213,7 +213,7 @@ def summary(
     return Message(
         dedup_key=f"{key}:state:{update_rev}" if update_rev else key,
         kind="reply_summary_update" if update_rev else "reply_summary",
-        channel=burst["channel"],
+        channel=burst.channel,
         text=text,
         blocks=blocks[:MAX_BLOCKS],
         update_key=key if update_rev else None,
@@ -263,25 +263,25 @@ def _buttons(value: str, *, bulk: bool = False) -> dict[str, Any]:
     return {"type": "actions", "block_id": "reply_actions", "elements": elements}
 
 
-def _status_line(row: dict[str, Any]) -> str:
-    status = row["status"]
+def _status_line(row: Item) -> str:
+    status = row.status
     text = f"*Status:* {STATUS_TEXT.get(status, status)}"
-    if status == "acknowledged" and row.get("acknowledged_by"):
-        text += f" by {mention([row['acknowledged_by']])}"
-    if status == "snoozed" and row.get("snoozed_until"):
-        text += f" until {date(row['snoozed_until'])}"
-        if row.get("snoozed_by"):
-            text += f" by {mention([row['snoozed_by']])}"
-    if status in ("handled", "not_negative") and row.get("closed_by"):
-        text += f" by {mention([row['closed_by']])}"
-    if row.get("escalated_at") and status not in ("handled", "replied", "not_negative"):
-        text += f" · escalated {date(row['escalated_at'])}"
-    if row.get("closed_at"):
-        text += f" at {date(row['closed_at'])}"
-        if row.get("within_sla") is not None:
-            text += " (within SLA)" if row["within_sla"] else " (after the deadline)"
-    if status == "replied" and row.get("first_reply_at"):
-        text += f": the brand answered {date(row['first_reply_at'])}"
+    if status == "acknowledged" and row.acknowledged_by:
+        text += f" by {mention([row.acknowledged_by])}"
+    if status == "snoozed" and row.snoozed_until:
+        text += f" until {date(row.snoozed_until)}"
+        if row.snoozed_by:
+            text += f" by {mention([row.snoozed_by])}"
+    if status in ("handled", "not_negative") and row.closed_by:
+        text += f" by {mention([row.closed_by])}"
+    if row.escalated_at and status not in ("handled", "replied", "not_negative"):
+        text += f" · escalated {date(row.escalated_at)}"
+    if row.closed_at:
+        text += f" at {date(row.closed_at)}"
+        if row.within_sla is not None:
+            text += " (within SLA)" if row.within_sla else " (after the deadline)"
+    if status == "replied" and row.first_reply_at:
+        text += f": the brand answered {date(row.first_reply_at)}"
     return text
 
 

@@ -7,6 +7,7 @@ from datetime import time, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from monitor.replies.verbs import ACTIONS
 from monitor.zones import ZoneName
 from values.durations import Duration
 from values.secrets import SecretSettings
@@ -144,7 +145,7 @@ class ReplySettings(_Section, SecretSettings):
     channel: str | None = None  # default: [slack] alerts_channel
     high_priority_channel: str | None = None  # high priority posts go here (default: their usual channel)
     # SLA per platform and priority: sla.default, sla.x = "30m" or sla.x = { high = "15m", normal = "1h" }.
-    sla: dict[str, Duration | dict[str, Duration]] = Field(default_factory=lambda: {"default": timedelta(hours=1)})
+    sla: dict[str, Duration | dict[str, Duration]] = Field(default_factory=lambda: _default_sla())
     reminder_before: Duration = timedelta(minutes=15)
     snooze: Duration = timedelta(minutes=30)
     on_call: tuple[str, ...] = ()  # Slack users/groups mentioned when a post passes its deadline
@@ -201,8 +202,6 @@ class ReplySettings(_Section, SecretSettings):
     @field_validator("reactions")
     @classmethod
     def _actions(cls, reactions: dict[str, str]) -> dict[str, str]:
-        from monitor.replies.actions import ACTIONS
-
         bad = {emoji: action for emoji, action in reactions.items() if action not in ACTIONS}
         if bad:
             raise ValueError(f"unknown action(s) {bad}: use one of {sorted(ACTIONS)}")
@@ -225,6 +224,10 @@ class ReplySettings(_Section, SecretSettings):
             if isinstance(value, dict) and priority in value:
                 return value[priority]
         return timedelta(hours=1)
+
+
+def _default_sla() -> dict[str, timedelta | dict[str, timedelta]]:
+    return {"default": timedelta(hours=1)}
 
 
 def _check_mentions(ids: tuple[str, ...]) -> tuple[str, ...]:

@@ -1,13 +1,17 @@
-"""The reply queue in the database: items, their state changes, and what the alerts show about them."""
+"""The reply queue in the database: items, their state changes, and what the alerts show about them.
+
+What it reads comes out as typed, frozen records (:class:`Item`, :class:`Burst`, :class:`BurstStats`,
+:class:`History`), not as rows or dicts.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Connection, and_, case, func, or_, select, update
+from sqlalchemy import Connection, RowMapping, and_, case, func, or_, select, update
 from sqlalchemy.orm import aliased
 
 from monitor.replies.priority import RANK
@@ -20,11 +24,113 @@ ACTIVE = (OPEN, ACKNOWLEDGED, SNOOZED)  # still waiting for an answer
 CLOSED = (HANDLED, REPLIED, NOT_NEGATIVE)
 
 
-def add(conn: Connection, values: dict[str, Any]) -> int | None:
+@dataclass(frozen=True, slots=True)
+class NewItem:
+    """A post entering the queue."""
+
+    brand: str
+    post_pk: int
+    platform: str
+    post_id: str
+    priority: str
+    priority_score: float
+    category: str | None
+    channel: str
+    reason: str
+    posted_at: datetime
+    due_at: datetime
+    created_at: datetime
+    status: str = OPEN
+    alert_key: str = ""  # set once its alert (or the burst summary it goes into) is decided
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """A queued post, with the fields of the post itself (``post_*``) that its alert shows."""
+
+    id: int
+    brand: str
+    post_pk: int
+    platform: str
+    post_id: str
+    status: str
+    priority: str
+    priority_score: float
+    channel: str
+    reason: str
+    posted_at: datetime
+    due_at: datetime
+    category: str | None = None
+    created_at: datetime | None = None
+    reminded_at: datetime | None = None
+    escalated_at: datetime | None = None
+    snoozed_until: datetime | None = None
+    snoozed_by: str | None = None
+    acknowledged_at: datetime | None = None
+    acknowledged_by: str | None = None
+    first_reply_at: datetime | None = None
+    first_reply_id: str | None = None
+    closed_at: datetime | None = None
+    closed_by: str | None = None
+    within_sla: bool | None = None
+    alert_key: str = ""
+    summary_key: str | None = None  # the burst summary it went into, instead of a thread of its own
+    revision: int = 0
+    post_author: str | None = None
+    post_text: str | None = None
+    post_url: str | None = None
+    post_lang: str | None = None
+    post_metrics: Mapping[str, Any] = field(default_factory=dict)
+    post_sentiment: str | None = None
+    post_negative: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Burst:
+    """A burst summary: many posts in one channel at once, in one message instead of a thread each."""
+
+    summary_key: str
+    channel: str
+    window_start: datetime
+    posts: int  # posts folded into it so far
+    rendered_posts: int = 0  # the count its message shows
+    revision: int = 0
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BurstStats:
+    """A burst's posts counted by status, priority, category and platform, and its earliest open deadline."""
+
+    status: Mapping[str, int]
+    priority: Mapping[str, int]
+    category: Mapping[str, int]
+    platform: Mapping[str, int]
+    earliest_due: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class EarlierPost:
+    """One of the author's earlier posts about the brand, as the alert shows it."""
+
+    text: str | None
+    url: str | None
+    created_at: datetime
+    sentiment: str | None
+
+
+_Record = TypeVar("_Record", Burst, EarlierPost)
+
+
+def _record(kind: type[_Record], row: RowMapping) -> _Record:
+    return kind(**{f.name: row[f.name] for f in fields(kind) if f.name in row})
+
+
+def add(conn: Connection, new: NewItem) -> int | None:
     """Insert a queue item unless (brand, post) is already queued; its id if new."""
     row = conn.execute(
         insert(conn, reply_items)
-        .values(**values)
+        .values(**asdict(new))
         .on_conflict_do_nothing(index_elements=["brand", "post_pk"])
         .returning(reply_items.c.id)
     ).first()
@@ -36,26 +142,26 @@ def set_alert_key(conn: Connection, item_id: int, key: str, *, summary_key: str 
     conn.execute(update(reply_items).where(reply_items.c.id == item_id).values(alert_key=key, summary_key=summary_key))
 
 
-def item(conn: Connection, item_id: int) -> dict[str, Any] | None:
-    """One item with its post's fields (``post_*``) as a plain mapping."""
+def item(conn: Connection, item_id: int) -> Item | None:
+    """One item with its post's fields (``post_*``)."""
     rows = items(conn, [item_id])
     return rows[0] if rows else None
 
 
-def items(conn: Connection, item_ids: Sequence[int]) -> list[dict[str, Any]]:
+def items(conn: Connection, item_ids: Sequence[int]) -> list[Item]:
     """Items with their posts' fields, in queue order (priority, then deadline)."""
     if not item_ids:
         return []
     query = _with_post().where(reply_items.c.id.in_(list(item_ids))).order_by(*queue_order())
-    return [dict(r) for r in conn.execute(query).mappings()]
+    return [_item(r) for r in conn.execute(query).mappings()]
 
 
-def queue(conn: Connection, *, brand: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+def queue(conn: Connection, *, brand: str | None = None, limit: int = 100) -> list[Item]:
     """Items still waiting for an answer, most urgent first: priority, then the earliest deadline."""
     query = _with_post().where(reply_items.c.status.in_(ACTIVE))
     if brand is not None:
         query = query.where(reply_items.c.brand == brand)
-    return [dict(r) for r in conn.execute(query.order_by(*queue_order()).limit(limit)).mappings()]
+    return [_item(r) for r in conn.execute(query.order_by(*queue_order()).limit(limit)).mappings()]
 
 
 def queue_order() -> tuple[Any, ...]:
@@ -168,7 +274,7 @@ class History:
 
     total: int
     negative: int
-    latest: tuple[dict[str, Any], ...]
+    latest: tuple[EarlierPost, ...]
 
 
 def author_history(
@@ -195,7 +301,7 @@ def author_history(
         .order_by(posts.c.created_at.desc())
         .limit(3)
     ).mappings()
-    return History(int(total), int(negative), tuple(dict(r) for r in latest))
+    return History(int(total), int(negative), tuple(_record(EarlierPost, r) for r in latest))
 
 
 def at_message(conn: Connection, *, channel: str, ts: str) -> str | None:
@@ -252,16 +358,16 @@ def join_burst(conn: Connection, *, key: str, channel: str, window_start: dateti
     return created is not None
 
 
-def burst(conn: Connection, key: str) -> dict[str, Any] | None:
-    """One burst row."""
+def burst(conn: Connection, key: str) -> Burst | None:
+    """One burst."""
     row = conn.execute(select(reply_bursts).where(reply_bursts.c.summary_key == key)).mappings().first()
-    return dict(row) if row else None
+    return _record(Burst, row) if row else None
 
 
-def stale_bursts(conn: Connection, *, limit: int = 50) -> list[dict[str, Any]]:
+def stale_bursts(conn: Connection, *, limit: int = 50) -> list[Burst]:
     """Bursts whose summary is out of date: more posts joined, or some changed state."""
     query = select(reply_bursts).where(reply_bursts.c.rendered_posts < reply_bursts.c.posts).limit(limit)
-    return [dict(r) for r in conn.execute(query).mappings()]
+    return [_record(Burst, r) for r in conn.execute(query).mappings()]
 
 
 def touch_burst(conn: Connection, key: str) -> None:
@@ -279,23 +385,23 @@ def burst_rendered(conn: Connection, key: str, *, posts_shown: int) -> int:
     return int(conn.execute(select(reply_bursts.c.revision).where(reply_bursts.c.summary_key == key)).scalar_one())
 
 
-def burst_stats(conn: Connection, key: str) -> dict[str, Any]:
+def burst_stats(conn: Connection, key: str) -> BurstStats:
     """Counts for a burst summary: by status, priority, category, platform, and the earliest deadline."""
     where = reply_items.c.summary_key == key
-    out: dict[str, Any] = {}
+    counts: dict[str, dict[str, int]] = {}
     for column in ("status", "priority", "category", "platform"):
         col = reply_items.c[column]
-        out[column] = {
+        counts[column] = {
             (value or "uncategorised"): int(n)
             for value, n in conn.execute(select(col, func.count()).where(where).group_by(col).order_by(col))
         }
-    out["earliest_due"] = conn.execute(
+    earliest = conn.execute(
         select(func.min(reply_items.c.due_at)).where(where, reply_items.c.status.in_(ACTIVE))
     ).scalar()
-    return out
+    return BurstStats(**counts, earliest_due=earliest)
 
 
-def top_of_burst(conn: Connection, key: str, *, limit: int) -> list[dict[str, Any]]:
+def top_of_burst(conn: Connection, key: str, *, limit: int) -> list[Item]:
     """The burst's most urgent still-active posts."""
     query = (
         _with_post()
@@ -303,7 +409,13 @@ def top_of_burst(conn: Connection, key: str, *, limit: int) -> list[dict[str, An
         .order_by(*queue_order())
         .limit(limit)
     )
-    return [dict(r) for r in conn.execute(query).mappings()]
+    return [_item(r) for r in conn.execute(query).mappings()]
+
+
+def _item(row: RowMapping) -> Item:
+    values = {f.name: row[f.name] for f in fields(Item) if f.name in row}
+    values["post_metrics"] = values.get("post_metrics") or {}  # a post stored without metrics
+    return Item(**values)
 
 
 def _with_post() -> Any:

@@ -9,7 +9,7 @@ from sqlalchemy import Connection
 from monitor.alerts import outbox
 from monitor.replies import messages, store
 from monitor.replies.settings import ReplySettings
-from monitor.replies.store import History
+from monitor.replies.store import History, Item
 
 
 def thread_key(item_id: int) -> str:
@@ -33,16 +33,16 @@ def mentions_for(category: str | None, settings: ReplySettings) -> tuple[str, ..
     return ()
 
 
-def history_of(conn: Connection, row: dict, settings: ReplySettings) -> History:
+def history_of(conn: Connection, row: Item, settings: ReplySettings) -> History:
     """The author's earlier posts about the brand within the history window."""
     return store.author_history(
         conn,
-        brand=row["brand"],
-        platform=row["platform"],
-        author=row["post_author"],
-        before=row["posted_at"],
-        since=row["posted_at"] - settings.history_window,
-        exclude=row["post_pk"],
+        brand=row.brand,
+        platform=row.platform,
+        author=row.post_author or "",
+        before=row.posted_at,
+        since=row.posted_at - settings.history_window,
+        exclude=row.post_pk,
     )
 
 
@@ -54,8 +54,8 @@ def open_thread(conn: Connection, item_id: int, settings: ReplySettings, *, now:
     message = messages.alert(
         row,
         brand_history=history_of(conn, row, settings),
-        playbook=playbook_for(row["category"], settings),
-        mentions=mentions_for(row["category"], settings),
+        playbook=playbook_for(row.category, settings),
+        mentions=mentions_for(row.category, settings),
         key=thread_key(item_id),
     )
     outbox.enqueue(conn, message, now=now)
@@ -66,19 +66,19 @@ def refresh(conn: Connection, item_id: int, settings: ReplySettings, *, now: dat
     row = store.item(conn, item_id)
     if row is None:
         return
-    if row["summary_key"]:
+    if row.summary_key:
         # One edit of the summary per check, however many of its posts changed: the check's last step.
-        store.touch_burst(conn, row["summary_key"])
+        store.touch_burst(conn, row.summary_key)
         return
     key = thread_key(item_id)
-    revision = int(row["revision"])
+    revision = row.revision
     outbox.enqueue(
         conn,
         messages.alert(
             row,
             brand_history=history_of(conn, row, settings),
-            playbook=playbook_for(row["category"], settings),
-            mentions=mentions_for(row["category"], settings),
+            playbook=playbook_for(row.category, settings),
+            mentions=mentions_for(row.category, settings),
             key=key,
             update=True,
             revision=revision,
@@ -92,9 +92,9 @@ def refresh(conn: Connection, item_id: int, settings: ReplySettings, *, now: dat
 def refresh_burst(conn: Connection, key: str, *, now: datetime, force: bool = False) -> bool:
     """Re-render a burst summary when it holds more posts than it shows (or when ``force``)."""
     burst = store.burst(conn, key)
-    if burst is None or (not force and burst["rendered_posts"] >= burst["posts"]):
+    if burst is None or (not force and burst.rendered_posts >= burst.posts):
         return False
-    revision = store.burst_rendered(conn, key, posts_shown=burst["posts"])
+    revision = store.burst_rendered(conn, key, posts_shown=burst.posts)
     stats = store.burst_stats(conn, key)
     top = store.top_of_burst(conn, key, limit=messages.TOP_IN_SUMMARY)
     outbox.enqueue(conn, messages.summary(burst, stats, top, update_rev=revision), now=now)
@@ -106,11 +106,11 @@ def burst_note(conn: Connection, key: str, *, now: datetime, note: str) -> None:
     burst = store.burst(conn, key)
     if burst is None:
         return
-    revision = int(burst["revision"])
+    revision = burst.revision
     outbox.enqueue(
         conn,
         outbox.Message(
-            dedup_key=f"{key}:note:{revision}", kind="reply_note", channel=burst["channel"], text=note, thread_key=key
+            dedup_key=f"{key}:note:{revision}", kind="reply_note", channel=burst.channel, text=note, thread_key=key
         ),
         now=now,
     )

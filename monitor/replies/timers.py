@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, Engine, select
 
@@ -18,6 +18,7 @@ from monitor.alerts import outbox
 from monitor.replies import messages, sla, store, threads
 from monitor.replies.settings import ReplySettings
 from monitor.storage.schema import reply_items
+from values.jobs import DELIVER, Interval, Job, Lease, Outcome
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,17 @@ class ReplyCheck:
         self.settings = settings
         self.clock = clock
 
+    def job(self, *, every: timedelta) -> Job:
+        """The timers as a job: one instance at a time (outbox keys already stop a double send; this also keeps
+        two instances from editing one alert twice); whatever they queue wakes delivery."""
+
+        def run() -> Outcome:
+            report = self.check()
+            timers = report.reminded + report.escalated + report.replied + report.unsnoozed
+            return Outcome(changed=report.changed, counts={"reply_timers": timers})
+
+        return Job("replies", Interval(every), run, lease=Lease.singleton(), wakes=(DELIVER,))
+
     def check(self) -> CheckReport:
         """One pass over every timer."""
         report = CheckReport()
@@ -79,7 +91,7 @@ class ReplyCheck:
                 break
         with self.engine.begin() as conn:
             for burst in store.stale_bursts(conn):
-                report.bursts_refreshed += threads.refresh_burst(conn, burst["summary_key"], now=self.clock())
+                report.bursts_refreshed += threads.refresh_burst(conn, burst.summary_key, now=self.clock())
         if report.changed:
             log.info(
                 "replies: %d answered by the brand, %d snoozes over, %d reminders, %d escalations, %d bursts",
@@ -95,7 +107,7 @@ class ReplyCheck:
         row = store.item(conn, item_id)
         if row is None:
             return 0
-        within = replied_at <= row["due_at"]
+        within = replied_at <= row.due_at
         if not store.change(
             conn,
             item_id,
@@ -117,10 +129,10 @@ class ReplyCheck:
         row = store.item(conn, item_id)
         if row is None:
             return 0
-        back_to = store.ACKNOWLEDGED if row["acknowledged_at"] else store.OPEN
+        back_to = store.ACKNOWLEDGED if row.acknowledged_at else store.OPEN
         if not store.change(conn, item_id, only_if=(store.SNOOZED,), status=back_to, snoozed_until=None):
             return 0
-        note = f":alarm_clock: Snooze over; still waiting for a reply (due {messages.date(row['due_at'])})."
+        note = f":alarm_clock: Snooze over; still waiting for a reply (due {messages.date(row.due_at)})."
         threads.refresh(conn, item_id, self.settings, now=self.clock(), note=note)
         return 1
 
@@ -134,8 +146,8 @@ class ReplyCheck:
                 conn, item_id, only_if=(store.OPEN, store.ACKNOWLEDGED), unset=("reminded_at",), reminded_at=now
             ):
                 continue
-            if row["summary_key"]:
-                burst_groups.setdefault(row["summary_key"], []).append((row["due_at"], item_id))
+            if row.summary_key:
+                burst_groups.setdefault(row.summary_key, []).append((row.due_at, item_id))
             else:
                 outbox.enqueue(conn, messages.reminder(row, key=threads.thread_key(item_id)), now=now)
             done += 1
@@ -156,17 +168,17 @@ class ReplyCheck:
             values = {"escalated_at": now}
             if row is None:
                 continue
-            if row["reminded_at"] is None:
+            if row.reminded_at is None:
                 values["reminded_at"] = now  # past the deadline already: the escalation says it all
             active = (store.OPEN, store.ACKNOWLEDGED)
             if not store.change(conn, item_id, only_if=active, unset=("escalated_at",), **values):
                 continue
-            if row["summary_key"]:
-                burst_groups.setdefault(row["summary_key"], []).append((row["due_at"], item_id))
+            if row.summary_key:
+                burst_groups.setdefault(row.summary_key, []).append((row.due_at, item_id))
                 done += 1
                 continue
-            covered_by = sla.cover(now, self.settings.hours.get(row["channel"]))
-            page = self._page(row["channel"], covered_by, row["category"])
+            covered_by = sla.cover(now, self.settings.hours.get(row.channel))
+            page = self._page(row.channel, covered_by, row.category)
             key = threads.thread_key(item_id)
             outbox.enqueue(conn, messages.escalation(row, key=key, page=page, cover=covered_by), now=now)
             threads.refresh(conn, item_id, self.settings, now=now)  # the status line shows "escalated"
@@ -196,6 +208,6 @@ class ReplyCheck:
     def _burst_channel(self, conn: Connection, key: str) -> str:
         burst = store.burst(conn, key)
         if burst is not None:
-            return str(burst["channel"])
+            return str(burst.channel)
         row = conn.execute(select(reply_items.c.channel).where(reply_items.c.summary_key == key).limit(1)).first()
         return str(row[0]) if row else ""

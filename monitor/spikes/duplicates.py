@@ -39,15 +39,8 @@ def group(texts: Sequence[str]) -> list[list[int]]:
             i = parent[i]
         return i
 
-    buckets: dict[tuple[int, tuple[int, ...]], list[int]] = defaultdict(list)
-    for k, sh in enumerate(shingles):
-        if not sh:
-            continue
-        signature = _minhash(sh)
-        for band in range(BANDS):
-            buckets[(band, tuple(signature[band * ROWS : (band + 1) * ROWS]))].append(k)
     checked: set[tuple[int, int]] = set()
-    for members in buckets.values():
+    for members in _buckets(shingles).values():
         for a_pos, a in enumerate(members):
             for b in members[a_pos + 1 :]:
                 pair = (a, b)
@@ -60,6 +53,18 @@ def group(texts: Sequence[str]) -> list[list[int]]:
     for k, key in enumerate(keys):
         groups[find(k)].extend(exact[key])
     return sorted((sorted(g) for g in groups.values()), key=lambda g: (-len(g), g[0]))
+
+
+def _buckets(shingles: Sequence[frozenset[str]]) -> dict[tuple[int, tuple[int, ...]], list[int]]:
+    """Locality-sensitive hashing: texts sharing a band of their MinHash signature are candidate pairs."""
+    buckets: dict[tuple[int, tuple[int, ...]], list[int]] = defaultdict(list)
+    for k, sh in enumerate(shingles):
+        if not sh:
+            continue
+        signature = _minhash(sh)
+        for band in range(BANDS):
+            buckets[(band, tuple(signature[band * ROWS : (band + 1) * ROWS]))].append(k)
+    return buckets
 
 
 def _shingles(text: str) -> frozenset[str]:

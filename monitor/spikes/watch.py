@@ -23,6 +23,7 @@ from monitor.spikes.settings import SpikeSettings
 from monitor.storage.buckets import epoch_bucket
 from monitor.storage.schema import mentions, spike_detectors, spikes
 from monitor.storage.upsert import insert
+from values.jobs import DELIVER, Interval, Job, Lease, Outcome
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,15 @@ class SpikeWatch:
         self.channel = channel
         self.clock = clock
         self.settle = settle
+
+    def job(self, *, every: timedelta) -> Job:
+        """The spike check as a job: one instance at a time (the detectors' state is shared); events wake delivery."""
+
+        def run() -> Outcome:
+            events = sum(len(result.events) for result in self.check())
+            return Outcome(changed=events > 0, counts={"spike_events": events})
+
+        return Job("spikes", Interval(every), run, lease=Lease.singleton(), wakes=(DELIVER,))
 
     def check(self) -> list[WatchResult]:
         """Feed every complete, unseen bucket to every (brand, metric) detector."""

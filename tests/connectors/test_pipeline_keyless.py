@@ -25,7 +25,7 @@ class Neutral:
 
 @pytest.fixture
 def app(db_url):
-    clock = Clock(datetime.now(UTC).replace(microsecond=0))
+    clock = Clock(datetime(2026, 11, 20, 12, 0, tzinfo=UTC))  # a fixed day: results must not depend on today
     with (
         FakeHN(clock=clock) as hn,
         FakeBluesky(clock=clock, require_auth=True) as bsky,

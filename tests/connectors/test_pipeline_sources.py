@@ -27,7 +27,7 @@ class Neutral:
 def app(db_url, monkeypatch):
     for name, value in {**REDDIT_ENV, **X_ENV}.items():
         monkeypatch.setenv(name, value)
-    clock = Clock(datetime.now(UTC).replace(microsecond=0))
+    clock = Clock(datetime(2026, 11, 20, 12, 0, tzinfo=UTC))  # a fixed day: results must not depend on today
     with FakeReddit(clock=clock) as reddit, FakeX(clock=clock) as x:
         config = parse_config(
             {

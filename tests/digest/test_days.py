@@ -8,7 +8,9 @@ from zoneinfo import ZoneInfo
 from monitor.digest.days import last_complete_day, latest_due_day, local_day, scheduled_at
 from monitor.digest.service import DigestService
 from monitor.digest.upload import FileChartUploader
+from monitor.jobs import first_run, next_run
 from tests.digest import scenario
+from values.jobs import Interval
 
 WARSAW = ZoneInfo("Europe/Warsaw")
 
@@ -46,14 +48,17 @@ def test_latest_due_day() -> None:
 def test_the_cron_job_fires_at_local_digest_time_across_dst(tmp_path) -> None:
     config = scenario.config(f"sqlite:///{tmp_path / 'd.db'}")
     service = DigestService(None, config, clock=lambda: utc(2026, 3, 28), uploader=FileChartUploader())  # type: ignore[arg-type]
-    jobs = {job_id: trigger for job_id, _, trigger in service.jobs(wake=lambda: None)}
-    trigger = jobs["digest"]["trigger"]
-    fire = lambda after: trigger.get_next_fire_time(None, after).astimezone(UTC)  # noqa: E731
+    jobs = {job.name: job for job in service.jobs()}
+    trigger = jobs["digest"].trigger
+    fire = lambda after: next_run(trigger, after).astimezone(UTC)  # noqa: E731
     assert fire(utc(2026, 3, 28, 12)) == utc(2026, 3, 29, 7)
     assert fire(utc(2026, 3, 29, 7, 1)) == utc(2026, 3, 30, 7)
+    assert fire(utc(2026, 3, 29, 7)) == utc(2026, 3, 30, 7)  # just ran: the next one is tomorrow's
     assert fire(utc(2026, 3, 27, 12)) == utc(2026, 3, 28, 8)
     assert fire(utc(2026, 10, 24, 12)) == utc(2026, 10, 25, 8)
-    assert jobs["digest-check"]["trigger"] == "interval"
+    assert first_run(trigger, utc(2026, 3, 29, 7)) == utc(2026, 3, 29, 7)  # started at 09:00 sharp: runs now
+    assert isinstance(jobs["digest-check"].trigger, Interval)
+    assert not jobs["digest"].in_once and jobs["digest"].wakes == ("deliver",)
 
 
 def test_the_daemon_schedules_the_digest_jobs(tmp_path) -> None:

@@ -11,7 +11,7 @@ from models.base import ModelLoadError
 from models.loading import load_classifier, max_tokens
 from models.preprocess import normalise
 from models.settings import ClassifierSettings
-from tests.support.tiny_model import TRAINING, build_tiny_model
+from tests.support.tiny_model import TRAINING, cached_tiny_model
 
 NEGATIVE_FA = TRAINING[3][0]  # "پشتیبانی افتضاح است، سفارش من نرسید"
 NEGATIVE_EN = TRAINING[0][0]
@@ -20,8 +20,8 @@ STARS = {0: "1 star", 1: "2 stars", 2: "3 stars", 3: "4 stars", 4: "5 stars"}
 
 
 @pytest.fixture(scope="module")
-def five_class_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_tiny_model(tmp_path_factory.mktemp("stars"), labels=STARS, seed=3)
+def five_class_dir() -> Path:
+    return cached_tiny_model(labels=STARS, seed=3)
 
 
 def _raw_probs(model_dir: Path, text: str) -> np.ndarray:

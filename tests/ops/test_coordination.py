@@ -10,23 +10,13 @@ import psycopg
 import pytest
 from sqlalchemy import func, select
 
-from monitor.daemon import run_once
+from monitor.once import run_once
 from monitor.ops.coordination import Coordinator, lease_ttl
 from monitor.ops.instance_lock import InstanceLock, InstanceLockError
-from monitor.storage import migrate
-from monitor.storage.engine import make_engine
 from monitor.storage.schema import outbox, posts
 from tests.ops.apps import KeywordClassifier, config_dict, make_app, negative_keys, replay_file
 
 TTL = timedelta(seconds=60)
-
-
-@pytest.fixture
-def engine(db_url):
-    engine = make_engine(db_url)
-    migrate.upgrade(engine)
-    yield engine
-    engine.dispose()
 
 
 def test_one_owner_until_its_lease_runs_out_then_another_takes_over(engine, clock, caplog) -> None:

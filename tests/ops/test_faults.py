@@ -18,7 +18,7 @@ from sqlalchemy import event, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from monitor.daemon import run_once
+from monitor.once import run_once
 from monitor.storage import engine as engine_module
 from monitor.storage.schema import outbox, posts
 from tests.conftest import Clock
@@ -177,7 +177,7 @@ def test_postgres_unreachable_for_a_while_then_back(tmp_path, db_url, fake_slack
 def test_source_and_slack_failing_then_recovering(tmp_path, db_url, fake_slack, monkeypatch) -> None:
     for name, value in X_ENV.items():
         monkeypatch.setenv(name, value)
-    clock = Clock(datetime.now(UTC).replace(microsecond=0))
+    clock = Clock(datetime(2026, 11, 20, 12, 0, tzinfo=UTC))  # a fixed day: results must not depend on today
     with FakeX(clock=clock) as x:
         raw = config_dict(db_url, tmp_path / "unused.jsonl", fake_slack.base_url)
         raw["sources"] = {"x": {"base_url": x.base_url, "settle": "1s", "timeout": "1s", "interval": "1m"}}

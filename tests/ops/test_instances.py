@@ -30,7 +30,7 @@ def fast_config(tmp_path: Path, **kw) -> Path:
     return config
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 @pytest.mark.parametrize("seed", [1])
 def test_two_instances_one_killed_at_a_random_point(tmp_path, db_url, tiny_model_dir, fake_slack, seed) -> None:
     if not db_url.startswith("postgresql"):
@@ -58,6 +58,7 @@ def test_two_instances_one_killed_at_a_random_point(tmp_path, db_url, tiny_model
     assert sorted(fake_slack.keys()) == expected  # each alert exactly once
 
 
+@pytest.mark.e2e
 def test_a_second_instance_on_one_sqlite_file_refuses(tmp_path, tiny_model_dir, fake_slack) -> None:
     replay = write_posts(tmp_path / "posts.jsonl", [make_post(1, "hello #acme")])
     config = write_config(tmp_path, db_url=f"sqlite:///{tmp_path / 'd.db'}", model=tiny_model_dir,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 import urllib.error
 import urllib.request
 from datetime import timedelta
@@ -13,9 +12,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import create_engine
 
 from connectors.base import RateLimited
-from monitor.daemon import Daemon, run_once
+from monitor.daemon import Daemon
+from monitor.once import run_once
 from monitor.ops import healthcheck
-from monitor.ops.runtime import attach
 from monitor.ops.settings import ObservabilitySettings
 from tests.ops.apps import config_dict, make_app, negative_keys, replay_file
 from tests.support.fake_slack import Fault
@@ -61,9 +60,10 @@ def test_healthz_and_metrics_follow_the_daemon(tmp_path, db_url, fake_slack) -> 
     )
     fake_slack.faults.append(Fault("429", retry_after=0))
     daemon = Daemon(app)
-    services = attach(daemon)
+    server = daemon.start_endpoint()
+    assert server is not None
     try:
-        status, body = get(services.server.url + "/healthz")
+        status, body = get(server.url + "/healthz")
         assert status == 503  # the scheduler is not running yet
         report = json.loads(body)
         assert report["status"] == "failing" and report["scheduler"] == {"alive": False}
@@ -77,17 +77,14 @@ def test_healthz_and_metrics_follow_the_daemon(tmp_path, db_url, fake_slack) -> 
         assert sorted(fake_slack.keys()) == negative_keys(12)
 
         daemon.add_jobs()
-        daemon.scheduler.start()
-        deadline = time.monotonic() + 10
-        while get(services.server.url + "/healthz")[0] != 200 and time.monotonic() < deadline:
-            time.sleep(0.1)
-        status, body = get(services.server.url + "/healthz")
+        daemon.scheduler.start()  # running at once; the heartbeat is fresh since start-up
+        status, body = get(server.url + "/healthz")
         assert status == 200, body
         report = json.loads(body)
         assert report["status"] == "ok"
         assert [(s["source"], s["brand"], s["ok"]) for s in report["sources"]] == [("replay", "Acme", True)]
 
-        status, text = get(services.server.url + "/metrics")
+        status, text = get(server.url + "/metrics")
         assert status == 200
         m = samples(text)
         assert m[("brand_monitor_posts_fetched_total", (("source", "replay"),))] == 12
@@ -101,12 +98,13 @@ def test_healthz_and_metrics_follow_the_daemon(tmp_path, db_url, fake_slack) -> 
         assert m[("brand_monitor_unclassified_posts", ())] == 0
         assert m[("brand_monitor_outbox_rows", (("status", "sent"),))] == 4
         assert m[("brand_monitor_outbox_backlog_age_seconds", ())] == 0
-        assert get(services.server.url + "/nope")[0] == 404
+        assert get(server.url + "/nope")[0] == 404
     finally:
         app.stop.set()
+        daemon.wait_for_jobs()
         if daemon.scheduler.running:
             daemon.scheduler.shutdown(wait=True)
-        services.close()
+        server.close()
         app.engine.dispose()
 
 

@@ -4,28 +4,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy import func, insert, select
 
 from monitor.alerts import outbox
 from monitor.alerts.outbox import Message
 from monitor.ops.retention import prune
 from monitor.ops.settings import RetentionSettings
-from monitor.storage import migrate
-from monitor.storage.engine import make_engine
 from monitor.storage.schema import mentions, posts, reply_items, spikes
 from monitor.storage.schema import outbox as outbox_table
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 OLD = NOW - timedelta(days=40)
-
-
-@pytest.fixture
-def engine(db_url):
-    engine = make_engine(db_url)
-    migrate.upgrade(engine)
-    yield engine
-    engine.dispose()
 
 
 def add_post(conn, n: int, *, at: datetime, classified: bool = True) -> int:
@@ -113,3 +102,55 @@ def test_a_run_stops_on_its_budget_and_on_stop(engine) -> None:
 
 def test_nothing_is_pruned_by_default() -> None:
     assert not RetentionSettings().enabled
+
+
+def test_the_retention_job_prunes_on_its_schedule_as_days_pass(db_url, fake_slack) -> None:
+    from monitor.bootstrap import bootstrap
+    from monitor.config import parse_config
+    from monitor.jobs import table
+    from monitor.manual import ManualRunner
+    from tests.conftest import Clock
+    from tests.support.schedule import rare_beats
+
+    clock = Clock(NOW)
+    config = parse_config(
+        {
+            "storage": {"url": db_url},
+            "slack": {"base_url": fake_slack.base_url},
+            "brands": [{"name": "Acme", "terms": ["acme"]}],
+            "digest": {"enabled": False},
+            "retention": {"posts_days": 30, "outbox_days": 7, "interval": "6h", "batch_size": 2},
+        },
+        env={},
+    )
+    app = bootstrap(rare_beats(config), clock=clock, sleep=clock.sleep, classifier=object(), env={})
+    with app.engine.begin() as conn:
+        for n in range(3):
+            add_post(conn, n, at=NOW - timedelta(days=31))  # older than 30 days already
+        add_post(conn, 10, at=NOW - timedelta(days=29, hours=12))  # 30 days old in 12 hours
+        add_post(conn, 11, at=NOW - timedelta(days=2))
+        add_alert(conn, "a-week-ago", at=NOW - timedelta(days=8))
+        add_alert(conn, "two-days-ago", at=NOW - timedelta(days=2))
+    runner = ManualRunner(app, jobs=[j for j in table(app) if j.name != "heartbeat"])
+
+    def pruned() -> list[tuple[datetime, int, int]]:
+        return [
+            (when, outcome.counts["pruned_posts"], outcome.counts["pruned_outbox"])
+            for when, name, outcome in runner.runs
+            if name == "retention" and outcome is not None and any(outcome.counts.values())
+        ]
+
+    runner.advance(hours=5)
+    assert count(app.engine, posts) == 5 and pruned() == []  # the first run is one interval after the start
+    runner.advance(hours=1)
+    assert pruned() == [(NOW + timedelta(hours=6), 3, 1)]  # in batches of 2, with a pause between them
+    runner.advance(days=6)
+    assert pruned() == [
+        (NOW + timedelta(hours=6), 3, 1),
+        (NOW + timedelta(hours=18), 1, 0),  # post 10 is exactly 30 days old at the run at NOW + 12 h: the next
+        (NOW + timedelta(days=5, hours=6), 0, 1),  # likewise the alert sent two days before NOW
+    ]
+    with app.engine.connect() as conn:
+        assert set(conn.execute(select(posts.c.post_id)).scalars()) == {"11"}
+    assert keys(app.engine) == set()
+    app.engine.dispose()

@@ -34,26 +34,26 @@ def test_routing_and_high_priority_first(db_url, fake_slack) -> None:
 
         queue = store.queue(conn)
     for row in queue:
-        by_author[row["post_author"]] = row
+        by_author[row.post_author] = row
     # Escalation keyword and a huge reach make high priority; billing words route to the billing team.
-    assert by_author["angry"]["priority"] == "high" and "escalation keyword “lawsuit”" in by_author["angry"]["reason"]
-    assert by_author["star"]["priority"] == "high" and "reach 2,000,000" in by_author["star"]["reason"]
-    assert by_author["bill"]["category"] == "billing"
-    assert by_author["low1"]["priority"] in ("normal", "low")
-    assert {r["post_author"] for r in queue[:3]} == {"angry", "star", "bill"}  # the queue: high first
-    assert queue[-1]["post_author"] == "low1"
-    assert by_author["angry"]["channel"] == by_author["star"]["channel"] == "#brand-urgent"
+    assert by_author["angry"].priority == "high" and "escalation keyword “lawsuit”" in by_author["angry"].reason
+    assert by_author["star"].priority == "high" and "reach 2,000,000" in by_author["star"].reason
+    assert by_author["bill"].category == "billing"
+    assert by_author["low1"].priority in ("normal", "low")
+    assert {r.post_author for r in queue[:3]} == {"angry", "star", "bill"}  # the queue: high first
+    assert queue[-1].post_author == "low1"
+    assert by_author["angry"].channel == by_author["star"].channel == "#brand-urgent"
     # "refund" is an escalation keyword too: high, so it goes to the urgent channel despite its category.
-    assert by_author["bill"]["priority"] == "high" and by_author["bill"]["channel"] == "#brand-urgent"
-    assert by_author["low1"]["channel"] == "#brand-replies"
-    assert by_author["angry"]["due_at"] - by_author["angry"]["posted_at"] == timedelta(hours=1)
+    assert by_author["bill"].priority == "high" and by_author["bill"].channel == "#brand-urgent"
+    assert by_author["low1"].channel == "#brand-replies"
+    assert by_author["angry"].due_at - by_author["angry"].posted_at == timedelta(hours=1)
 
     drain(app)
     keys = keys_in_order(fake_slack)
-    high_ids = {f"reply:{by_author[a]['id']}" for a in ("angry", "star", "bill")}
+    high_ids = {f"reply:{by_author[a].id}" for a in ("angry", "star", "bill")}
     assert set(keys[:3]) == high_ids  # their alerts went out first
     bill = next(
-        m for m in fake_slack.messages if m.metadata["event_payload"]["key"] == f"reply:{by_author['bill']['id']}"
+        m for m in fake_slack.messages if m.metadata["event_payload"]["key"] == f"reply:{by_author['bill'].id}"
     )
     body = json.dumps(bill.blocks, ensure_ascii=False)
     assert "<!subteam^S0BILLING>" in body and "DM us your order number" in body

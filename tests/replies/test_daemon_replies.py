@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import threading
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from monitor.bootstrap import bootstrap
 from monitor.config import parse_config
-from monitor.daemon import Daemon, run_once
-from tests.conftest import make_post, write_posts
+from monitor.daemon import Daemon
+from monitor.manual import ManualRunner
+from monitor.once import run_once
+from tests.conftest import START as T0
+from tests.conftest import Clock, make_post, write_posts
 from tests.replies.helpers import KeywordClassifier
 from tests.support.fake_socket_mode import FakeSocketMode, button_click
 
@@ -38,7 +43,44 @@ def _wait(condition, seconds: float = 20) -> bool:
     return False
 
 
-@pytest.mark.slow
+def test_the_schedule_alerts_and_applies_a_button_click_which_wakes_delivery(tmp_path: Path, fake_slack) -> None:
+    # Posted a minute before the clock's start: due in 59 minutes, so only the click changes the alert.
+    replay = write_posts(tmp_path / "p.jsonl", [make_post(1, "@AcmeSupport acme is broken, help", minutes=179)])
+    clock = Clock()
+    with FakeSocketMode() as ws:
+        fake_slack.socket_url = ws.url
+        env = {"SLACK_BOT_TOKEN": fake_slack.token, "SLACK_APP_TOKEN": fake_slack.app_token}
+        config = _config(tmp_path, fake_slack.base_url, replay, env, max_age="3650d")
+        app = bootstrap(config, clock=clock, sleep=clock.sleep, classifier=KeywordClassifier())
+        assert app.replies is not None and app.interactions is not None
+        runner = ManualRunner(app)
+        assert "replies" in [job.name for job in runner.jobs]
+        woken = threading.Event()
+
+        def on_change() -> None:  # as the daemon wires it: a change in Slack wakes delivery
+            runner.wake("deliver")
+            woken.set()
+
+        app.interactions.on_change = on_change
+        app.interactions.start()
+        try:
+            runner.advance()
+            keys = fake_slack.keys()
+            assert "reply:1" in keys, keys
+            assert ws.wait_connected()
+            alert = fake_slack.messages[keys.index("reply:1")]
+            assert ws.push("interactive", button_click("handled", "item:1", ts=alert.ts))  # acked once applied
+            assert woken.wait(10)
+            assert not alert.edits  # delivery's next beat is 1 s away...
+            ran = runner.advance()  # ...but the click woke it: it runs at this very instant
+            assert ran == ["deliver"] and clock() < T0 + timedelta(seconds=1)
+            assert alert.edits and any("Handled by" in m.text for m in fake_slack.messages)
+        finally:
+            app.interactions.stop(wait=0.1)
+    assert alert.blocks[0]["text"]["text"].startswith("Closed")
+
+
+@pytest.mark.e2e
 def test_the_daemon_alerts_and_applies_a_button_click(tmp_path: Path, fake_slack) -> None:
     replay = write_posts(tmp_path / "p.jsonl", [make_post(1, "@AcmeSupport acme is broken, help")])
     with FakeSocketMode() as ws:
@@ -63,6 +105,7 @@ def test_the_daemon_alerts_and_applies_a_button_click(tmp_path: Path, fake_slack
         finally:
             app.stop.set()
             daemon.stop_interactions()
+            daemon.wait_for_jobs()
             daemon.scheduler.shutdown(wait=True)
     assert alert.blocks[0]["text"]["text"].startswith("Closed")
 
@@ -71,10 +114,11 @@ def test_run_once_runs_the_reply_check(tmp_path: Path, fake_slack, caplog) -> No
     posts = [make_post(1, "@AcmeSupport acme is broken", minutes=1)]
     replay = write_posts(tmp_path / "p.jsonl", posts)
     config = _config(tmp_path, fake_slack.base_url, replay, {"SLACK_BOT_TOKEN": fake_slack.token}, max_age="3650d")
-    app = bootstrap(config, classifier=KeywordClassifier())
+    clock = Clock()  # 2026-11-20 12:00 UTC
+    app = bootstrap(config, clock=clock, classifier=KeywordClassifier())
     assert app.interactions is None and "SLACK_APP_TOKEN is not set" in caplog.text
     totals = run_once(app)
-    # The post (2026-11-20 09:01) is long past its deadline at the real clock: alerted and escalated at once.
+    # The post (2026-11-20 09:01, due 10:01) is long past its deadline at 12:00: alerted and escalated at once.
     assert totals["reply_timers"] == 1 and totals["undelivered"] == 0
     assert fake_slack.keys() == ["reply:1", "reply:1:escalation"]
     assert len(fake_slack.messages[0].edits) == 1  # the status line now says "escalated"

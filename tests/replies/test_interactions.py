@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -197,12 +197,13 @@ def test_listener_retries_when_slack_refuses_the_app_token(tmp_path, fake_slack,
         clock=clock,
         retry=timedelta(milliseconds=50),
     )
+    retried = threading.Event()
+    fake_slack.on_call = lambda method, args: (
+        retried.set() if [m for m, _ in fake_slack.calls].count("apps.connections.open") >= 2 else None
+    )
     listener.start()
     try:
-        for _ in range(100):
-            if [m for m, _ in fake_slack.calls].count("apps.connections.open") >= 2:
-                break
-            time.sleep(0.02)
+        assert retried.wait(10), "the listener never tried again"
     finally:
         listener.stop(wait=0.1)
     assert [m for m, _ in fake_slack.calls].count("apps.connections.open") >= 2

@@ -14,13 +14,13 @@ from pathlib import Path
 import pytest
 
 from monitor.replies import messages
-from monitor.replies.store import History
+from monitor.replies.store import Burst, BurstStats, EarlierPost, History, Item
 
 HERE = Path(__file__).parent / "snapshots"
 POSTED = datetime(2026, 11, 20, 9, 15, tzinfo=UTC)
 
 
-def _row(**over):
+def _row(**over) -> Item:
     row = {
         "id": 42,
         "brand": "Acme",
@@ -54,15 +54,15 @@ def _row(**over):
         "post_negative": 0.93,
     }
     row.update(over)
-    return row
+    return Item(**row)
 
 
 HISTORY = History(
     total=2,
     negative=2,
     latest=(
-        {"text": "still no refund from acme", "url": "https://x.com/dana_k/status/1700",
-         "created_at": POSTED - timedelta(days=3), "sentiment": "negative"},
+        EarlierPost(text="still no refund from acme", url="https://x.com/dana_k/status/1700",
+                    created_at=POSTED - timedelta(days=3), sentiment="negative"),
     ),
 )  # fmt: skip
 
@@ -101,14 +101,14 @@ def test_closed_alert_snapshot() -> None:
 
 
 def test_burst_summary_snapshot() -> None:
-    burst = {"summary_key": "reply-burst:#brand-replies:1795166100", "channel": "#brand-replies",
-             "window_start": POSTED, "posts": 480}  # fmt: skip
-    stats = {
-        "status": {"open": 470, "replied": 10},
-        "priority": {"high": 12, "normal": 400, "low": 68},
-        "category": {"outage": 300, "uncategorised": 180},
-        "platform": {"x": 450, "reddit": 30},
-        "earliest_due": POSTED + timedelta(hours=1),
-    }
+    burst = Burst(summary_key="reply-burst:#brand-replies:1795166100", channel="#brand-replies",
+                  window_start=POSTED, posts=480)  # fmt: skip
+    stats = BurstStats(
+        status={"open": 470, "replied": 10},
+        priority={"high": 12, "normal": 400, "low": 68},
+        category={"outage": 300, "uncategorised": 180},
+        platform={"x": 450, "reddit": 30},
+        earliest_due=POSTED + timedelta(hours=1),
+    )
     top = [_row(id=100 + i, post_author=f"user{i}", post_text=f"acme is down again {i}") for i in range(3)]
     _check("burst_summary", _payload(messages.summary(burst, stats, top)))

@@ -7,7 +7,13 @@ Unigram model trained on the fly on a few multilingual lines.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import shutil
+import tempfile
 from collections.abc import Mapping
+from importlib import metadata
 from pathlib import Path
 
 CORPUS = [
@@ -39,6 +45,66 @@ TRAINING = [
     ("Отличный продукт, рекомендую", 2),
     ("خیلی ممنون، عالی بود", 2),
 ]
+
+
+def cache_root() -> Path:
+    """Where built models are kept between test runs: ``$BRAND_MONITOR_TEST_CACHE``, else the user's cache."""
+    configured = os.environ.get("BRAND_MONITOR_TEST_CACHE")
+    if configured:
+        return Path(configured)
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "brand-monitor-tests"
+
+
+def cached_tiny_model(
+    *,
+    labels: Mapping[int, str] = DEFAULT_LABELS,
+    max_positions: int = 130,
+    seed: int = 0,
+    fit: bool = False,
+    extra_corpus: tuple[str, ...] = (),
+) -> Path:
+    """:func:`build_tiny_model`'s output for these arguments, built once and reused while nothing it depends on
+    changes (this file, the arguments, the versions of the libraries that build and read it).
+
+    Built in a temporary directory beside the cache entry and renamed into place, so several pytest
+    processes starting together never see half a model: the first rename wins, the others use it.
+    """
+    options = {
+        "labels": {str(k): v for k, v in sorted(labels.items())},
+        "max_positions": max_positions,
+        "seed": seed,
+        "fit": fit,
+        "extra_corpus": list(extra_corpus),
+    }
+    versions = {name: _version(name) for name in ("torch", "transformers", "tokenizers")}
+    recipe = json.dumps([Path(__file__).read_text(encoding="utf-8"), options, versions], sort_keys=True)
+    key = hashlib.sha256(recipe.encode()).hexdigest()[:16]
+    root = cache_root()
+    target = root / f"tiny-model-{key}"
+    if (target / "config.json").exists():
+        return target
+    root.mkdir(parents=True, exist_ok=True)
+    building = Path(tempfile.mkdtemp(prefix=f".tiny-model-{key}-", dir=root))
+    try:
+        build_tiny_model(
+            building, labels=labels, max_positions=max_positions, seed=seed, fit=fit, extra_corpus=extra_corpus
+        )
+        try:
+            building.rename(target)
+        except OSError:  # another process finished first: its copy is as good as ours
+            if not (target / "config.json").exists():
+                raise
+    finally:
+        shutil.rmtree(building, ignore_errors=True)
+    return target
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "absent"
 
 
 def build_tiny_model(
