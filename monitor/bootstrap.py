@@ -21,7 +21,7 @@ from monitor.clock import utc_now
 from monitor.config import Config, ConfigError
 from monitor.digest.service import DigestService
 from monitor.digest.upload import FileChartUploader, SlackChartUploader
-from monitor.ops import preflight, redact
+from monitor.ops import preflight
 from monitor.ops.coordination import Coordinator, migration_lock
 from monitor.ops.job_health import JobHealth
 from monitor.ops.metrics import InstrumentedClassifier, InstrumentedConnector, InstrumentedSink, Metrics
@@ -33,6 +33,7 @@ from monitor.replies.timers import ReplyCheck
 from monitor.spikes.watch import SpikeWatch
 from monitor.storage import migrate
 from monitor.storage.engine import make_engine
+from values import redaction
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +79,7 @@ def bootstrap(
     Secrets come from ``config`` (read from the environment when it was loaded), and the redactor built
     from them is installed here, before anything can fail and log.
     """
-    redact.install(redact.Redactor.for_config(config))
+    redaction.install(redaction.Redactor.for_config(config))
     engine = make_engine(config.storage.url, echo=config.storage.echo)
     if migrate_schema:
         with migration_lock(engine):  # instances starting together on one PostgreSQL database

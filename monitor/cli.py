@@ -20,16 +20,16 @@ EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
 def _load(args: argparse.Namespace) -> Config:
     """Load the config and install the redactor for every secret it read, before anything can log them."""
-    from monitor.ops import redact
+    from values import redaction
 
     config = load_config(resolve_path(args.config))
-    redact.install(redact.Redactor.for_config(config))
+    redaction.install(redaction.Redactor.for_config(config))
     return config
 
 
 def _fail(message: str, code: int) -> int:
     """Report a fatal problem on stderr (a JSON line when logs are JSON) and return the exit code."""
-    from monitor.ops.redact import redact
+    from values.redaction import redact
 
     if logs.json_lines():
         log.error("%s", message)

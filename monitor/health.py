@@ -16,7 +16,7 @@ from sqlalchemy import Connection, select, update
 
 from monitor import silence
 from monitor.alerts import messages, outbox
-from monitor.error_text import error_text
+from monitor.storage.error_text import error_text
 from monitor.storage.schema import source_health
 from monitor.storage.upsert import insert
 

@@ -9,7 +9,7 @@ import sys
 from datetime import UTC, datetime
 from types import TracebackType
 
-from monitor.ops.redact import RedactingFormatter, redact
+from values.redaction import RedactingFormatter, redact
 
 # huggingface_hub's switch for its progress bars (and transformers', which follow it): a bar is not a log line.
 PROGRESS_BARS_OFF = "HF_HUB_DISABLE_PROGRESS_BARS"

@@ -22,9 +22,9 @@ from models.base import Classifier, Sentiment
 from monitor import health
 from monitor.alerts import messages, outbox
 from monitor.config import BrandSettings, Config
-from monitor.error_text import error_text
 from monitor.storage import ingest
 from monitor.storage import posts as post_store
+from monitor.storage.error_text import error_text
 from monitor.storage.schema import mentions, posts
 
 log = logging.getLogger(__name__)

@@ -23,10 +23,10 @@ from connectors.base import Post
 from connectors.registry import SOURCES
 from connectors.replay import parse_post
 from monitor.config import Config
-from monitor.error_text import describe, error_text
 from monitor.pipeline import all_handles
 from monitor.storage import posts as post_store
 from monitor.storage import quarantine
+from monitor.storage.error_text import describe, error_text
 from monitor.storage.ingest import is_data_error
 from monitor.storage.normalise import InvalidPost, normalise
 

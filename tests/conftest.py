@@ -40,11 +40,11 @@ def _restore_logging() -> Iterator[None]:
 @pytest.fixture(autouse=True)
 def _restore_redactor() -> Iterator[None]:
     """Undo a bootstrap's (or CLI's) redactor: the next test must not mask this one's secrets by chance."""
-    from monitor.ops import redact
+    from values import redaction
 
-    before = redact.installed()
+    before = redaction.installed()
     yield
-    redact.install(before)
+    redaction.install(before)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from connectors.base import Post
-from monitor.error_text import error_text
+from monitor.storage.error_text import error_text
 from monitor.storage.normalise import InvalidPost, clean_line, clean_text, normalise
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)

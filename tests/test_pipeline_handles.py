@@ -26,11 +26,12 @@ def test_a_source_gets_the_handles_of_its_platform_and_a_mixed_source_those_of_e
     config = parse_config(
         {
             "storage": {"url": f"sqlite:///{tmp_path / 'd.db'}"},
+            "slack": {"console": True},
             "brands": [{"name": "Acme", "terms": ["acme"], "handles": {"x": "AcmeSupport", "reddit": ["acme_a", "b"]}}],
         },
         env={},
     )
-    app = bootstrap(config, clock=Clock(), classifier=object(), connectors={}, env={})
+    app = bootstrap(config, clock=Clock(), classifier=object(), connectors={})
     brand = config.brand("Acme")
     x, mixed = Recording("x"), Recording("replay", mixes_platforms=True)
     app.pipeline.poll("x", x, brand)

@@ -171,10 +171,10 @@ def test_slack_down_then_back_delivers_everything_once(tmp_path, db_url, tiny_mo
     path = write_config(tmp_path, db_url=db_url, model=tiny_model_dir, slack_url=fake_slack.base_url, replay=replay)
     # Delivery's own beat (it is woken whenever alerts are queued) only picks up retries: once a minute will do.
     path.write_text(path.read_text() + '[schedule]\ndeliver_interval = "1m"\n')
-    config = load_config(path)
+    config = load_config(path, env={"SLACK_BOT_TOKEN": fake_slack.token})
     expected = expected_alert_keys(tiny_model_dir, posts_in)
     clock = Clock()
-    app = bootstrap(config, clock=clock, sleep=clock.sleep, env={"SLACK_BOT_TOKEN": fake_slack.token})
+    app = bootstrap(config, clock=clock, sleep=clock.sleep)
     runner = ManualRunner(app)
     fake_slack.down = True
     runner.advance(seconds=4)  # everything is polled and classified; no alert gets through

@@ -8,7 +8,7 @@ from typing import Any
 
 from monitor.alerts.outbox import Message
 from monitor.alerts.slack_text import HEADER_LIMIT, date, inline, link, plain, truncate
-from monitor.ops.redact import redact
+from values.redaction import redact
 
 PLATFORM_NAMES = {
     "x": "X",

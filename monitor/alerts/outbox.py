@@ -15,9 +15,9 @@ from typing import Any
 
 from sqlalchemy import Connection, func, or_, select, update
 
-from monitor.ops.redact import redact
 from monitor.storage.schema import outbox
 from monitor.storage.upsert import insert
+from values.redaction import redact
 
 PENDING, SENDING, SENT, DEAD = "pending", "sending", "sent", "dead"
 

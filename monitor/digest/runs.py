@@ -17,9 +17,9 @@ from sqlalchemy import Connection, select, update
 from monitor.alerts import outbox
 from monitor.alerts.outbox import Message
 from monitor.digest.render import Part
-from monitor.ops.redact import redact
 from monitor.storage.schema import digest_runs
 from monitor.storage.upsert import insert
+from values.redaction import redact
 
 PENDING, UPLOADING, SENT, DEAD = "pending", "uploading", "sent", "dead"
 

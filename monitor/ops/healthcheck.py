@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import Engine, RowMapping, select, text
 
 from monitor import health
-from monitor.error_text import error_text
 from monitor.storage import quarantine
+from monitor.storage.error_text import error_text
 from monitor.storage.schema import source_health
 
 

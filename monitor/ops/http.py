@@ -11,7 +11,7 @@ from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
-from monitor.ops.redact import installed
+from values.redaction import installed
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from monitor.error_text import error_text
+from monitor.storage.error_text import error_text
 
 ERROR_LIMIT = 300  # characters of an error kept: enough to tell what failed, not a post's whole text
 

@@ -18,7 +18,7 @@ from sqlalchemy import Engine, and_, delete, exists, func, or_, select
 from sqlalchemy.sql import ColumnElement
 
 from monitor.ops.settings import RetentionSettings
-from monitor.replies import envelopes
+from monitor.storage import envelopes
 from monitor.storage.schema import outbox, posts, reply_items, spikes
 
 log = logging.getLogger(__name__)

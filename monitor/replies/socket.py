@@ -5,7 +5,7 @@ websocket URL with the app-level token, keeps the connection alive and reconnect
 envelope is applied to the queue in one transaction and acknowledged only after it
 committed, so an envelope lost to a crash is sent again by Slack. An envelope Slack re-sends
 (its ack was lost, e.g. on a reconnect) is applied once: its id is recorded in the same
-transaction as its actions (:mod:`monitor.replies.envelopes`).
+transaction as its actions (:mod:`monitor.storage.envelopes`).
 """
 
 from __future__ import annotations
@@ -21,8 +21,9 @@ from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 from sqlalchemy import Engine
 
-from monitor.replies import actions, envelopes, interactions
+from monitor.replies import actions, interactions
 from monitor.replies.settings import ReplySettings
+from monitor.storage import envelopes
 from values.secrets import Secret
 
 log = logging.getLogger(__name__)

@@ -22,9 +22,9 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 
 from connectors.base import Page, Post
 from connectors.replay import post_record
-from monitor.error_text import describe, error_text
 from monitor.storage import posts as post_store
 from monitor.storage import quarantine
+from monitor.storage.error_text import describe, error_text
 from monitor.storage.normalise import InvalidPost, normalise
 
 log = logging.getLogger(__name__)

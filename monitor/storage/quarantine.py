@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Column, Connection, func, select, update
 
 from connectors.base import Rejected
-from monitor.error_text import error_text
+from monitor.storage.error_text import error_text
 from monitor.storage.normalise import clean_line, fit
 from monitor.storage.schema import quarantine
 from monitor.storage.upsert import insert

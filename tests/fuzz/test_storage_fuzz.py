@@ -20,8 +20,8 @@ from sqlalchemy import select
 
 from connectors.base import Cursor, Page, Post, Query, Rejected
 from connectors.replay import parse_post, post_record
-from monitor.error_text import error_text
 from monitor.storage import quarantine as quarantine_store
+from monitor.storage.error_text import error_text
 from monitor.storage.normalise import InvalidPost, normalise
 from monitor.storage.schema import posts, quarantine
 from tests.conftest import Clock

@@ -9,8 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from monitor.ops.redact import MASK, RedactingFormatter, Redactor, redact
 from tests.support.fake_x import FakeX
+from values.redaction import MASK, RedactingFormatter, Redactor, redact
 
 ROOT = Path(__file__).resolve().parents[2]
 SLACK_TOKEN = "xoxb-1111-2222-sEcReTsLaCk"

@@ -121,9 +121,9 @@ def test_the_retention_job_prunes_on_its_schedule_as_days_pass(db_url, fake_slac
             "digest": {"enabled": False},
             "retention": {"posts_days": 30, "outbox_days": 7, "interval": "6h", "batch_size": 2},
         },
-        env={},
+        env={"SLACK_BOT_TOKEN": fake_slack.token},
     )
-    app = bootstrap(rare_beats(config), clock=clock, sleep=clock.sleep, classifier=object(), env={})
+    app = bootstrap(rare_beats(config), clock=clock, sleep=clock.sleep, classifier=object())
     with app.engine.begin() as conn:
         for n in range(3):
             add_post(conn, n, at=NOW - timedelta(days=31))  # older than 30 days already

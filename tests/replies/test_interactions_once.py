@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 
 from monitor.ops import retention
 from monitor.ops.settings import RetentionSettings
-from monitor.replies import envelopes
 from monitor.replies.socket import InteractionListener
+from monitor.storage import envelopes
 from monitor.storage.schema import slack_envelopes
 from tests.conftest import Clock
 from tests.replies.helpers import drain, ingest, items, make_app, post

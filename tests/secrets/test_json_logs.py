@@ -84,8 +84,8 @@ def test_log_json_flag_covers_classify_too(tmp_path, tiny_model_dir) -> None:
 def test_a_crash_is_one_masked_json_line_too(tmp_path) -> None:
     script = (
         "from monitor import logs\n"
-        "from monitor.ops import redact\n"
-        "redact.install(redact.Redactor(['configured-secret-1']))\n"
+        "from values import redaction\n"
+        "redaction.install(redaction.Redactor(['configured-secret-1']))\n"
         "logs.configure(json_lines=True)\n"
         "raise RuntimeError('boom: configured-secret-1 xapp-1-A0B1C2-99887766')\n"
     )

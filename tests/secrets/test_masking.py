@@ -20,13 +20,14 @@ from monitor.alerts.outbox import Message
 from monitor.alerts.slack import SlackSink
 from monitor.bootstrap import bootstrap
 from monitor.config import parse_config
-from monitor.ops import healthcheck, redact
+from monitor.ops import healthcheck
 from monitor.ops.http import ObservabilityServer
 from monitor.storage.schema import outbox as outbox_table
 from monitor.storage.schema import source_health
 from tests.conftest import Clock
 from tests.support.fake_bluesky import FakeBluesky
 from tests.support.fake_mastodon import FakeMastodon
+from values import redaction
 
 MASTO_VALUE = "plainmastovalue777"  # read from $MASTO_ACCESS
 BSKY_PASSWORD = "opensesame2024bsky"  # read from $BSKY_WORD
@@ -96,11 +97,11 @@ def test_echoed_credentials_are_masked_in_logs_healthz_slack_and_the_database(db
 
     assert not _leaks(json.dumps(health)), health
     problems = {s["source"]: s["problem"] for s in health["sources"]}
-    assert redact.MASK in problems["mastodon"] and redact.MASK in problems["bluesky"]
+    assert redaction.MASK in problems["mastodon"] and redaction.MASK in problems["bluesky"]
 
     ops = [m for m in fake_slack.messages if "Source " in m.text]
     assert any("Source mastodon" in m.text for m in ops) and any("Source bluesky" in m.text for m in ops)
-    assert all(redact.MASK in m.text for m in ops)
+    assert all(redaction.MASK in m.text for m in ops)
     assert not _leaks(json.dumps([(m.text, m.blocks) for m in ops]))
 
     with app.engine.connect() as conn:
@@ -110,7 +111,7 @@ def test_echoed_credentials_are_masked_in_logs_healthz_slack_and_the_database(db
         queued = conn.execute(select(outbox_table.c.text, outbox_table.c.blocks)).all()
     assert {row.source for row in stored} == {"mastodon", "bluesky"}
     assert not _leaks(repr(stored) + repr(queued))
-    assert all(redact.MASK in (row.last_error or "") for row in stored)
+    assert all(redaction.MASK in (row.last_error or "") for row in stored)
     app.engine.dispose()
 
 
@@ -121,7 +122,7 @@ def test_stored_delivery_errors_are_masked_too(db_url, fake_slack) -> None:
         env={"APP_KEY_FOR_X": "k3y-from-the-environment"},
     )
     app = bootstrap(config, clock=clock, classifier=lambda: None)
-    redact.install(redact.Redactor(["k3y-from-the-environment"]))
+    redaction.install(redaction.Redactor(["k3y-from-the-environment"]))
     with app.engine.begin() as conn:
         outbox.enqueue(conn, Message("m1", "ops", "#ops", "hello"), now=clock())
         row_id = conn.execute(select(outbox_table.c.id)).scalar_one()
@@ -129,8 +130,8 @@ def test_stored_delivery_errors_are_masked_too(db_url, fake_slack) -> None:
         first = conn.execute(select(outbox_table.c.last_error)).scalar_one()
         outbox.mark_dead(conn, row_id, error="rejected: Authorization: Bearer abc.def-123456")
         second = conn.execute(select(outbox_table.c.last_error)).scalar_one()
-    assert first == f"HTTP 500: echo {redact.MASK} {redact.MASK}"
-    assert "abc.def-123456" not in second and redact.MASK in second
+    assert first == f"HTTP 500: echo {redaction.MASK} {redaction.MASK}"
+    assert "abc.def-123456" not in second and redaction.MASK in second
     app.engine.dispose()
 
 

@@ -10,9 +10,9 @@ import pytest
 from connectors.base import Cursor, Query
 from connectors.x import XConnector, XSettings
 from monitor.config import parse_config
-from monitor.ops.redact import MASK, Redactor
 from tests.conftest import Clock
 from tests.support.fake_x import FakeX
+from values.redaction import MASK, Redactor
 from values.secrets import MissingSecret, Secret
 
 BRANDS = {"brands": [{"name": "Acme", "terms": ["acme"]}]}

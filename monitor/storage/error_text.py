@@ -3,7 +3,7 @@
 Error messages carry whatever the failing code put in them: a platform's answer,
 a database driver's message (SQLAlchemy's includes the statement and its
 parameters, i.e. post text), sometimes a credential. Secrets are masked here
-(``monitor.ops.redact``; a config-derived redaction plugs in at this call),
+(``values.redaction``; a config-derived redaction plugs in at this call),
 control characters removed, and the length bounded.
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from sqlalchemy.exc import StatementError
 
-from monitor.ops.redact import redact
 from monitor.storage.normalise import clean_line
+from values.redaction import redact
 
 MAX_ERROR = 2000
 
