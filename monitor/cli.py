@@ -186,11 +186,13 @@ def cmd_backtest(args: argparse.Namespace) -> int:
 
 def cmd_digest(args: argparse.Namespace) -> int:
     """Build the daily digest; print it with ``--dry-run``, else send it (once per day and channel)."""
+    from monitor.alerts.console import ConsoleSink
     from monitor.bootstrap import bootstrap
     from monitor.digest.command import run_digest
 
-    # A dry run only reads: it neither migrates the database nor needs Slack.
-    app = bootstrap(_load(args), migrate_schema=not args.dry_run)
+    # A dry run only reads: it neither migrates the database nor needs Slack (nor its token).
+    sink = ConsoleSink() if args.dry_run else None
+    app = bootstrap(_load(args), migrate_schema=not args.dry_run, sink=sink)
     assert app.digest is not None
     try:
         deliver = app.delivery.run_once

@@ -26,6 +26,8 @@ from values.jobs import Cron, Interval, Job, Lease, Outcome
 T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
 
+SLACK_TOKEN = "xoxb-test-token"  # what the fake_slack fixture expects
+
 class Keywords:
     """Negative when the text says 'broken'."""
 
@@ -46,13 +48,12 @@ def config(tmp_path: Path, db_url: str, slack_url: str, *, posts: int = 6, **sec
     }
     for key, value in sections.items():
         raw[key] = {**raw.get(key, {}), **value}
-    return parse_config(raw, env={})
+    return parse_config(raw, env={"SLACK_BOT_TOKEN": SLACK_TOKEN})
 
 
 def make_app(cfg, fake_slack, clock: Clock, **kw: Any):
-    return bootstrap(
-        cfg, clock=clock, sleep=clock.sleep, classifier=Keywords(), env={"SLACK_BOT_TOKEN": fake_slack.token}, **kw
-    )
+    assert fake_slack.token == SLACK_TOKEN  # the token the config read
+    return bootstrap(cfg, clock=clock, sleep=clock.sleep, classifier=Keywords(), **kw)
 
 
 def test_the_table_is_the_map_of_the_daemon(tmp_path, fake_slack) -> None:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from monitor.digest.days import last_complete_day
 
 if TYPE_CHECKING:
+    from monitor.alerts.delivery import DeliveryReport
     from monitor.digest.service import DigestService
 
 log = logging.getLogger(__name__)
@@ -33,7 +34,7 @@ def parse_day(text: str) -> date:
 def run_digest(
     service: DigestService,
     *,
-    deliver: Callable[[], object],
+    deliver: Callable[[], DeliveryReport],
     day: date | None,
     dry_run: bool,
     chart_path: str | None,
@@ -70,7 +71,14 @@ def run_digest(
         print(f"digest {day} for {service.channel} was already queued; not sent again")
     deadline = monotonic() + SEND_BUDGET_SECONDS
     while monotonic() < deadline:
-        deliver()
+        refused = deliver().refused
+        if refused:  # no use waiting out the budget: nothing goes out until a person fixes the token
+            print(
+                f"digest {day} is queued but Slack refuses the bot token ({refused}): put a valid one in"
+                f" ${config.slack.token_env} ([slack] token_env); the daemon or the next run delivers it",
+                file=sys.stderr,
+            )
+            return 1
         service.upload_charts()
         with service.engine.connect() as conn:
             run = runs.find(conn, day=day, channel=service.channel)

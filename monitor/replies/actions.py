@@ -69,7 +69,7 @@ def _targets(conn: Connection, act: Action) -> list[int]:
         kind, _, value = act.target.partition(":")
         if kind == "item" and value.isdigit():
             row = store.item(conn, int(value))
-            key = row["alert_key"] if row else None
+            key = row.alert_key if row else None
             return [int(value)] if key and _clicked_on(conn, key, act) else []
         if kind == "summary" and value:
             return store.for_key(conn, value) if _clicked_on(conn, value, act) else []

@@ -25,10 +25,9 @@ class NoModel:
 
 def test_the_digest_goes_out_at_eight_local_time_on_both_sides_of_the_dst_change(db_url, fake_slack) -> None:
     clock = Clock(START)
-    config = rare_beats(scenario.config(db_url, base_url=fake_slack.base_url), digest_time=time(8, 0))
-    app = bootstrap(
-        config, clock=clock, sleep=clock.sleep, classifier=NoModel(), env={"SLACK_BOT_TOKEN": fake_slack.token}
-    )
+    config = scenario.config(db_url, env={"SLACK_BOT_TOKEN": fake_slack.token}, base_url=fake_slack.base_url)
+    config = rare_beats(config, digest_time=time(8, 0))
+    app = bootstrap(config, clock=clock, sleep=clock.sleep, classifier=NoModel())
     scenario.seed_week(app.engine)
     # The cron job on its own: the 30-second catch-up check (which would also send a missed digest) and the
     # heartbeat would add thousands of runs to three days without telling anything about the cron trigger.
