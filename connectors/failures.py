@@ -23,11 +23,9 @@ bad_answer      Unavailable      same (not JSON, an error page from a proxy)
 Messages say ``platform: HTTP status what on where (detail): hint`` with the
 query string never included (it may hold search terms or tokens). The module
 depends on nothing but :mod:`connectors.base` (and ``requests`` for its timeout
-type), so any client of an HTTP API can use it: a Slack client would map Slack's ``"error"`` codes to kinds
-(``not_authed``/``invalid_auth``/``token_revoked`` -> UNAUTHORIZED,
-``missing_scope`` -> FORBIDDEN, ``ratelimited`` -> RATE_LIMITED,
-``channel_not_found`` -> NOT_FOUND, ``invalid_blocks`` -> REFUSED,
-``internal_error``/``fatal_error`` -> SERVER_ERROR) and call :func:`failure`.
+type), so any client of an HTTP API can use it: the Slack sink (``monitor.alerts.slack``) reads Slack's
+``"error"`` codes and statuses as these kinds (``invalid_auth`` -> UNAUTHORIZED, ``ratelimited`` ->
+RATE_LIMITED, ``channel_not_found`` -> NOT_FOUND, ``invalid_blocks`` -> REFUSED, ...) and decides per kind.
 """
 
 from __future__ import annotations

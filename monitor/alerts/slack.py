@@ -10,12 +10,14 @@ import logging
 import re
 import socket
 import urllib.error
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from connectors.failures import Kind, kind_of_status
 from monitor.alerts.outbox import Message
 from monitor.alerts.sink import Delivered, DeliveryError
 from values.secrets import Secret
@@ -25,27 +27,38 @@ log = logging.getLogger(__name__)
 METADATA_EVENT = "brand_monitor_alert"
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{6,}$")
 
-# Slack error codes that no retry will fix: the payload itself is wrong.
-_PERMANENT = frozenset(
-    {
-        "invalid_blocks",
-        "invalid_blocks_format",
-        "msg_too_long",
-        "no_text",
-        "invalid_arguments",
-        "message_not_found",
-        "cant_update_message",
-        "edit_window_closed",
-        "invalid_metadata_format",
-        "invalid_metadata_schema",
-    }
-)
-# The token itself is refused: nothing can be sent until a person fixes it. Delivery stops as a whole and
-# checks with auth.test once per hold interval (see monitor.alerts.delivery), rather than failing every alert.
-AUTH_ERRORS = frozenset({"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"})
-# A channel's (or a scope's) configuration: a person must act, but the alert must wait, not vanish.
-_NEEDS_A_PERSON = frozenset({"channel_not_found", "not_in_channel", "is_archived", "missing_scope"})
-_CONFIG_RETRY_SECONDS = 300.0
+# Slack answers most failures with HTTP 200 and an error code. Each code is read as a kind of the one
+# failure table every HTTP client of ours shares (connectors.failures); the kind decides what delivery does.
+SLACK_ERRORS: Mapping[str, Kind] = {
+    # The token itself is refused: nothing can be sent until a person fixes it. Delivery stops as a whole and
+    # checks with auth.test once per hold interval (see monitor.alerts.delivery), rather than failing every alert.
+    **dict.fromkeys(
+        ("invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"), Kind.UNAUTHORIZED
+    ),
+    "missing_scope": Kind.FORBIDDEN,
+    "ratelimited": Kind.RATE_LIMITED,
+    **dict.fromkeys(("channel_not_found", "not_in_channel", "is_archived"), Kind.NOT_FOUND),
+    # The payload itself is wrong: no retry will fix it.
+    **dict.fromkeys(
+        (
+            "invalid_blocks",
+            "invalid_blocks_format",
+            "msg_too_long",
+            "no_text",
+            "invalid_arguments",
+            "message_not_found",
+            "cant_update_message",
+            "edit_window_closed",
+            "invalid_metadata_format",
+            "invalid_metadata_schema",
+        ),
+        Kind.REFUSED,
+    ),
+    **dict.fromkeys(("internal_error", "fatal_error", "service_unavailable", "request_timeout"), Kind.SERVER_ERROR),
+}
+AUTH_ERRORS = frozenset(code for code, kind in SLACK_ERRORS.items() if kind is Kind.UNAUTHORIZED)
+_CONFIG_RETRY_SECONDS = 300.0  # a channel or scope a person must fix: the alert waits, it does not vanish
+_RATE_LIMIT_SECONDS = 30.0  # when a 429 does not say how long
 
 
 class SlackSink:
@@ -144,9 +157,7 @@ class SlackSink:
                 if name in self._channel_ids or not cursor:
                     break
             if name not in self._channel_ids:
-                raise DeliveryError(
-                    f"Slack channel {channel} not found (is the bot invited?)", retry_after=_CONFIG_RETRY_SECONDS
-                )
+                raise delivery_error(Kind.NOT_FOUND, f"Slack channel {channel} not found (is the bot invited?)")
             self._channel_ids[channel] = self._channel_ids[name]
         return self._channel_ids[channel]
 
@@ -171,17 +182,34 @@ def _classify(exc: SlackApiError, method: str) -> DeliveryError:
     status = getattr(response, "status_code", 0)
     error = str(response.get("error", "") if hasattr(response, "get") else "") or f"http_{status}"
     headers = getattr(response, "headers", {}) or {}
-    retry_after = _header(headers, "Retry-After")
     text = f"Slack {method}: {error} (HTTP {status})" + _details(response)
-    if status == 429 or error == "ratelimited":
-        return DeliveryError(text, retry_after=retry_after if retry_after is not None else 30.0)
-    if error in _PERMANENT:
-        return DeliveryError(text, permanent=True)
-    if error in AUTH_ERRORS:
+    return delivery_error(kind_of_slack_error(error, status), text, retry_after=_header(headers, "Retry-After"))
+
+
+def kind_of_slack_error(error: str, status: int) -> Kind:
+    """The failure kind of a Slack answer: its error code if we know it, else its HTTP status.
+
+    A code we do not know is retried with back-off, never dropped: only codes known
+    to be about the payload make an alert final.
+    """
+    known = SLACK_ERRORS.get(error)
+    if known is not None:
+        return known
+    by_status = kind_of_status(status)
+    return Kind.SERVER_ERROR if by_status in (None, Kind.REFUSED) else by_status
+
+
+def delivery_error(kind: Kind, text: str, *, retry_after: float | None = None) -> DeliveryError:
+    """What delivery does about a failure of ``kind``: hold everything, wait, hold the row, drop it, or retry."""
+    if kind is Kind.UNAUTHORIZED:
         return DeliveryError(text, auth=True)
-    if error in _NEEDS_A_PERSON:
+    if kind is Kind.RATE_LIMITED:
+        return DeliveryError(text, retry_after=_RATE_LIMIT_SECONDS if retry_after is None else retry_after)
+    if kind in (Kind.FORBIDDEN, Kind.NOT_FOUND):
         log.error("%s: fix the Slack app or channel configuration; alerts are held until then", text)
         return DeliveryError(text, retry_after=_CONFIG_RETRY_SECONDS)
+    if kind is Kind.REFUSED:
+        return DeliveryError(text, permanent=True)
     return DeliveryError(text, retry_after=retry_after)
 
 
