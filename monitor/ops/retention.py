@@ -3,7 +3,8 @@
 Kept regardless of age: posts not yet classified, posts with an open reply
 item; outbox rows not yet delivered, and rows that are still the parent of a
 thread or an edit (an open spike, an open reply item, or a newer message
-that threads on them), so a late reply never waits for a parent that is gone.
+that threads on them), so a late reply never waits for a parent that is gone;
+quarantined items not yet released (they are data a retry may still store).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from sqlalchemy.sql import ColumnElement
 
 from monitor.ops.settings import RetentionSettings
 from monitor.storage import envelopes
-from monitor.storage.schema import outbox, posts, reply_items, spikes
+from monitor.storage.schema import outbox, posts, quarantine, reply_items, spikes
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,7 @@ class PruneReport:
 
     posts: int = 0
     outbox: int = 0
+    quarantine: int = 0  # quarantined items a retry stored long ago
     envelopes: int = 0  # Slack Socket Mode envelope ids remembered against re-sends
     batches: int = 0
     finished: bool = True
@@ -55,6 +57,9 @@ def prune(
     if settings.posts_days:
         old_posts = _prunable_posts(now - timedelta(days=settings.posts_days))
         jobs.append(("posts", lambda: _delete_batch(engine, posts, old_posts, size)))
+    if settings.quarantine_days:
+        released = quarantine.c.released_at < now - timedelta(days=settings.quarantine_days)
+        jobs.append(("quarantine", lambda: _delete_batch(engine, quarantine, released, size)))
     # Always: envelope ids only guard against Slack's re-sends, which come within minutes.
     jobs.append(("envelopes", lambda: _prune_envelopes(engine, before=now - envelopes.KEEP, limit=size)))
     for name, delete_batch in jobs:
@@ -68,11 +73,13 @@ def prune(
             if deleted < settings.batch_size:
                 break
             sleep(settings.pause.total_seconds())
-    if report.posts or report.outbox or report.envelopes:
+    if report.posts or report.outbox or report.quarantine or report.envelopes:
         log.info(
-            "retention: pruned %d posts, %d outbox rows and %d Slack envelope ids in %d batches%s",
+            "retention: pruned %d posts, %d outbox rows, %d released quarantine items and %d Slack envelope ids"
+            " in %d batches%s",
             report.posts,
             report.outbox,
+            report.quarantine,
             report.envelopes,
             report.batches,
             "" if report.finished else " (more next run)",

@@ -69,7 +69,8 @@ def jobs(
 
         def prune() -> Outcome:
             report = retention.prune(engine, retention_settings, clock=clock, should_stop=should_stop, sleep=sleep)
-            return Outcome(counts={"pruned_posts": report.posts, "pruned_outbox": report.outbox})
+            counts = {"pruned_posts": report.posts, "pruned_outbox": report.outbox}
+            return Outcome(counts={**counts, "pruned_quarantine": report.quarantine})
 
         every = retention_settings.interval
         rows.append(Job("retention", Interval(every, first_after=every), prune, lease=Lease.singleton(), in_once=False))

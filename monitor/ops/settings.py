@@ -53,6 +53,7 @@ class RetentionSettings(_Section):
 
     posts_days: int = Field(default=0, ge=0)  # classified posts (and their mentions) older than this
     outbox_days: int = Field(default=0, ge=0)  # delivered or dead alerts older than this
+    quarantine_days: int = Field(default=0, ge=0)  # quarantined items released (stored by a retry) this long ago
     interval: Duration = timedelta(hours=1)
     batch_size: int = Field(default=500, ge=1, le=10_000)
     pause: Duration = timedelta(milliseconds=50)  # between batches, so other jobs get the database
@@ -61,4 +62,4 @@ class RetentionSettings(_Section):
     @property
     def enabled(self) -> bool:
         """True when anything is to be pruned."""
-        return bool(self.posts_days or self.outbox_days)
+        return bool(self.posts_days or self.outbox_days or self.quarantine_days)

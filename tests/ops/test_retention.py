@@ -154,3 +154,22 @@ def test_the_retention_job_prunes_on_its_schedule_as_days_pass(db_url, fake_slac
         assert set(conn.execute(select(posts.c.post_id)).scalars()) == {"11"}
     assert keys(app.engine) == set()
     app.engine.dispose()
+
+
+def test_released_quarantine_items_go_after_their_days_and_unreleased_ones_stay(engine) -> None:
+    from monitor.storage.schema import quarantine
+
+    def held(n: int, *, released: datetime | None) -> dict:
+        return {
+            "source": "x", "brand": "Acme", "fingerprint": f"f{n}", "raw": "{}", "reason": "r", "stage": "read",
+            "created_at": OLD, "released_at": released,
+        }
+
+    with engine.begin() as conn:
+        conn.execute(insert(quarantine), [held(n, released=OLD) for n in range(5)])  # stored by a retry long ago
+        conn.execute(insert(quarantine), [held(10, released=NOW - timedelta(days=1)), held(11, released=None)])
+    report = prune(engine, RetentionSettings(quarantine_days=30, batch_size=2), clock=lambda: NOW, sleep=lambda s: None)
+    assert report.quarantine == 5 and report.finished
+    with engine.connect() as conn:
+        left = set(conn.execute(select(quarantine.c.fingerprint)).scalars())
+    assert left == {"f10", "f11"}  # released yesterday, and never released: that data is still to be stored
