@@ -169,9 +169,8 @@ def _poll(app: App, source: str, brand: str) -> Outcome:
     result = app.pipeline.poll(source, app.connectors[source], app.config.brand(brand))
     if result.skipped_reason:
         log.info("source %s (%s) not polled: %s", source, brand, result.skipped_reason)
-    return Outcome(
-        changed=result.new_posts > 0, counts={"fetched": result.fetched, "new_posts": result.new_posts}
-    )
+    counts = {"fetched": result.fetched, "new_posts": result.new_posts, "quarantined": result.quarantined}
+    return Outcome(changed=result.new_posts > 0, counts={**counts, "failed_polls": int(result.error is not None)})
 
 
 def _classify(app: App, *, every: timedelta) -> Job:

@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 # How long a job that wakes itself (delivery, draining the outbox) keeps going before leaving the rest queued.
 ONCE_BUDGET = timedelta(seconds=60)
 # Always in the summary, even at zero (the demo prints them).
-TOTALS = ("fetched", "new_posts", "classified", "spike_events", "sent", "undelivered")
+TOTALS = ("fetched", "new_posts", "quarantined", "failed_polls", "classified", "spike_events", "sent", "undelivered")
 
 
 def run_once(app: App, *, monotonic: Callable[[], float] = time.monotonic) -> dict[str, int]:

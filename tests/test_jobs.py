@@ -233,7 +233,8 @@ def test_run_once_walks_the_table_in_order_drains_delivery_and_hands_its_leases_
     app = make_app(cfg, fake_slack, clock)
     totals = run_once(app)
     assert totals == {
-        "fetched": 30, "new_posts": 30, "classified": 30, "spike_events": 0, "sent": 10, "undelivered": 0,
+        "fetched": 30, "new_posts": 30, "quarantined": 0, "failed_polls": 0, "classified": 30, "spike_events": 0,
+        "sent": 10, "undelivered": 0,
     }  # fmt: skip
     assert len(fake_slack.keys()) == 10 and clock() == T0 + timedelta(seconds=9), "10 alerts paced 1 s apart"
     with app.engine.connect() as conn:

@@ -44,7 +44,9 @@ page_size = 3
         encoding="utf-8",
     )
     assert main(["run", "--once", "--config", str(config)]) == 0
-    assert "Traceback" not in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert "run --once: fetched 7, new_posts 6, quarantined 2, failed_polls 0, classified 6" in err
     engine = make_engine(db_url)
     with engine.connect() as conn:
         ids = sorted(conn.execute(select(posts.c.post_id)).scalars())
