@@ -37,6 +37,7 @@ from connectors.incremental import Listing, StreamState, read_listings
 from connectors.language import language_hint
 from connectors.links import full_link
 from connectors.settings import ListingSettings
+from connectors.times import utc_time
 from values.durations import Duration
 
 log = logging.getLogger(__name__)
@@ -250,8 +251,8 @@ def parse_post_view(view: Any) -> tuple[str, float, Post]:
     if not isinstance(text, str):
         raise TypeError("record.text is not a string")
     text = _with_full_links(text, record.get("facets"))
-    created = _parse_time(record["createdAt"])
-    indexed = _parse_time(view.get("indexedAt") or record["createdAt"])
+    created = utc_time(record["createdAt"])
+    indexed = utc_time(view.get("indexedAt") or record["createdAt"])
     reply = record.get("reply") if isinstance(record.get("reply"), dict) else None
     langs = record.get("langs")
     metrics = {name: view[key] for key, name in _METRICS.items() if isinstance(view.get(key), int)}
@@ -273,14 +274,6 @@ def parse_post_view(view: Any) -> tuple[str, float, Post]:
         extra=extra,
     )
     return uri, indexed.timestamp(), post
-
-
-def _parse_time(value: Any) -> datetime:
-    """An atproto datetime (``Z`` or an offset, 0-6 fraction digits) in UTC."""
-    moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    if moment.tzinfo is None:
-        raise ValueError(f"time {value!r} has no time zone")
-    return moment.astimezone(UTC)
 
 
 def _with_full_links(text: str, facets: Any) -> str:

@@ -24,7 +24,7 @@ import re
 import urllib.parse
 from collections.abc import Callable, Iterator
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import Field, field_validator
@@ -36,6 +36,7 @@ from connectors.http import HttpSource, json_body
 from connectors.incremental import Listing, StreamState, read_listings
 from connectors.language import language_hint
 from connectors.settings import ListingSettings
+from connectors.times import utc_time
 from values.durations import Duration
 
 log = logging.getLogger(__name__)
@@ -224,14 +225,14 @@ def parse_status(status: Any, *, host: str) -> tuple[str, float, Post]:
     A boost (``reblog``) is read as the boosted status; it sorts by the boost's
     own time, as the listing does (the boosted post may be much older).
     """
-    listed_at = _utc(status["created_at"])
+    listed_at = utc_time(status["created_at"])
     if status.get("reblog"):
         status = status["reblog"]  # a boost: the post is the boosted status
     status_id = str(status["id"])
     uri = status["uri"]
     if not isinstance(uri, str) or "://" not in uri:
         raise ValueError(f"uri {uri!r} is not a URL")
-    created = _utc(status["created_at"])
+    created = utc_time(status["created_at"])
     account = status["account"]
     acct = str(account["acct"])
     author = acct if "@" in acct else f"{acct}@{host}"
@@ -262,13 +263,6 @@ def parse_status(status: Any, *, host: str) -> tuple[str, float, Post]:
         extra=extra,
     )
     return uri, listed_at.timestamp(), post
-
-
-def _utc(value: Any) -> datetime:
-    moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    if moment.tzinfo is None:
-        raise ValueError(f"time {value!r} has no time zone")
-    return moment.astimezone(UTC)
 
 
 def _json_list(response: Any) -> list[Any]:

@@ -21,6 +21,7 @@ from pydantic import Field, ValidationInfo, field_validator
 from connectors.base import Cursor, Page, Post, Query, Rejected, Unavailable
 from connectors.matching import mentions, term_pattern
 from connectors.settings import SourceSettings
+from connectors.times import utc_time
 
 log = logging.getLogger(__name__)
 
@@ -115,9 +116,7 @@ def parse_post(data: Any) -> Post:
     """
     if not isinstance(data, dict):
         raise TypeError("each line must be a JSON object")
-    created = datetime.fromisoformat(_required_string(data, "created_at").replace("Z", "+00:00"))
-    if created.tzinfo is None:
-        raise ValueError(f"created_at {data['created_at']!r} has no time zone")
+    created = utc_time(_required_string(data, "created_at"))
     metrics = data.get("metrics") or {}
     if not isinstance(metrics, dict):
         raise TypeError("metrics must be an object")

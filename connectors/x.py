@@ -38,6 +38,7 @@ from connectors.failures import Kind, failure, kind_of_status, kind_of_transport
 from connectors.language import language_hint
 from connectors.ratelimit import RateWindow
 from connectors.settings import SourceSettings
+from connectors.times import utc_time
 from values.durations import Duration
 
 log = logging.getLogger(__name__)
@@ -419,10 +420,7 @@ def unescape_text(text: str) -> str:
 
 def _created_at(value: Any, tweet_id: str) -> datetime:
     if value is not None:
-        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-        if moment.tzinfo is None:
-            raise ValueError(f"created_at {value!r} has no time zone")
-        return moment.astimezone(UTC)
+        return utc_time(value)
     if int(tweet_id) < _FIRST_SNOWFLAKE:
         raise ValueError(f"no created_at, and id {tweet_id} is older than snowflake ids, which hold the time")
     return datetime.fromtimestamp(((int(tweet_id) >> 22) + _SNOWFLAKE_EPOCH_MS) / 1000, UTC)

@@ -147,6 +147,7 @@ class _Pool:
         self.ready: queue.Queue[str | BaseException] = queue.Queue()
         self.work: queue.Queue[str | None] = queue.Queue()  # a used database to empty, or None: make one
         self.made: list[str] = []
+        self.shape = _schema_shape(_url(template))  # a used database whose schema differs is not reused
         self._thread = threading.Thread(target=self._run, name="test-databases", daemon=True)
         self._thread.start()
 
@@ -183,9 +184,13 @@ class _Pool:
                         admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
                         self.made.append(name)
                         self.ready.put(name)
-                    elif item in self.made:
+                    elif item in self.made and _schema_shape(_url(item)) == self.shape:
                         self._empty(admin, item)
                         self.ready.put(item)
+                    elif item in self.made:  # its test changed the schema (a trigger, a migration): start afresh
+                        self.made.remove(item)
+                        admin.execute(f'DROP DATABASE IF EXISTS "{item}" WITH (FORCE)')
+                        self.work.put(None)
                     else:
                         admin.execute(f'DROP DATABASE IF EXISTS "{item}" WITH (FORCE)')
                 except Exception as exc:  # noqa: BLE001 - handed to the test that waits for a database
@@ -205,6 +210,30 @@ class _Pool:
             sequences = conn.execute("SELECT schemaname, sequencename FROM pg_sequences").fetchall()
             for schema, sequence in sequences:
                 conn.execute("SELECT setval(%s, 1, false)", (f'"{schema}"."{sequence}"',))
+
+
+# Everything a test could add to or take from the schema: tables, columns, indexes, triggers, functions, types.
+_SHAPE = """
+SELECT md5(coalesce(string_agg(item, '|' ORDER BY item), '')) FROM (
+    SELECT table_name || '.' || column_name || ':' || data_type FROM information_schema.columns
+        WHERE table_schema = 'public'
+    UNION ALL SELECT 'index ' || indexname FROM pg_indexes WHERE schemaname = 'public'
+    UNION ALL SELECT 'trigger ' || tgname FROM pg_trigger WHERE NOT tgisinternal
+    UNION ALL SELECT 'function ' || proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+        WHERE n.nspname = 'public'
+    UNION ALL SELECT 'type ' || typname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+        WHERE n.nspname = 'public'
+) AS shape(item)
+"""
+
+
+def _schema_shape(url: str) -> str:
+    """A digest of ``url``'s schema, to tell a database a test altered from a pristine one."""
+    import psycopg
+
+    with psycopg.connect(_libpq(url)) as conn:
+        row = conn.execute(_SHAPE).fetchone()
+    return str(row[0]) if row else ""
 
 
 def _admin(statement: str) -> None:

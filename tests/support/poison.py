@@ -94,3 +94,5 @@ def allow_text(engine: Engine) -> None:
     """The fix: drop the rule of :func:`refuse_text`."""
     with engine.begin() as conn:
         conn.execute(text("DROP TRIGGER refuse_marker" + ("" if engine.dialect.name == "sqlite" else " ON posts")))
+        if engine.dialect.name != "sqlite":
+            conn.execute(text("DROP FUNCTION refuse_marker()"))
