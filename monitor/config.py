@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator, model_validator
 
 from connectors.registry import SOURCES
+from connectors.settings import SourceSettings
 from models.settings import ClassifierSettings
 from monitor.digest.settings import DigestSettings
 from monitor.ops.settings import LoggingSettings, ObservabilitySettings, RetentionSettings
@@ -158,9 +159,9 @@ class Config(_Section):
                 raise ValueError(f"sources.{platform}.brands: unknown brand(s) {unknown}; known: {names}")
         return self
 
-    def enabled_sources(self) -> dict[str, Any]:
+    def enabled_sources(self) -> dict[str, SourceSettings]:
         """The configured sources that are switched on, by platform name."""
-        out = {}
+        out: dict[str, SourceSettings] = {}
         for name in SOURCES:
             settings = getattr(self.sources, name)
             if settings is not None and settings.enabled:
