@@ -8,7 +8,7 @@ few typed errors below, so the core never imports prawcore or tweepy.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -59,9 +59,11 @@ class Cursor:
             return cls()
         position = data.get("position")
         recent = data.get("recent_ids") or ()
+        if not isinstance(recent, Iterable):
+            raise TypeError(f"cursor recent_ids must be a list of ids, not {type(recent).__name__}")
         return cls(
             position=None if position is None else str(position),
-            recent_ids=tuple(str(i) for i in recent),  # type: ignore[union-attr]
+            recent_ids=tuple(str(i) for i in recent),
         )
 
 

@@ -451,7 +451,7 @@ class _RebasedSession(requests.Session):
         self._base = (base_url or TWEEPY_HOST).rstrip("/")
         self._timeout = timeout
 
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
         url = url.decode() if isinstance(url, bytes) else url
         if url.startswith(TWEEPY_HOST):
             url = self._base + url[len(TWEEPY_HOST) :]

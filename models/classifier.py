@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Protocol
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -28,6 +28,12 @@ class Backend(Protocol):
     def logits(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray: ...
 
 
+class Tokenizer(Protocol):
+    """What the classifier asks of a tokenizer (transformers' or :class:`models.light_files.LightTokenizer`)."""
+
+    def __call__(self, texts: list[str], /, *, truncation: bool, max_length: int) -> Mapping[str, Any]: ...
+
+
 class SentimentClassifier:
     """Texts in, one Sentiment per text out, in input order."""
 
@@ -35,7 +41,7 @@ class SentimentClassifier:
         self,
         *,
         settings: ClassifierSettings,
-        tokenizer: object,
+        tokenizer: Tokenizer,
         backend: Backend,
         folding: np.ndarray,
         max_tokens: int,
@@ -53,7 +59,7 @@ class SentimentClassifier:
         """P(negative, neutral, positive) per (already normalised, non-empty) text, in input order."""
         if not texts:
             return np.zeros((0, 3), dtype=np.float32)
-        encoded = self.tokenizer(list(texts), truncation=True, max_length=self.max_tokens)  # type: ignore[operator]
+        encoded = self.tokenizer(list(texts), truncation=True, max_length=self.max_tokens)
         logits = run_in_buckets(
             encoded["input_ids"],
             self.backend.logits,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.base import Sentiment
+from models.base import Label, Sentiment
 from models.settings import ClassifierSettings
 
 
@@ -18,6 +18,7 @@ def softmax(logits: np.ndarray) -> np.ndarray:
 def decide(probs: np.ndarray, *, lang: str | None, settings: ClassifierSettings) -> Sentiment:
     """``probs`` = P(negative, neutral, positive) → label, its probability, and whether the model was unsure."""
     negative, neutral, positive = (float(p) for p in probs)
+    label: Label
     if negative >= settings.threshold_for(lang):
         label, score = "negative", negative
     elif positive > neutral:
@@ -27,7 +28,7 @@ def decide(probs: np.ndarray, *, lang: str | None, settings: ClassifierSettings)
     # No class reaches min_confidence: the model cannot tell, so say so instead of guessing.
     # (settings guarantee min_confidence <= every threshold, so a negative is never silenced here.)
     unsure = max(negative, neutral, positive) < settings.min_confidence
-    return Sentiment(label=label, score=score, negative=negative, low_confidence=unsure, lang=lang)  # type: ignore[arg-type]
+    return Sentiment(label=label, score=score, negative=negative, low_confidence=unsure, lang=lang)
 
 
 def unclassifiable(*, lang: str | None = None) -> Sentiment:

@@ -8,7 +8,7 @@ import sys
 import tempfile
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -105,7 +105,7 @@ def _remove(path: Path) -> None:
 
 
 @contextlib.contextmanager
-def _quiet_root_logger():  # type: ignore[no-untyped-def]
+def _quiet_root_logger() -> Iterator[None]:
     root = logging.getLogger()
     level = root.level
     root.setLevel(max(level, logging.WARNING))

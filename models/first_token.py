@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from typing import Protocol, cast
 
 import torch
 
@@ -24,6 +25,33 @@ TOLERANCE = 1e-4
 SUPPORTED = {"xlm-roberta", "roberta", "bert", "camembert"}
 
 
+# The parts of a BERT-layout layer that are used below. torch types a submodule's attributes as
+# ``Tensor | Module`` (``Module.__getattr__``); these say what they are in the supported architectures.
+class _SelfAttention(Protocol):
+    num_attention_heads: int
+    attention_head_size: int
+    scaling: float
+
+    def query(self, hidden_states: torch.Tensor, /) -> torch.Tensor: ...
+    def key(self, hidden_states: torch.Tensor, /) -> torch.Tensor: ...
+    def value(self, hidden_states: torch.Tensor, /) -> torch.Tensor: ...
+
+
+class _SelfOutput(Protocol):
+    def __call__(self, hidden_states: torch.Tensor, input_tensor: torch.Tensor, /) -> torch.Tensor: ...
+
+
+class _Attention(Protocol):
+    self: _SelfAttention
+    output: _SelfOutput
+
+
+class _BertLayer(Protocol):
+    attention: _Attention
+
+    def feed_forward_chunk(self, attention_output: torch.Tensor, /) -> torch.Tensor: ...
+
+
 class FirstTokenLayer(torch.nn.Module):
     """``layer`` on every token's keys and values, for the first token's query only."""
 
@@ -33,7 +61,8 @@ class FirstTokenLayer(torch.nn.Module):
 
     def forward(self, hidden_states: torch.Tensor, attention_mask: torch.Tensor | None = None,
                 *args: object, **kwargs: object) -> torch.Tensor:
-        attention = self.layer.attention
+        layer = cast(_BertLayer, self.layer)  # first_token_only installs this on SUPPORTED architectures only
+        attention = layer.attention
         heads, size = attention.self.num_attention_heads, attention.self.attention_head_size
         rows = hidden_states.shape[0]
         first = hidden_states[:, :1]
@@ -44,7 +73,7 @@ class FirstTokenLayer(torch.nn.Module):
         if attention_mask is not None:  # additive, (rows, 1, queries or 1, keys)
             scores = scores + attention_mask[:, :, :1, :]
         context = torch.matmul(scores.softmax(dim=-1), value).transpose(1, 2).reshape(rows, 1, heads * size)
-        return self.layer.feed_forward_chunk(attention.output(context, first))
+        return layer.feed_forward_chunk(attention.output(context, first))
 
 
 def first_token_only(network: torch.nn.Module, example: Mapping[str, torch.Tensor]) -> bool:

@@ -6,10 +6,12 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Protocol
 
 from models.base import Classifier, ModelLoadError
-from models.classifier import SentimentClassifier
+from models.classifier import Backend, SentimentClassifier, Tokenizer
 from models.labels import folding_matrix, infer_mapping
 from models.light_files import LightTokenizer, has_light_files, read_config
 from models.runtime import rss_mb
@@ -22,6 +24,13 @@ _OFFSET_POSITIONS = {"roberta", "xlm-roberta", "xlm-roberta-xl", "camembert", "x
 
 _loaded: dict[str, Classifier] = {}
 _lock = threading.Lock()
+
+
+class ModelConfig(Protocol):
+    """What loading reads of a model's config (transformers' ``PretrainedConfig`` or the light ``config.json``)."""
+
+    @property
+    def id2label(self) -> Mapping[int, str]: ...
 
 
 def load_classifier(settings: ClassifierSettings) -> Classifier:
@@ -95,7 +104,7 @@ def _tokenizer_source(settings: ClassifierSettings) -> str:
     return settings.model
 
 
-def _light_tokenizer_and_config(source: str) -> tuple[object, object]:
+def _light_tokenizer_and_config(source: str) -> tuple[Tokenizer, ModelConfig]:
     directory = Path(source).expanduser()
     try:
         return LightTokenizer(directory), read_config(directory)
@@ -119,7 +128,7 @@ def _library_output_to_logging() -> None:
         hub_utils.disable_progress_bars()
 
 
-def _load_tokenizer_and_config(source: str) -> tuple[object, object]:
+def _load_tokenizer_and_config(source: str) -> tuple[Tokenizer, ModelConfig]:
     from transformers import AutoConfig, AutoTokenizer
 
     _library_output_to_logging()
@@ -141,7 +150,7 @@ def _load_tokenizer_and_config(source: str) -> tuple[object, object]:
     return tokenizer, config
 
 
-def _load_backend(settings: ClassifierSettings, *, source: str, config: object) -> object:
+def _load_backend(settings: ClassifierSettings, *, source: str, config: ModelConfig) -> Backend:
     if settings.backend == "onnx":
         from models.onnx_backend import OnnxBackend, load_errors
 

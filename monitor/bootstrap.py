@@ -98,7 +98,7 @@ def bootstrap(
         classifier_factory = _LazyClassifier(classifier)
     else:
         fixed = classifier
-        classifier_factory = lambda: fixed  # type: ignore[assignment,return-value]  # noqa: E731
+        classifier_factory = lambda: fixed  # noqa: E731
     # Metrics are counted at the edges, so the core stays unaware of them.
     metrics = Metrics()
     metrics.watch_database(engine, clock)

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator, model_validator
 
 from connectors.registry import SOURCES
+from connectors.settings import SourceSettings
 from models.settings import ClassifierSettings
 from monitor.digest.settings import DigestSettings
 from monitor.ops.settings import LoggingSettings, ObservabilitySettings, RetentionSettings
@@ -121,10 +122,11 @@ class BrandSettings(_Section):
         return (value,) if isinstance(value, str) else tuple(value)
 
 
-SourcesSettings = create_model(  # type: ignore[call-overload]
-    "SourcesSettings",
-    __config__=ConfigDict(extra="forbid", frozen=True),
-    **{name: (spec.settings | None, None) for name, spec in SOURCES.items()},
+# One optional section per registered source, built from the registry so the two cannot drift apart.
+# (mypy cannot use a model built at run time as an annotation: the valid-type ignore below.)
+_source_sections: dict[str, Any] = {name: (spec.settings | None, None) for name, spec in SOURCES.items()}
+SourcesSettings = create_model(
+    "SourcesSettings", __config__=ConfigDict(extra="forbid", frozen=True), **_source_sections
 )
 
 
@@ -141,7 +143,7 @@ class Config(_Section):
     replies: ReplySettings = Field(default_factory=dict, validate_default=True)
     digest: DigestSettings = DigestSettings()
     brands: tuple[BrandSettings, ...] = Field(min_length=1)
-    sources: SourcesSettings = SourcesSettings()  # type: ignore[valid-type]
+    sources: SourcesSettings = SourcesSettings()  # type: ignore[valid-type]  # built at run time, see above
     observability: ObservabilitySettings = ObservabilitySettings()
     logging: LoggingSettings = LoggingSettings()
     retention: RetentionSettings = RetentionSettings()
@@ -158,9 +160,9 @@ class Config(_Section):
                 raise ValueError(f"sources.{platform}.brands: unknown brand(s) {unknown}; known: {names}")
         return self
 
-    def enabled_sources(self) -> dict[str, Any]:
+    def enabled_sources(self) -> dict[str, SourceSettings]:
         """The configured sources that are switched on, by platform name."""
-        out = {}
+        out: dict[str, SourceSettings] = {}
         for name in SOURCES:
             settings = getattr(self.sources, name)
             if settings is not None and settings.enabled:

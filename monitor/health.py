@@ -12,7 +12,7 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import ColumnElement, Connection, select, update
 
 from monitor import silence
 from monitor.alerts import messages, outbox
@@ -58,7 +58,7 @@ def _ensure(conn: Connection, source: str, brand: str) -> None:
     )
 
 
-def _where(source: str, brand: str):  # type: ignore[no-untyped-def]
+def _where(source: str, brand: str) -> ColumnElement[bool]:
     return (source_health.c.source == source) & (source_health.c.brand == brand)
 
 

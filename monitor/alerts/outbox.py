@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, func, or_, select, update
+from sqlalchemy import Connection, RowMapping, func, or_, select, update
 
 from monitor.storage.schema import outbox
 from monitor.storage.upsert import insert
@@ -192,7 +192,7 @@ def undelivered(conn: Connection) -> int:
     return int(conn.execute(query).scalar_one())
 
 
-def _message(row: Mapping[str, Any]) -> Message:
+def _message(row: RowMapping) -> Message:
     return Message(
         dedup_key=row["dedup_key"],
         kind=row["kind"],

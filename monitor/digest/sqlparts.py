@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Float, case, cast, func, literal_column
+from sqlalchemy import Float, case, cast, func, literal_column, type_coerce
 from sqlalchemy.sql.elements import ColumnElement
 
 from monitor.spikes.explain import REACH_KEYS
@@ -17,7 +17,8 @@ def seconds_between(start: Any, end: Any, dialect: str) -> ColumnElement[float]:
     if dialect == "sqlite":
         return (func.julianday(end) - func.julianday(start)) * 86400.0
     if dialect == "postgresql":
-        return func.extract("epoch", end - start)
+        # EXTRACT(EPOCH ...) is fractional: SQLAlchemy types every EXTRACT as an integer, so say what it is.
+        return type_coerce(func.extract("epoch", end - start), Float)
     raise NotImplementedError(f"unsupported database dialect {dialect!r}")
 
 

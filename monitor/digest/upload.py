@@ -8,7 +8,7 @@ import tempfile
 import urllib.error
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
@@ -58,18 +58,19 @@ class SlackChartUploader:
 
     def find(self, *, channel: str, filename: str, since: datetime) -> str | None:
         """Look through the channel's messages since ``since`` for our file."""
-        cursor = None
+        cursor: str | None = None
         while True:
             try:
-                extra = {"cursor": cursor} if cursor else {}
+                # slack-sdk leaves out parameters that are None: the first page is asked for without a cursor.
                 response = self.client.conversations_history(
-                    channel=channel, oldest=f"{since.timestamp() - 60:.6f}", limit=200, **extra
+                    channel=channel, cursor=cursor, oldest=f"{since.timestamp() - 60:.6f}", limit=200
                 )
             except SlackApiError as exc:
                 raise _classify(exc, "conversations_history") from None
             except (urllib.error.URLError, ConnectionError, OSError) as exc:
                 raise DeliveryError(f"Slack conversations_history: unreachable ({exc})") from None
-            for message in response.get("messages", []):
+            messages: list[dict[str, Any]] = response.get("messages", [])
+            for message in messages:
                 for file in message.get("files") or []:
                     if file.get("name") == filename:
                         return str(file.get("id"))

@@ -188,7 +188,7 @@ def migration_lock(engine: Engine) -> Iterator[None]:
             _unlock(conn, key)
 
 
-def _unlock(conn, key: int) -> None:  # type: ignore[no-untyped-def]
+def _unlock(conn: Connection, key: int) -> None:
     try:
         conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
         conn.commit()

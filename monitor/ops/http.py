@@ -36,7 +36,8 @@ class ObservabilityServer:
     def url(self) -> str:
         """``http://host:port`` actually bound (port 0 picks a free one)."""
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        # socketserver types the host as str or bytes (AF_UNIX); a TCP server's is always str.
+        return f"http://{host.decode() if isinstance(host, bytes) else host}:{port}"
 
     def start(self) -> ObservabilityServer:
         """Serve in a background thread."""

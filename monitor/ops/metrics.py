@@ -87,7 +87,10 @@ class DatabaseCollector(Collector):
             unclassified = conn.execute(
                 select(func.count()).select_from(posts).where(posts.c.classified_at.is_(None))
             ).scalar_one()
-            by_status = dict(conn.execute(select(outbox.c.status, func.count()).group_by(outbox.c.status)).all())
+            by_status: dict[str, int] = {
+                status: count
+                for status, count in conn.execute(select(outbox.c.status, func.count()).group_by(outbox.c.status))
+            }
             oldest = conn.execute(
                 select(func.min(outbox.c.created_at)).where(outbox.c.status.in_(["pending", "sending"]))
             ).scalar()

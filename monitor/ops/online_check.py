@@ -14,6 +14,7 @@ from datetime import timedelta
 
 from connectors.base import AuthError, Cursor, Query, SourceError
 from connectors.registry import SOURCES
+from connectors.settings import SourceSettings
 from monitor.alerts.sink import DeliveryError
 from monitor.alerts.slack import SlackSink
 from monitor.clock import utc_now
@@ -42,9 +43,9 @@ def _slack(config: Config, *, timeout: float) -> Problem | None:
     return None
 
 
-def _source_check(config: Config, name: str, settings: object) -> Callable[[], Problem | None]:
+def _source_check(config: Config, name: str, settings: SourceSettings) -> Callable[[], Problem | None]:
     def check() -> Problem | None:
-        brands = [b for b in config.brands if settings.brands is None or b.name in settings.brands]  # type: ignore[attr-defined]
+        brands = [b for b in config.brands if settings.brands is None or b.name in settings.brands]
         if not brands:
             return None
         brand = brands[0]

@@ -19,6 +19,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
+from connectors.replay import ReplaySettings
 from monitor.config import Config
 
 STORAGE_TIMEOUT_SECONDS = 5
@@ -159,7 +160,7 @@ def file_problems(config: Config) -> list[Problem]:
     """Files the config points at: the replay file, a local model directory, the ONNX model."""
     problems = []
     replay = config.enabled_sources().get("replay")
-    if replay is not None and not replay.path.is_file():
+    if isinstance(replay, ReplaySettings) and not replay.path.is_file():
         problems.append(
             Problem("sources.replay.path", f"{replay.path} is not a file: fix the path, or set enabled = false")
         )

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 from slack_sdk import WebClient
 from slack_sdk.socket_mode.builtin import SocketModeClient
+from slack_sdk.socket_mode.client import BaseSocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 from sqlalchemy import Engine
@@ -79,7 +80,7 @@ class InteractionListener:
         """True while the websocket is open."""
         return self._client is not None and self._client.is_connected()
 
-    def handle(self, client: SocketModeClient, request: SocketModeRequest) -> None:
+    def handle(self, client: BaseSocketModeClient, request: SocketModeRequest) -> None:
         """Apply one envelope (once, however often Slack sends it), then acknowledge it."""
         found = interactions.from_envelope(request.type, request.payload or {}, reactions=self.settings.reactions)
         try:
@@ -130,6 +131,7 @@ class InteractionListener:
 
 
 def _describe(exc: Exception) -> str:
-    response = getattr(exc, "response", None)
-    error = response.get("error") if hasattr(response, "get") else None
+    # A SlackApiError's response (a SlackResponse, not a Mapping) has .get; other errors have none.
+    get = getattr(getattr(exc, "response", None), "get", None)
+    error = get("error") if callable(get) else None
     return f"{type(exc).__name__}: {error}" if error else type(exc).__name__

@@ -278,8 +278,12 @@ class SpikeDetector:
                 estimate = ((observed - expected) ** 2 - expected) / (expected * expected)
                 estimate = min(max(estimate, 0.0), MAX_DISPERSION)
                 self._dispersion[w] += rate * (estimate - self._dispersion[w])
-        halflives = tuple(h.total_seconds() / bucket_s for h in (s.level_halflife, s.daily_halflife, s.weekly_halflife))
-        self._baseline.learn(at, count, exposure=exposure, sd=sd, halflives=halflives)  # type: ignore[arg-type]
+        halflives = (
+            s.level_halflife.total_seconds() / bucket_s,
+            s.daily_halflife.total_seconds() / bucket_s,
+            s.weekly_halflife.total_seconds() / bucket_s,
+        )
+        self._baseline.learn(at, count, exposure=exposure, sd=sd, halflives=halflives)
 
     def _level_dispersion(self, w: int, deviation: float, expected: float, wsd: float, rate: float) -> float:
         # The typical deviation starts from what the prior dispersion implies, then follows the series.

@@ -107,7 +107,7 @@ def _over_represented(
     total = n_s + n_b
     a0 = max(1.0, PRIOR_WEIGHT * total)
     floor = max(MIN_POSTS, math.ceil(MIN_SHARE * len(spike)))
-    scored = []
+    scored: list[dict[str, Any]] = []
     for key, ys in y_s.items():
         if ys < floor:
             continue
