@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, and_, delete, exists, func, or_, select
+from sqlalchemy import Engine, Table, and_, delete, exists, func, or_, select
 from sqlalchemy.sql import ColumnElement
 
 from monitor.ops.settings import RetentionSettings
@@ -92,7 +92,7 @@ def _prune_envelopes(engine: Engine, *, before: datetime, limit: int) -> int:
         return envelopes.prune(conn, before=before, limit=limit)
 
 
-def _delete_batch(engine: Engine, table, condition: ColumnElement[bool], limit: int) -> int:  # type: ignore[no-untyped-def]
+def _delete_batch(engine: Engine, table: Table, condition: ColumnElement[bool], limit: int) -> int:
     ids = select(table.c.id).where(condition).order_by(table.c.id).limit(limit)
     with engine.begin() as conn:
         chosen = list(conn.execute(ids).scalars())
