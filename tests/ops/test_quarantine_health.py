@@ -44,7 +44,7 @@ def served(tmp_path, db_url, fake_slack, clock):
         polls=app.polls(),
     )
     server = ObservabilityServer(
-        ("127.0.0.1", 0), registry=app.metrics.registry, health=lambda: healthcheck.check(inputs)
+        ("127.0.0.1", 0), registry=app.metrics.registry, health=lambda: healthcheck.check(inputs), poll_interval=0.02
     ).start()
     yield app, server.url
     server.close()

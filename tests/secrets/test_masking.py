@@ -145,7 +145,7 @@ def _healthz(app) -> dict[str, Any]:
         instance="test",
     )
     server = ObservabilityServer(
-        ("127.0.0.1", 0), registry=app.metrics.registry, health=lambda: healthcheck.check(inputs)
+        ("127.0.0.1", 0), registry=app.metrics.registry, health=lambda: healthcheck.check(inputs), poll_interval=0.02
     )
     server.start()
     try:
