@@ -100,6 +100,11 @@ class FakeServer:
                 data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
                 try:
                     self.send_response(status)
+                    if headers.get("connection", "").lower() == "close":
+                        # Said back, as a real server does (prawcore asks it of token requests): without it the
+                        # client pools the connection this server is closing, and its next request may hit the
+                        # closed socket (RemoteDisconnected, then a retry after a 2-4 s wait).
+                        self.send_header("Connection", "close")
                     if not any(k.lower() == "content-type" for k in extra):  # feeds answer XML
                         self.send_header("Content-Type", "application/json; charset=UTF-8")
                     self.send_header("Content-Length", str(len(data)))
