@@ -114,7 +114,7 @@ def test_online_asks_slack_and_each_source_within_the_time_limit(tmp_path, capsy
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-not-the-one")
     monkeypatch.setenv("X_BEARER_TOKEN", "wrong-bearer")
     with FakeX(bearer_token="right-bearer") as x, FakeHN() as hn:
-        hn.hang_seconds = 3.0
+        hn.hang_seconds = 2.0
         hn.fault("timeout", times=5)
         config = _write(
             tmp_path,
@@ -122,11 +122,11 @@ def test_online_asks_slack_and_each_source_within_the_time_limit(tmp_path, capsy
             f'[sources.x]\nbase_url = "{x.base_url}"\ntimeout = "5s"\n'
             f'[sources.hn]\nbase_url = "{hn.base_url}"\ntimeout = "5s"',
         )
-        code, text = _check(capsys, config, "--online", "--timeout", "1")
+        code, text = _check(capsys, config, "--online", "--timeout", "0.5")
         assert code == 2, text
         assert "slack.token_env: Slack refused auth.test" in text and "invalid_auth" in text
         assert "sources.x: credentials rejected" in text
-        assert "sources.hn: no answer within 1s" in text
+        assert "sources.hn: no answer within 0.5s" in text
         assert "wrong-bearer" not in text and "xoxb-not-the-one" not in text
 
         monkeypatch.setenv("SLACK_BOT_TOKEN", fake_slack.token)
