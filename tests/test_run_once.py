@@ -159,8 +159,8 @@ def test_sigkill_at_any_point_loses_and_doubles_nothing(setup, fake_slack, at, d
     proc.send_signal(signal.SIGKILL)
     proc.communicate(timeout=60)
     assert len(fake_slack.keys()) < len(expected), "killed before every alert went out"
-    finish(brand_monitor(config, fake_slack.token))
-    assert sorted(fake_slack.keys()) == sorted(expected)
+    out = finish(brand_monitor(config, fake_slack.token))
+    assert sorted(fake_slack.keys()) == sorted(expected), out
     engine = make_engine(db_url)
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(posts)).scalar() == len(posts_in)
