@@ -75,6 +75,18 @@ class RedditSettings(ListingSettings):
     author_karma: bool = False
 
 
+class _TimedSession(requests.Session):
+    """praw takes its timeout in whole seconds, at least 1: the session applies the configured one as it is."""
+
+    def __init__(self, timeout: float) -> None:
+        super().__init__()
+        self._timeout = timeout
+
+    def request(self, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        kwargs["timeout"] = self._timeout
+        return super().request(*args, **kwargs)
+
+
 class RedditConnector:
     """Reads Reddit listings through praw's HTTP layer and normalises them into posts."""
 
@@ -94,7 +106,7 @@ class RedditConnector:
         )
         self._lock = threading.Lock()  # praw is not thread-safe; the daemon polls brands from a thread pool
         self._karma: dict[str, tuple[float, dict[str, int]]] = {}  # author -> (looked up at, karma metrics)
-        session = requests.Session()
+        session = _TimedSession(settings.timeout.total_seconds())
         session.hooks["response"].append(self._observe)
         self._reddit = praw.Reddit(
             client_id=client_id,

@@ -7,10 +7,13 @@ import json
 import logging
 import os
 import sys
+import time
 from collections.abc import Callable, Sequence
+from datetime import datetime
 
 from models.base import ModelLoadError
 from monitor import logs
+from monitor.clock import utc_now
 from monitor.config import Config, ConfigError, load_config, resolve_path
 
 log = logging.getLogger("brand-monitor")
@@ -84,7 +87,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         except instance_lock.InstanceLockError as exc:
             return _fail(str(exc), EXIT_FAILURE)
     try:
-        app = bootstrap(config)
+        app = bootstrap(config, clock=args.clock, sleep=args.sleep)
         if args.once:
             install_stop_handlers(app)
             totals = run_once(app)
@@ -192,7 +195,7 @@ def cmd_digest(args: argparse.Namespace) -> int:
 
     # A dry run only reads: it neither migrates the database nor needs Slack (nor its token).
     sink = ConsoleSink() if args.dry_run else None
-    app = bootstrap(_load(args), migrate_schema=not args.dry_run, sink=sink)
+    app = bootstrap(_load(args), migrate_schema=not args.dry_run, sink=sink, clock=args.clock, sleep=args.sleep)
     assert app.digest is not None
     try:
         deliver = app.delivery.run_once
@@ -217,7 +220,6 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 def cmd_quarantine(args: argparse.Namespace) -> int:
     """List quarantined items, or retry them after a fix (exit 1 while some still fail)."""
-    from monitor.clock import utc_now
     from monitor.quarantine_command import run
     from monitor.storage.engine import make_engine
 
@@ -229,7 +231,7 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
             action=args.action,
             source=args.source,
             engine=engine,
-            clock=utc_now,
+            clock=args.clock,
             write=print,
             warn=lambda line: print(line, file=sys.stderr),
         )
@@ -304,10 +306,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``brand-monitor`` console script."""
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    clock: Callable[[], datetime] = utc_now,
+    sleep: Callable[[float], None] = time.sleep,
+) -> int:
+    """Entry point of the ``brand-monitor`` console script (tests pass a manual ``clock`` and its ``sleep``)."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.clock, args.sleep = clock, sleep  # what the commands read the time from and wait with
     logs.configure(level=args.log_level, json_lines=args.log_json)
     try:
         return int(args.func(args))

@@ -235,6 +235,9 @@ class Pipeline:
 
     def _classify_claimed(self, batch_size: int, should_stop: Callable[[], bool]) -> int:
         """PostgreSQL: each batch is row-locked while it is classified, so instances share the queue."""
+        with self.engine.connect() as conn:
+            if not post_store.unclassified(conn, limit=1):
+                return 0  # nothing to label: a run with nothing new does not load the model
         self.classifier()  # load the model before any rows are locked
         done = 0
         while not should_stop():

@@ -38,6 +38,17 @@ def _restore_logging() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
+def _restore_signal_handlers() -> Iterator[None]:
+    """Undo the SIGTERM/SIGINT handlers a `run --once` in-process installs: Ctrl-C must still stop pytest."""
+    import signal
+
+    before = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+    yield
+    for sig, handler in before.items():
+        signal.signal(sig, handler)
+
+
+@pytest.fixture(autouse=True)
 def _restore_redactor() -> Iterator[None]:
     """Undo a bootstrap's (or CLI's) redactor: the next test must not mask this one's secrets by chance."""
     from values import redaction

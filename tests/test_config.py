@@ -116,6 +116,7 @@ def test_sqlite_path_is_relative_to_the_config_file(tmp_path: Path) -> None:
     assert config.storage.url == f"sqlite:///{tmp_path / 'data' / 'm.db'}"
 
 
+@pytest.mark.e2e  # the exit codes a shell or a service manager sees, from a real process
 def test_check_config_exit_codes(tmp_path: Path) -> None:
     good = tmp_path / "good.toml"
     good.write_text('[slack]\nconsole = true\n[[brands]]\nname = "Acme"\nterms = ["acme"]\n')

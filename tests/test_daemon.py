@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import make_url
 
 from models.base import Sentiment
 from monitor.bootstrap import bootstrap
@@ -85,6 +86,7 @@ def test_a_job_that_changed_something_wakes_the_jobs_it_names_through_the_schedu
 
 @pytest.mark.e2e
 def test_sigterm_finishes_cleanly_with_exit_0(tmp_path: Path, db_url: str, tiny_model_dir, fake_slack) -> None:
+    """A running daemon stops cleanly on SIGTERM; while it runs on SQLite, a second instance refuses to start."""
     replay = write_posts(tmp_path / "p.jsonl", [make_post(i, f"Acme support is terrible, order {i} never arrived")
                                                  for i in range(1, 6)])
     config = write_config(tmp_path, db_url=db_url, model=tiny_model_dir, slack_url=fake_slack.base_url,
@@ -93,6 +95,13 @@ def test_sigterm_finishes_cleanly_with_exit_0(tmp_path: Path, db_url: str, tiny_
     deadline = time.monotonic() + 120
     while len(fake_slack.keys()) < 5 and time.monotonic() < deadline and daemon.poll() is None:
         time.sleep(0.2)
+    if db_url.startswith("sqlite"):  # one process per SQLite file (PostgreSQL: tests/ops/test_instances.py)
+        lock = Path(make_url(db_url).database + ".lock")
+        assert lock.exists() and lock.read_text()
+        second = brand_monitor(config, fake_slack.token, once=True)
+        out, _ = second.communicate(timeout=60)
+        assert second.returncode == 1
+        assert "SQLite supports one instance" in out and f"pid {daemon.pid}" in out
     daemon.send_signal(signal.SIGTERM)
     out, _ = daemon.communicate(timeout=60)
     assert daemon.returncode == 0, out

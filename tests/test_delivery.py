@@ -15,7 +15,9 @@ from tests.support.fake_slack import Fault
 
 
 def sink_for(slack, *, timeout: float = 5) -> SlackSink:
-    return SlackSink(slack.token, base_url=slack.base_url, timeout=timedelta(seconds=timeout))
+    sink = SlackSink(slack.token, base_url=slack.base_url, timeout=timedelta(seconds=timeout))
+    sink.client.timeout = timeout  # SlackSink keeps whole seconds (at least 1); slack-sdk's client takes fractions
+    return sink
 
 
 def delivery(engine, sink, clock, **kwargs) -> Delivery:
@@ -100,9 +102,9 @@ def test_unreachable_slack_keeps_everything_queued(engine, clock) -> None:
 
 
 def test_a_timed_out_send_that_did_arrive_is_not_sent_again(engine, fake_slack, clock) -> None:
-    fake_slack.faults.append(Fault("hang_after_record", hang_seconds=3))
+    fake_slack.faults.append(Fault("hang_after_record", hang_seconds=1))
     enqueue(engine, clock, msg("a"))
-    d = delivery(engine, sink_for(fake_slack, timeout=1), clock)
+    d = delivery(engine, sink_for(fake_slack, timeout=0.2), clock)
     d.run_once()
     assert statuses(engine) == {"a": "sending"}  # unknown fate: not retried blindly
     clock.advance(minutes=5)  # past the lease: reconcile against the channel history

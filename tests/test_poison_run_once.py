@@ -13,7 +13,9 @@ from tests.conftest import make_post
 from tests.support.poison import write_lines
 
 
-def test_run_once_over_poisoned_posts_exits_0_and_stores_the_rest(tmp_path, db_url, tiny_model_dir, capsys) -> None:
+def test_run_once_over_poisoned_posts_exits_0_and_stores_the_rest(
+    tmp_path, db_url, tiny_model_dir, capsys, clock
+) -> None:
     lines = [
         make_post(1, "acme is great"),
         make_post(2, "acme \x00 nul"),
@@ -43,7 +45,7 @@ page_size = 3
 """,
         encoding="utf-8",
     )
-    assert main(["run", "--once", "--config", str(config)]) == 0
+    assert main(["run", "--once", "--config", str(config)], clock=clock, sleep=clock.sleep) == 0
     err = capsys.readouterr().err
     assert "Traceback" not in err
     assert "run --once: fetched 7, new_posts 6, quarantined 2, failed_polls 0, classified 6" in err

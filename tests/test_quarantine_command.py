@@ -56,13 +56,19 @@ def poll(app) -> None:
     assert result.error is None
 
 
-def cli(config: Path, capsys, *args: str) -> tuple[int, list[str], str]:
-    code = main(["quarantine", *args, "--config", str(config)])
-    out, err = capsys.readouterr()
-    return code, out.splitlines(), err
+@pytest.fixture
+def cli(capsys, clock):
+    """`brand-monitor quarantine ARGS --config CONFIG` in-process on the test's clock: (exit code, out lines, err)."""
+
+    def run(config: Path, *args: str) -> tuple[int, list[str], str]:
+        code = main(["quarantine", *args, "--config", str(config)], clock=clock, sleep=clock.sleep)
+        out, err = capsys.readouterr()
+        return code, out.splitlines(), err
+
+    return run
 
 
-def test_list_prints_one_safe_line_per_item_and_a_total(setup, capsys) -> None:
+def test_list_prints_one_safe_line_per_item_and_a_total(setup, cli) -> None:
     app, replay, config = setup
     hostile_id = "\x1b[2J\u202eevil" + "9" * 200  # too long: quarantined; escape codes and a bidi override in it
     write_lines(replay, [
@@ -71,7 +77,7 @@ def test_list_prints_one_safe_line_per_item_and_a_total(setup, capsys) -> None:
         {**make_post(3, "acme"), "id": hostile_id},
     ])
     poll(app)
-    code, lines, _ = cli(config, capsys, "list")
+    code, lines, _ = cli(config, "list")
     assert code == 0
     assert lines[-1] == "2 quarantined"
     assert len(lines) == 3
@@ -79,11 +85,11 @@ def test_list_prints_one_safe_line_per_item_and_a_total(setup, capsys) -> None:
     assert "replay" in null_line and "Acme" in null_line and "id is null" in null_line
     assert all(ch.isprintable() for line in lines for ch in line)  # nothing a terminal would act on
     assert "\\u202e" in hostile_line and "x" in hostile_line.split()[3]
-    code, lines, _ = cli(config, capsys, "list", "--source", "x")
+    code, lines, _ = cli(config, "list", "--source", "x")
     assert (code, lines) == (0, ["0 quarantined from x"])
 
 
-def test_retry_after_a_fix_stores_the_post_and_the_classify_job_labels_it(setup, capsys) -> None:
+def test_retry_after_a_fix_stores_the_post_and_the_classify_job_labels_it(setup, cli) -> None:
     app, replay, config = setup
     write_lines(replay, [make_post(1, "acme fine"), make_post(2, "acme is broken POISON"), make_post(3, "acme ok")])
     refuse_text(app.engine, "POISON")
@@ -91,12 +97,12 @@ def test_retry_after_a_fix_stores_the_post_and_the_classify_job_labels_it(setup,
     assert sorted(stored(app.engine)) == ["1", "3"]
     assert [r.stage for r in quarantined(app.engine)] == ["store"]
 
-    code, lines, _ = cli(config, capsys, "retry")  # not fixed yet
+    code, lines, _ = cli(config, "retry")  # not fixed yet
     assert code == 1 and "refused by rule" in lines[0] and lines[-1] == "released 0, still failing 1"
     assert quarantined(app.engine)[0].attempts == 1
 
     allow_text(app.engine)  # the fix
-    code, lines, _ = cli(config, capsys, "retry")
+    code, lines, _ = cli(config, "retry")
     assert (code, lines[-1]) == (0, "released 1, still failing 0")
     row = quarantined(app.engine)[0]
     assert row.released_at is not None and row.attempts == 2
@@ -106,18 +112,18 @@ def test_retry_after_a_fix_stores_the_post_and_the_classify_job_labels_it(setup,
         assert conn.execute(select(mentions.c.brand).where(mentions.c.post_pk == post.id)).scalars().all() == ["Acme"]
     app.pipeline.classify_pending()
     assert alert_keys(app.engine) == ["negative:Acme:x:2"]
-    assert cli(config, capsys, "list")[1] == ["0 quarantined"]
-    assert cli(config, capsys, "retry")[:2] == (0, ["released 0, still failing 0"])  # nothing left
+    assert cli(config, "list")[1] == ["0 quarantined"]
+    assert cli(config, "retry")[:2] == (0, ["released 0, still failing 0"])  # nothing left
 
 
-def test_retry_reports_what_still_fails_with_its_new_reason(setup, capsys, clock) -> None:
+def test_retry_reports_what_still_fails_with_its_new_reason(setup, cli, clock) -> None:
     app, replay, config = setup
     write_lines(replay, [{**make_post(1, "acme"), "id": None}, b'{"platform": "x", "text": "acme", oops}'])
     poll(app)
     with app.engine.begin() as conn:  # as an older version worded it
         conn.execute(quarantine.update().values(reason="old reason"))
     clock.advance(hours=1)
-    code, lines, _ = cli(config, capsys, "retry", "--source", "replay")
+    code, lines, _ = cli(config, "retry", "--source", "replay")
     assert code == 1 and lines[-1] == "released 0, still failing 2"
     rows = quarantined(app.engine)
     assert [r.attempts for r in rows] == [1, 1] and all(r.retried_at is not None for r in rows)
@@ -125,7 +131,7 @@ def test_retry_reports_what_still_fails_with_its_new_reason(setup, capsys, clock
     assert all(r.released_at is None for r in rows)
 
 
-def test_retry_reads_an_unreadable_item_again_with_the_fixed_parser(setup, capsys, monkeypatch) -> None:
+def test_retry_reads_an_unreadable_item_again_with_the_fixed_parser(setup, cli, monkeypatch) -> None:
     app, replay, config = setup
     write_lines(replay, [make_post(1, "acme fine"), make_post(2, "acme café"), make_post(3, "acme ok")])
     real = connectors.replay.parse_post
@@ -140,19 +146,19 @@ def test_retry_reads_an_unreadable_item_again_with_the_fixed_parser(setup, capsy
     monkeypatch.setattr(connectors.replay, "parse_post", real)  # the fix ships
     assert sorted(stored(app.engine)) == ["1", "3"]
     assert [(r.stage, r.platform) for r in quarantined(app.engine)] == [("read", None)]
-    code, lines, _ = cli(config, capsys, "retry")
+    code, lines, _ = cli(config, "retry")
     assert (code, lines[-1]) == (0, "released 1, still failing 0")
     assert stored(app.engine)["2"].text == "acme café"
 
 
-def test_retry_uses_the_sources_own_parser_for_a_recorded_reddit_comment(setup, capsys, clock) -> None:
+def test_retry_uses_the_sources_own_parser_for_a_recorded_reddit_comment(setup, cli, clock) -> None:
     app, _, config = setup
     listing = json.loads(recorded("recorded-api/reddit/subreddit_comments_page.json.xz"))
     child = listing["data"]["children"][0]
     item = quarantine_store.Item.rejected(Rejected.of(child, KeyError("body")), platform="reddit")
     with app.engine.begin() as conn:
         quarantine_store.add(conn, source="reddit", brand="Acme", items=[item], now=clock())
-    code, lines, _ = cli(config, capsys, "retry", "--source", "reddit")
+    code, lines, _ = cli(config, "retry", "--source", "reddit")
     assert (code, lines[-1]) == (0, "released 1, still failing 0")
     with app.engine.connect() as conn:
         row = conn.execute(select(posts).where(posts.c.platform == "reddit")).one()
@@ -160,14 +166,14 @@ def test_retry_uses_the_sources_own_parser_for_a_recorded_reddit_comment(setup, 
     assert row.text == child["data"]["body"].replace("\r\n", "\n")
 
 
-def test_bad_usage_and_bad_config_exit_2(setup, capsys, tmp_path) -> None:
+def test_bad_usage_and_bad_config_exit_2(setup, cli, tmp_path) -> None:
     _, _, config = setup
-    code, _, err = cli(config, capsys, "list", "--source", "nope")
+    code, _, err = cli(config, "list", "--source", "nope")
     assert code == 2 and "unknown source 'nope'" in err
     broken = tmp_path / "broken.toml"
     broken.write_text("[storage]\nurl = 3\n", encoding="utf-8")
-    assert main(["quarantine", "retry", "--config", str(broken)]) == 2
+    assert cli(broken, "retry")[0] == 2
     with pytest.raises(SystemExit) as exited:
         main(["quarantine", "purge", "--config", str(config)])
     assert exited.value.code == 2
-    assert cli(config, capsys, "retry")[:2] == (0, ["released 0, still failing 0"])  # nothing quarantined
+    assert cli(config, "retry")[:2] == (0, ["released 0, still failing 0"])  # nothing quarantined

@@ -134,7 +134,15 @@ def make_config(db_url: str, w: World):
                     "page_size": 5,
                     "timeout": "2s",
                 },
-                "x": {"base_url": w.x.base_url, "page_size": 10, "settle": "1s", "timeout": "2s"},
+                # The first read looks back past the first hour's first post, even when a retried Reddit request
+                # (prawcore waits 2-4 s on the clock first) makes X's first read start a little after the hour.
+                "x": {
+                    "base_url": w.x.base_url,
+                    "page_size": 10,
+                    "settle": "1s",
+                    "timeout": "2s",
+                    "first_read_window": "2h",
+                },
                 "hn": {"base_url": w.hn.base_url, "page_size": 5, "timeout": "2s"},
                 "bluesky": {
                     "base_url": w.bsky.base_url,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import threading
@@ -25,12 +26,15 @@ class ObservabilityServer:
         *,
         registry: CollectorRegistry,
         health: Callable[[], tuple[bool, dict[str, Any]]],
+        poll_interval: float = 0.5,
     ) -> None:
         self._registry = registry
         self._health = health
         self._server = ThreadingHTTPServer(address, self._handler())
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="observability", daemon=True)
+        # ``close()`` waits up to one poll interval for the serving thread to notice.
+        serve = functools.partial(self._server.serve_forever, poll_interval=poll_interval)
+        self._thread = threading.Thread(target=serve, name="observability", daemon=True)
 
     @property
     def url(self) -> str:

@@ -18,13 +18,16 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 import pytest
 
 from connectors.base import AuthError, Connector, Cursor, Post, Query, RateLimited, Unavailable
 
 FAULTS = ("429", "401", "500", "timeout", "malformed", "reorder")
+# How soon a connector gives up on a server that does not answer, in the timeout check: the check is about what
+# a timeout becomes (Unavailable, nothing lost), not how long the production timeout is.
+QUICK_TIMEOUT = 0.2
 
 
 class Harness(Protocol):
@@ -46,8 +49,8 @@ class Harness(Protocol):
         """Serve normally again."""
         ...
 
-    def connector(self) -> Connector:
-        """A new connector instance, as after a restart of the daemon."""
+    def connector(self, *, timeout: float | None = None) -> Connector:
+        """A new connector instance, as after a restart of the daemon (giving up on a request after ``timeout`` s)."""
         ...
 
     def advance(self, seconds: float) -> None:
@@ -83,6 +86,11 @@ class Store:
     def ids(self) -> set[str]:
         """Ids of everything stored."""
         return set(self.posts)
+
+
+def with_timeout(settings: Any, timeout: float | None) -> Any:
+    """``settings`` (a connector's pydantic settings) with another request timeout, when one is given."""
+    return settings if timeout is None else settings.model_copy(update={"timeout": timedelta(seconds=timeout)})
 
 
 def _ids(posts: list[Post]) -> list[str]:
@@ -184,7 +192,7 @@ def check_outage_is_unavailable_and_cursor_unchanged(h: Harness) -> None:
 def check_timeout_is_unavailable(h: Harness) -> None:
     """A server that never answers in time gives Unavailable; the next read loses nothing."""
     store = Store()
-    connector = h.connector()
+    connector = h.connector(timeout=QUICK_TIMEOUT)
     store.read(connector, h.query)
     added = h.add_posts(2)
     h.fault("timeout", times=20)

@@ -7,12 +7,16 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
+
 from connectors.base import Connector, Query
 from connectors.reddit import RedditConnector, RedditSettings
 from connectors.x import XConnector, XSettings
 from tests.conftest import Clock
+from tests.connectors.conformance import with_timeout
 from tests.support.fake_reddit import FakeReddit
 from tests.support.fake_x import FakeX
+from tests.support.praw_time import praw_waits_on
 
 REDDIT_ENV = {"REDDIT_CLIENT_ID": "app-id", "REDDIT_CLIENT_SECRET": "app-secret"}
 X_ENV = {"X_BEARER_TOKEN": "x-bearer"}
@@ -60,8 +64,8 @@ class RedditHarness:
     def clear_faults(self) -> None:
         self.server.clear_faults()
 
-    def connector(self) -> Connector:
-        return RedditConnector(self.settings, clock=self.clock)
+    def connector(self, *, timeout: float | None = None) -> Connector:
+        return RedditConnector(with_timeout(self.settings, timeout), clock=self.clock)
 
     def advance(self, seconds: float) -> None:
         self.clock.advance(seconds=seconds)
@@ -97,8 +101,8 @@ class XHarness:
     def clear_faults(self) -> None:
         self.server.clear_faults()
 
-    def connector(self) -> Connector:
-        return XConnector(self.settings, clock=self.clock)
+    def connector(self, *, timeout: float | None = None) -> Connector:
+        return XConnector(with_timeout(self.settings, timeout), clock=self.clock)
 
     def advance(self, seconds: float) -> None:
         self.clock.advance(seconds=seconds)
@@ -119,7 +123,9 @@ def harness(platform: str, **settings: Any) -> Iterator[Any]:
             yield keyless
         return
     if platform == "reddit":
-        with FakeReddit(clock=clock) as reddit:
+        # prawcore's waits before a retry (after a 5xx or a timeout) pass on the test clock, not in real time.
+        with FakeReddit(clock=clock) as reddit, pytest.MonkeyPatch.context() as patch:
+            praw_waits_on(clock, patch)
             yield RedditHarness(reddit, clock, **settings)
     else:
         with FakeX(clock=clock) as x:

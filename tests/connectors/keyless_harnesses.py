@@ -12,6 +12,7 @@ from connectors.hn import HackerNewsConnector, HackerNewsSettings
 from connectors.mastodon import MastodonConnector, MastodonSettings
 from connectors.rss import RssConnector, RssSettings
 from tests.conftest import Clock
+from tests.connectors.conformance import with_timeout
 from tests.support.fake_bluesky import FakeBluesky
 from tests.support.fake_feeds import FakeFeeds
 from tests.support.fake_hn import FakeHN
@@ -64,8 +65,8 @@ class HackerNewsHarness(_Base):
             self.clock.advance(seconds=1)
         return out
 
-    def connector(self) -> Connector:
-        return HackerNewsConnector(self.settings, clock=self.clock)
+    def connector(self, *, timeout: float | None = None) -> Connector:
+        return HackerNewsConnector(with_timeout(self.settings, timeout), clock=self.clock)
 
 
 class BlueskyHarness(_Base):
@@ -96,8 +97,8 @@ class BlueskyHarness(_Base):
             self.clock.advance(seconds=1)
         return out
 
-    def connector(self) -> Connector:
-        return BlueskyConnector(self.settings, clock=self.clock)
+    def connector(self, *, timeout: float | None = None) -> Connector:
+        return BlueskyConnector(with_timeout(self.settings, timeout), clock=self.clock)
 
 
 class MastodonHarness(_Base):
@@ -127,8 +128,8 @@ class MastodonHarness(_Base):
             self.clock.advance(seconds=1)
         return out
 
-    def connector(self) -> Connector:
-        return MastodonConnector(self.settings, clock=self.clock)
+    def connector(self, *, timeout: float | None = None) -> Connector:
+        return MastodonConnector(with_timeout(self.settings, timeout), clock=self.clock)
 
 
 class RssHarness(_Base):
@@ -161,8 +162,8 @@ class RssHarness(_Base):
             self.clock.advance(seconds=1)
         return out
 
-    def connector(self) -> Connector:
-        return RssConnector(self.settings, clock=self.clock)
+    def connector(self, *, timeout: float | None = None) -> Connector:
+        return RssConnector(with_timeout(self.settings, timeout), clock=self.clock)
 
 
 @contextmanager

@@ -7,12 +7,19 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from monitor.cli import main
+from monitor import cli
 from monitor.storage import migrate
 from monitor.storage.engine import make_engine
 from monitor.storage.schema import digest_runs, outbox
+from tests.conftest import Clock
 from tests.digest import scenario
 from tests.support.fake_slack import FakeSlack
+
+
+def main(argv: list[str]) -> int:
+    """`brand-monitor ARGV` in-process, at the time the scenario's digest is due."""
+    clock = Clock(scenario.NOW)
+    return cli.main(argv, clock=clock, sleep=clock.sleep)
 
 
 def write_config(tmp_path: Path, db_url: str, slack_url: str = "https://slack.invalid/api/") -> Path:

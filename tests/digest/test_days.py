@@ -9,6 +9,7 @@ from monitor.digest.days import last_complete_day, latest_due_day, local_day, sc
 from monitor.digest.service import DigestService
 from monitor.digest.upload import FileChartUploader
 from monitor.jobs import first_run, next_run
+from tests.conftest import Clock
 from tests.digest import scenario
 from values.jobs import Interval
 
@@ -79,7 +80,7 @@ def test_the_daemon_schedules_the_digest_jobs(tmp_path) -> None:
             },
             env={},
         )
-        return bootstrap(config, classifier=object())
+        return bootstrap(config, clock=Clock(utc(2026, 10, 24, 12)), classifier=object())
 
     daemon = Daemon(app(True))
     daemon.add_jobs()

@@ -119,7 +119,8 @@ def test_an_interrupted_upload_is_found_not_repeated(db_url: str, fake_slack: Fa
     app.digest.send(DAY)
     app.delivery.run_once()
     # Slack shares the file, but the answer never comes back (the client times out).
-    fake_slack.faults.append(Fault("hang_after_record", method="files.completeUploadExternal", hang_seconds=2.5))
+    app.delivery.sink.client.timeout = 0.2  # [slack] timeout keeps whole seconds; slack-sdk's client takes fractions
+    fake_slack.faults.append(Fault("hang_after_record", method="files.completeUploadExternal", hang_seconds=1))
     assert app.digest.upload_charts() == 0
     with app.engine.connect() as conn:
         assert runs.find(conn, day=DAY, channel="#digest").status == runs.UPLOADING

@@ -122,6 +122,7 @@ def test_onnx_backends_match_pytorch_through_the_production_path(exported, tiny_
 
 
 @pytest.mark.slow
+@pytest.mark.e2e  # a fresh interpreter: only there can "torch was never imported" be seen
 def test_onnx_backend_runs_without_importing_torch(exported) -> None:
     _, output = exported
     code = (

@@ -38,6 +38,7 @@ def _probe(mode: str) -> dict:
     return json.loads(done.stdout)
 
 
+@pytest.mark.e2e  # a fresh process: its malloc state untouched by what the test session allocated
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
 def test_freed_large_buffers_leave_rss_once_applied() -> None:
     default, applied = _probe("off"), _probe("on")

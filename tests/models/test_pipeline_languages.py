@@ -8,6 +8,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from connectors.base import Cursor, Post
+from models.base import Sentiment
 from models.loading import load_classifier
 from monitor.config import load_config
 from monitor.pipeline import Pipeline
@@ -54,3 +55,29 @@ def test_classify_pending_stores_language_and_low_confidence(tmp_path: Path, db_
         "3": ("ru", by_id["3"][1], False),
     }
     assert by_id["1"][1] != "negative" and by_id["3"][1] != "negative"
+
+
+def test_the_model_is_loaded_only_when_there_is_something_to_classify(tmp_path: Path, db_url: str) -> None:
+    config_path = tmp_path / "config.toml"
+    config_path.write_text(f'[storage]\nurl = "{db_url}"\n[[brands]]\nname = "Acme"\nterms = ["acme"]\n')
+    config = load_config(config_path)
+    engine = make_engine(db_url)
+    loads: list[int] = []
+
+    class Neutral:
+        def classify(self, texts):
+            return [Sentiment("neutral", 0.9, 0.05) for _ in texts]
+
+    def load() -> Neutral:  # a real model takes seconds and hundreds of MiB to load
+        loads.append(1)
+        return Neutral()
+
+    pipeline = Pipeline(engine=engine, config=config, clock=lambda: NOW, classifier=load, rules=[])
+    assert pipeline.classify_pending() == 0
+    assert loads == [], "nothing to label: the model is not loaded (a `run --once` with nothing new)"
+    post = Post(platform="x", post_id="1", author="a", text="acme", created_at=NOW)
+    with engine.begin() as conn:
+        store.store_page(conn, source="x", brand="Acme", posts_in=[post], cursor=Cursor("1"), brand_handles=(), now=NOW)
+    assert pipeline.classify_pending() == 1
+    assert loads, "something to label: the model is loaded"
+    engine.dispose()

@@ -11,7 +11,7 @@ from models.base import Sentiment
 from monitor.alerts.slack import SlackSink
 from monitor.bootstrap import App, bootstrap
 from monitor.config import parse_config
-from tests.conftest import make_post, write_posts
+from tests.conftest import Clock, make_post, write_posts
 
 
 class KeywordClassifier:
@@ -66,13 +66,12 @@ def config_dict(db_url: str, replay: Path, slack_url: str, **sections: Any) -> d
 def make_app(
     raw: dict[str, Any], slack: Any, *, classifier: Any = None, clock: Any = None, env: Any = None, **kw: Any
 ) -> App:
-    """One instance: bootstrap with the local Slack and a keyword classifier."""
+    """One instance: bootstrap with the local Slack and a keyword classifier, on a test clock unless given one."""
     config = parse_config(raw, env=env or {})
-    extra = {"clock": clock} if clock is not None else {}
     return bootstrap(
         config,
         classifier=classifier or KeywordClassifier(),
         sink=SlackSink(slack.token, base_url=slack.base_url, timeout=config.slack.timeout),
-        **extra,
+        clock=clock or Clock(),
         **kw,
     )

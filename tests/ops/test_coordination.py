@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import psycopg
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from monitor.once import run_once
 from monitor.ops.coordination import Coordinator, lease_ttl
@@ -124,7 +124,13 @@ def test_a_dead_holders_jobs_are_taken_over_at_once(engine, clock, caplog) -> No
         assert mine
     with b.exclusive("poll:x:Acme", ttl=TTL) as theirs:
         assert not theirs  # A lives: its lease holds
-    a._alive.invalidate()  # A's process dies: its session ends (here: its connection is dropped)
+    # A's process dies: the server ends its session, and the locks go with it. (Only dropping the client side of
+    # the connection leaves the server to notice a moment later: B could look first.)
+    pid = a._alive.execute(text("SELECT pg_backend_pid()")).scalar()
+    a._alive.commit()
+    with engine.connect() as admin:
+        assert admin.execute(text("SELECT pg_terminate_backend(:pid, 10000)"), {"pid": pid}).scalar()
+    a._alive.invalidate()
     a._alive = None
     with caplog.at_level(logging.INFO), b.exclusive("poll:x:Acme", ttl=TTL) as theirs:
         assert theirs  # no need to wait for the lease to run out

@@ -53,7 +53,7 @@ def terminate_backends(db_url: str) -> int:
 
 @pytest.fixture
 def short_busy_timeout(monkeypatch):
-    monkeypatch.setattr(engine_module, "SQLITE_BUSY_TIMEOUT_MS", 300)
+    monkeypatch.setattr(engine_module, "SQLITE_BUSY_TIMEOUT_MS", 100)  # SQLite waits it out in real time
 
 
 def test_sqlite_locked_briefly_just_waits(tmp_path, fake_slack) -> None:
@@ -61,7 +61,7 @@ def test_sqlite_locked_briefly_just_waits(tmp_path, fake_slack) -> None:
     app = make_app(config_dict(db_url, replay_file(tmp_path, 12), fake_slack.base_url), fake_slack)
     other = sqlite3.connect(sqlite_path(db_url), isolation_level=None, check_same_thread=False)
     other.execute("BEGIN IMMEDIATE")  # another process writing: shorter than the busy timeout
-    threading.Timer(0.5, other.rollback).start()
+    threading.Timer(0.25, other.rollback).start()
     run_once(app)
     assert stored(app) == 12 and sorted(fake_slack.keys()) == negative_keys(12)
 
@@ -80,7 +80,7 @@ def test_sqlite_locked_too_long_fails_the_step_then_recovers(tmp_path, fake_slac
 
 def test_sqlite_disk_full_loses_nothing(tmp_path, fake_slack) -> None:
     db_url = f"sqlite:///{tmp_path / 'd.db'}"
-    clock = Clock(datetime.now(UTC).replace(microsecond=0))
+    clock = Clock(datetime(2026, 11, 20, 12, 0, tzinfo=UTC))
     app = make_app(config_dict(db_url, replay_file(tmp_path, 300), fake_slack.base_url), fake_slack, clock=clock)
     full = {"on": True}
 

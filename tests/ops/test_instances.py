@@ -1,10 +1,12 @@
-"""Real processes: two daemons on one PostgreSQL database with one SIGKILLed; a second one on SQLite refuses."""
+"""Real processes: two daemons on one PostgreSQL database with one SIGKILLed.
+
+A second instance on one SQLite file refusing is shown beside a running daemon in tests/test_daemon.py.
+"""
 
 from __future__ import annotations
 
 import random
 import signal
-import subprocess
 import time
 from pathlib import Path
 
@@ -56,22 +58,3 @@ def test_two_instances_one_killed_at_a_random_point(tmp_path, db_url, tiny_model
         a.communicate(timeout=30)
     assert b.returncode == 0, out_b
     assert sorted(fake_slack.keys()) == expected  # each alert exactly once
-
-
-@pytest.mark.e2e
-def test_a_second_instance_on_one_sqlite_file_refuses(tmp_path, tiny_model_dir, fake_slack) -> None:
-    replay = write_posts(tmp_path / "posts.jsonl", [make_post(1, "hello #acme")])
-    config = write_config(tmp_path, db_url=f"sqlite:///{tmp_path / 'd.db'}", model=tiny_model_dir,
-                          slack_url=fake_slack.base_url, replay=replay)
-    first = brand_monitor(config, fake_slack.token, once=False)
-    try:
-        assert wait_for(lambda: (tmp_path / "d.db.lock").exists() and (tmp_path / "d.db.lock").read_text(), 60)
-        second = brand_monitor(config, fake_slack.token, once=True)
-        out, _ = second.communicate(timeout=60)
-        assert second.returncode == 1
-        assert "SQLite supports one instance" in out and f"pid {first.pid}" in out
-    finally:
-        first.send_signal(signal.SIGTERM)
-        first.communicate(timeout=60)
-    assert first.returncode == 0
-    _ = subprocess

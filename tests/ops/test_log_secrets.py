@@ -4,20 +4,17 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import subprocess
 import sys
-from pathlib import Path
 
+from monitor import cli
 from tests.support.fake_x import FakeX
 from values.redaction import MASK, RedactingFormatter, Redactor, redact
 
-ROOT = Path(__file__).resolve().parents[2]
 SLACK_TOKEN = "xoxb-1111-2222-sEcReTsLaCk"
 X_TOKEN = "AAAAbearer-very-secret-value-42"
 
 
-def test_a_daemon_with_rejected_credentials_never_logs_them(tmp_path, fake_slack) -> None:
+def test_a_daemon_with_rejected_credentials_never_logs_them(tmp_path, fake_slack, clock, monkeypatch, capfd) -> None:
     with FakeX(bearer_token="the-right-one") as x:  # our token is wrong: 401, the source is disabled
         config = tmp_path / "config.toml"
         config.write_text(
@@ -39,18 +36,18 @@ timeout = "2s"
 """,
             encoding="utf-8",
         )
-        env = {**os.environ, "SLACK_BOT_TOKEN": SLACK_TOKEN, "X_BEARER_TOKEN": X_TOKEN, "HF_HUB_OFFLINE": "1"}
-        out = subprocess.run(
-            [sys.executable, "-m", "monitor", "run", "--once", "--config", str(config)],
-            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
-        )
+        monkeypatch.setenv("SLACK_BOT_TOKEN", SLACK_TOKEN)
+        monkeypatch.setenv("X_BEARER_TOKEN", X_TOKEN)
+        # In-process, with file descriptors 1 and 2 captured: whatever anything writes, Python or not, is read.
+        code = cli.main(["run", "--once", "--config", str(config)], clock=clock, sleep=clock.sleep)
+        out, err = capfd.readouterr()
     # Slack refused the bot token too (the fake expects another): the ops alert waits, and the run says so.
-    assert out.returncode == 1, out.stderr
-    logged = out.stdout + out.stderr
+    assert code == 1, err
+    logged = out + err
     assert "credentials rejected" in logged or "disabled" in logged  # the failure itself is logged
     assert SLACK_TOKEN not in logged and X_TOKEN not in logged
     assert "invalid_auth" in logged or fake_slack.calls  # Slack refused our token (fake expects another)
-    lines = [line for line in out.stderr.splitlines() if line.strip()]
+    lines = [line for line in err.splitlines() if line.strip()]
     assert lines and all(json.loads(line)["level"] for line in lines)  # every line is one JSON object
 
 

@@ -12,6 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import create_engine
 
 from connectors.base import RateLimited
+from monitor.clock import utc_now
 from monitor.daemon import Daemon
 from monitor.once import run_once
 from monitor.ops import healthcheck
@@ -49,10 +50,11 @@ class RateLimitedOnce:
         yield from self.inner.fetch(query, cursor)
 
 
+@pytest.mark.e2e  # APScheduler runs the jobs in real time, so the app reads the real time too
 def test_healthz_and_metrics_follow_the_daemon(tmp_path, db_url, fake_slack) -> None:
     replay = replay_file(tmp_path, 12)
     raw = config_dict(db_url, replay, fake_slack.base_url, observability={"listen": "127.0.0.1:0"})
-    app = make_app(raw, fake_slack)
+    app = make_app(raw, fake_slack, clock=utc_now)
     from monitor.ops.metrics import InstrumentedConnector
 
     app.connectors["replay"] = InstrumentedConnector(

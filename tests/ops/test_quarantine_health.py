@@ -13,6 +13,7 @@ from monitor.ops.http import ObservabilityServer
 from tests.conftest import Clock, make_post
 from tests.ops.apps import config_dict, make_app
 from tests.ops.test_observability import get, samples
+from tests.support.fake_http import POLL_INTERVAL
 from tests.support.poison import cursor, ops_messages, stored, write_lines
 
 
@@ -44,7 +45,10 @@ def served(tmp_path, db_url, fake_slack, clock):
         polls=app.polls(),
     )
     server = ObservabilityServer(
-        ("127.0.0.1", 0), registry=app.metrics.registry, health=lambda: healthcheck.check(inputs)
+        ("127.0.0.1", 0),
+        registry=app.metrics.registry,
+        health=lambda: healthcheck.check(inputs),
+        poll_interval=POLL_INTERVAL,
     ).start()
     yield app, server.url
     server.close()

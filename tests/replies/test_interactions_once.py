@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -86,7 +85,8 @@ def test_an_envelope_slack_sends_again_is_applied_once_even_across_a_restart(db_
     # A restarted process (a new listener) still knows it.
     listener = _listener(app, fake_slack, clock)
     try:
-        assert _connected_again(socket_mode)
+        # The new listener's websocket is up (the stopped one's may linger a moment; it gets no acks through).
+        assert socket_mode.wait_connections(2)
         assert socket_mode.push("interactive", snooze, resend=first["envelope_id"])
     finally:
         listener.stop(wait=0.1)
@@ -95,14 +95,6 @@ def test_an_envelope_slack_sends_again_is_applied_once_even_across_a_restart(db_
     notes = [m.text for m in fake_slack.messages if m.thread_ts == alert.ts and "Snoozed" in m.text]
     assert len(notes) == 1 and "Snoozed by <@U0ALICE> for 2h" in notes[0], notes
     assert len(alert.edits) == 1, "one update of the alert, not two"
-
-
-def _connected_again(socket_mode: FakeSocketMode, seconds: float = 10.0) -> bool:
-    """The new listener's websocket is up (the stopped one's may linger a moment; it gets no acks through)."""
-    deadline = time.monotonic() + seconds
-    while socket_mode.connections < 2 and time.monotonic() < deadline:
-        time.sleep(0.02)
-    return socket_mode.connections >= 2
 
 
 def test_a_snooze_under_a_minute_reads_in_seconds(sqlite_db, fake_slack, socket_mode) -> None:

@@ -8,9 +8,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import make_post, write_posts
 
 ROOT = Path(__file__).resolve().parents[2]
+# Real processes: what reaches the process's stderr, from the first import on (library warnings, progress bars,
+# an uncaught exception), is the point.
+pytestmark = pytest.mark.e2e
 
 
 def _env() -> dict[str, str]:

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-from pathlib import Path
 
+import pytest
+
+from monitor import cli
 from tests.support.fake_bluesky import FakeBluesky
 from tests.support.fake_mastodon import FakeMastodon
 
-ROOT = Path(__file__).resolve().parents[2]
 
-
-def test_run_once_with_keyless_bluesky_and_mastodon_polls_both(tmp_path, fake_slack) -> None:
+def test_run_once_with_keyless_bluesky_and_mastodon_polls_both(
+    tmp_path, fake_slack, clock, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
     with FakeBluesky() as bsky, FakeMastodon() as masto:
         config = tmp_path / "config.toml"
         config.write_text(
@@ -35,17 +35,12 @@ timeout = "2s"
 """,
             encoding="utf-8",
         )
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("BSKY_", "MASTODON_"))}
-        env.update({"SLACK_BOT_TOKEN": fake_slack.token, "HF_HUB_OFFLINE": "1"})
-        out = subprocess.run(
-            [sys.executable, "-m", "monitor", "run", "--once", "--config", str(config)],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert out.returncode == 0, out.stderr
-        assert "Traceback" not in out.stderr
+        for name in [name for name in os.environ if name.startswith(("BSKY_", "MASTODON_"))]:
+            monkeypatch.delenv(name)  # no keys at all
+        monkeypatch.setenv("SLACK_BOT_TOKEN", fake_slack.token)
+        code = cli.main(["run", "--once", "--config", str(config)], clock=clock, sleep=clock.sleep)
+        err = capsys.readouterr().err
+        assert code == 0, err
+        assert "Traceback" not in err
         assert any("searchPosts" in path for _, path, _ in bsky.requests)
         assert any("/timelines/tag/acme" in path for _, path, _ in masto.requests)

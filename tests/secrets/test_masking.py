@@ -26,6 +26,7 @@ from monitor.storage.schema import outbox as outbox_table
 from monitor.storage.schema import source_health
 from tests.conftest import Clock
 from tests.support.fake_bluesky import FakeBluesky
+from tests.support.fake_http import POLL_INTERVAL
 from tests.support.fake_mastodon import FakeMastodon
 from values import redaction
 
@@ -145,7 +146,10 @@ def _healthz(app) -> dict[str, Any]:
         instance="test",
     )
     server = ObservabilityServer(
-        ("127.0.0.1", 0), registry=app.metrics.registry, health=lambda: healthcheck.check(inputs)
+        ("127.0.0.1", 0),
+        registry=app.metrics.registry,
+        health=lambda: healthcheck.check(inputs),
+        poll_interval=POLL_INTERVAL,
     )
     server.start()
     try:

@@ -3,29 +3,26 @@ the corrected token delivers what was held at once (one auth.test, then the aler
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
+import pytest
+
+from monitor import cli
+from tests.conftest import Clock
 from tests.support.fake_x import FakeX
 
-ROOT = Path(__file__).resolve().parents[2]
+
+def _run_once(config: Path, slack_token: str, *, clock: Clock, monkeypatch, capsys) -> tuple[int, str]:
+    """`brand-monitor run --once` in-process with these secrets in the environment: (exit code, stderr)."""
+    monkeypatch.setenv("SLACK_BOT_TOKEN", slack_token)
+    monkeypatch.setenv("X_BEARER_TOKEN", "rejected-bearer")
+    code = cli.main(["run", "--once", "--config", str(config)], clock=clock, sleep=clock.sleep)
+    return code, capsys.readouterr().err
 
 
-def _run_once(config: Path, slack_token: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "SLACK_BOT_TOKEN": slack_token, "X_BEARER_TOKEN": "rejected-bearer", "HF_HUB_OFFLINE": "1"}
-    return subprocess.run(
-        [sys.executable, "-m", "monitor", "run", "--once", "--config", str(config)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
-def test_a_refused_token_fails_the_run_and_the_corrected_one_delivers_at_once(tmp_path, fake_slack) -> None:
+def test_a_refused_token_fails_the_run_and_the_corrected_one_delivers_at_once(
+    tmp_path, fake_slack, clock, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
     with FakeX(bearer_token="the-right-one") as x:  # X refuses us too: that is what makes an ops alert to send
         config = tmp_path / "config.toml"
         config.write_text(
@@ -44,13 +41,14 @@ timeout = "2s"
 """,
             encoding="utf-8",
         )
-        refused = _run_once(config, "xoxb-revoked-0000")
-        assert refused.returncode == 1, refused.stderr
-        assert "[slack] token_env" in refused.stderr and "$SLACK_BOT_TOKEN" in refused.stderr
-        assert "Traceback" not in refused.stderr
+        code, err = _run_once(config, "xoxb-revoked-0000", clock=clock, monkeypatch=monkeypatch, capsys=capsys)
+        assert code == 1, err
+        assert "[slack] token_env" in err and "$SLACK_BOT_TOKEN" in err
+        assert "Traceback" not in err
         assert [m for m, _ in fake_slack.calls] == ["auth.test"], "one rejected call, not one per alert"
 
-        fixed = _run_once(config, fake_slack.token)
-    assert fixed.returncode == 0, fixed.stderr
+        clock.advance(minutes=1)  # the operator fixes the token and runs it again
+        code, err = _run_once(config, fake_slack.token, clock=clock, monkeypatch=monkeypatch, capsys=capsys)
+    assert code == 0, err
     assert [m for m, _ in fake_slack.calls][1:] == ["auth.test", "chat.postMessage"]
     assert "disabled" in fake_slack.messages[0].text

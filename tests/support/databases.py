@@ -4,7 +4,9 @@ Each test gets a migrated database nobody else uses. PostgreSQL ones are copied 
 template (``CREATE DATABASE ... TEMPLATE``, named after a hash of the migrations, so a branch with
 other migrations gets its own) and reused: once a test is done, a background thread ends every
 session left on its database (and the advisory locks they held) and deletes every row, which
-takes milliseconds where creating a database takes a quarter of a second.
+takes milliseconds where creating a database takes a quarter of a second. A test that changed the
+schema (a trigger, a function, a column) leaves a database that is no longer the template's: that
+one is dropped and replaced by a fresh copy, so no test inherits another's rule.
 """
 
 from __future__ import annotations
@@ -147,7 +149,7 @@ class _Pool:
         self.ready: queue.Queue[str | BaseException] = queue.Queue()
         self.work: queue.Queue[str | None] = queue.Queue()  # a used database to empty, or None: make one
         self.made: list[str] = []
-        self.shape = _schema_shape(_url(template))  # a used database whose schema differs is not reused
+        self.schema: list[tuple[str, ...]] | None = None  # the template's, read from its first copy
         self._thread = threading.Thread(target=self._run, name="test-databases", daemon=True)
         self._thread.start()
 
@@ -180,23 +182,31 @@ class _Pool:
             while (item := self.work.get()) != "":
                 try:
                     if item is None:
-                        name = f"bm_test_{uuid.uuid4().hex[:12]}"
-                        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
-                        self.made.append(name)
-                        self.ready.put(name)
-                    elif item in self.made and _schema_shape(_url(item)) == self.shape:
-                        self._empty(admin, item)
+                        self.ready.put(self._copy(admin))
+                    elif item in self.made and self._empty(admin, item):
                         self.ready.put(item)
-                    elif item in self.made:  # its test changed the schema (a trigger, a migration): start afresh
-                        self.made.remove(item)
+                    elif item in self.made:  # its schema was changed: a fresh copy takes its place
                         admin.execute(f'DROP DATABASE IF EXISTS "{item}" WITH (FORCE)')
-                        self.work.put(None)
+                        self.made.remove(item)
+                        self.ready.put(self._copy(admin))
                     else:
                         admin.execute(f'DROP DATABASE IF EXISTS "{item}" WITH (FORCE)')
                 except Exception as exc:  # noqa: BLE001 - handed to the test that waits for a database
                     self.ready.put(exc)
 
-    def _empty(self, admin: object, name: str) -> None:
+    def _copy(self, admin: object) -> str:
+        import psycopg
+
+        name = f"bm_test_{uuid.uuid4().hex[:12]}"
+        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')  # type: ignore[attr-defined]
+        self.made.append(name)
+        if self.schema is None:
+            with psycopg.connect(_libpq(_url(name))) as conn:
+                self.schema = _schema(conn)
+        return name
+
+    def _empty(self, admin: object, name: str) -> bool:
+        """Make ``name`` as a fresh copy would be; False when its schema differs from the template's."""
         import psycopg
 
         # Sessions a test left open (pools, an instance's life lock, a killed proxy's) end with their locks.
@@ -205,35 +215,37 @@ class _Pool:
             (name,),
         )
         with psycopg.connect(_libpq(_url(name))) as conn:
+            if _schema(conn) != self.schema:
+                return False
             for table in self.tables:
                 conn.execute(f'DELETE FROM "{table}"')
             sequences = conn.execute("SELECT schemaname, sequencename FROM pg_sequences").fetchall()
             for schema, sequence in sequences:
                 conn.execute("SELECT setval(%s, 1, false)", (f'"{schema}"."{sequence}"',))
+        return True
 
 
-# Everything a test could add to or take from the schema: tables, columns, indexes, triggers, functions, types.
-_SHAPE = """
-SELECT md5(coalesce(string_agg(item, '|' ORDER BY item), '')) FROM (
-    SELECT table_name || '.' || column_name || ':' || data_type FROM information_schema.columns
-        WHERE table_schema = 'public'
-    UNION ALL SELECT 'index ' || indexname FROM pg_indexes WHERE schemaname = 'public'
-    UNION ALL SELECT 'trigger ' || tgname FROM pg_trigger WHERE NOT tgisinternal
-    UNION ALL SELECT 'function ' || proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-        WHERE n.nspname = 'public'
-    UNION ALL SELECT 'type ' || typname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
-        WHERE n.nspname = 'public'
-) AS shape(item)
+# Everything a test could add to or change in a migrated schema, and the migration revision it is at.
+_SCHEMA_QUERY = r"""
+SELECT 'relation', n.nspname || '.' || c.relname, c.relkind::text FROM pg_class c
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+  WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\_%'
+UNION ALL SELECT 'column', table_schema || '.' || table_name || '.' || column_name,
+  data_type || ' ' || is_nullable || ' ' || coalesce(column_default, '')
+  FROM information_schema.columns WHERE table_schema NOT IN ('pg_catalog', 'information_schema')
+UNION ALL SELECT 'trigger', t.tgrelid::regclass::text || '.' || t.tgname, '' FROM pg_trigger t WHERE NOT t.tgisinternal
+UNION ALL SELECT 'function', n.nspname || '.' || p.proname, pg_get_function_identity_arguments(p.oid) FROM pg_proc p
+  JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
+UNION ALL SELECT 'constraint', conrelid::regclass::text || '.' || conname, pg_get_constraintdef(oid) FROM pg_constraint
+  WHERE connamespace NOT IN (SELECT oid FROM pg_namespace WHERE nspname IN ('pg_catalog', 'information_schema'))
+UNION ALL SELECT 'revision', version_num, '' FROM alembic_version
 """
 
 
-def _schema_shape(url: str) -> str:
-    """A digest of ``url``'s schema, to tell a database a test altered from a pristine one."""
-    import psycopg
-
-    with psycopg.connect(_libpq(url)) as conn:
-        row = conn.execute(_SHAPE).fetchone()
-    return str(row[0]) if row else ""
+def _schema(conn: object) -> list[tuple[str, ...]]:
+    """What a database's schema is made of, sorted: two databases with equal lists have the same schema."""
+    rows = conn.execute(_SCHEMA_QUERY).fetchall()  # type: ignore[attr-defined]
+    return sorted(tuple(str(value) for value in row) for row in rows)
 
 
 def _admin(statement: str) -> None:

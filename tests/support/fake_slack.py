@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tests.support.fake_http import POLL_INTERVAL
+
 
 @dataclass
 class Fault:
@@ -82,7 +84,8 @@ class FakeSlack:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         # A short poll: shutdown() waits for the loop to notice, which is up to one poll (0.5 s by default).
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+        serve = {"poll_interval": POLL_INTERVAL}
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs=serve, daemon=True)
 
     @property
     def base_url(self) -> str:

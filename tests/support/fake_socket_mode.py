@@ -59,6 +59,11 @@ class FakeSocketMode:
         with self._ack_event:
             return self._ack_event.wait_for(lambda: bool(self._clients), timeout=timeout)
 
+    def wait_connections(self, count: int, timeout: float = 10.0) -> bool:
+        """Block until ``count`` handshakes have completed since the start (a client that reconnected: two)."""
+        with self._ack_event:
+            return self._ack_event.wait_for(lambda: self.connections >= count, timeout=timeout)
+
     def push(
         self, kind: str, payload: dict[str, Any], *, timeout: float = 10.0, resend: str | None = None
     ) -> dict[str, Any] | None:

@@ -35,6 +35,8 @@ class TcpProxy:
 
     def __exit__(self, *exc: object) -> None:
         self._running = False
+        with contextlib.suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)  # wakes the waiting accept() now, not at its next timeout
         self._thread.join(2)
         self._listener.close()
         self._drop_all()
