@@ -82,7 +82,7 @@ class _TimedSession(requests.Session):
         super().__init__()
         self._timeout = timeout
 
-    def request(self, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+    def request(self, *args: Any, **kwargs: Any) -> requests.Response:
         kwargs["timeout"] = self._timeout
         return super().request(*args, **kwargs)
 
