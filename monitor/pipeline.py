@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -26,6 +26,7 @@ from monitor.storage import ingest
 from monitor.storage import posts as post_store
 from monitor.storage.error_text import error_text
 from monitor.storage.schema import mentions, posts
+from values.phrases import Hit, PhraseMatcher
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,7 @@ class ClassifiedPost:
     sentiment: Sentiment
     alert: messages.AlertPost
     from_brand: bool
+    complaint: Hit | None = None  # a complaint phrase or escalation keyword found (the safety net)
 
 
 class Rule(Protocol):
@@ -71,6 +73,12 @@ class Pipeline:
     clock: Callable[[], datetime]
     classifier: Callable[[], Classifier]  # loaded lazily, once
     rules: list[Rule] = field(default_factory=list)
+    # The safety net's phrases ([replies] escalation_keywords and complaint_phrases); None: built from config.
+    complaints: PhraseMatcher | None = None
+
+    def __post_init__(self) -> None:
+        if self.complaints is None and self.config.replies.needs_reply.complaints:
+            self.complaints = PhraseMatcher(self.config.replies.safety_net())
 
     def poll(self, source: str, connector: Connector, brand: BrandSettings, *, force: bool = False) -> PollResult:
         """Fetch new posts for one brand from one source and store them page by page; never raises.
@@ -261,8 +269,13 @@ class Pipeline:
         """Labels and the alerts they cause, in the caller's transaction."""
         now = self.clock()
         labelled = list(zip((p.pk for p in pending), sentiments, strict=True))
-        post_store.save_sentiments(conn, labelled, now=now)
-        classified = _classified(conn, labelled)
+        hits: dict[int, Hit] = {}
+        if self.complaints is not None:
+            for post in pending:
+                if (hit := self.complaints.find(post.text)) is not None:
+                    hits[post.pk] = hit
+        post_store.save_sentiments(conn, labelled, now=now, complaints={pk: h.found for pk, h in hits.items()})
+        classified = _classified(conn, labelled, hits)
         for rule in self.rules:
             rule(conn, classified, now=now)
 
@@ -280,7 +293,9 @@ def all_handles(brand: BrandSettings) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _classified(conn: Connection, labelled: Sequence[tuple[int, Sentiment]]) -> list[ClassifiedPost]:
+def _classified(
+    conn: Connection, labelled: Sequence[tuple[int, Sentiment]], hits: Mapping[int, Hit]
+) -> list[ClassifiedPost]:
     by_pk = dict(labelled)
     brands: dict[int, list[str]] = {}
     for pk, brand in conn.execute(select(mentions.c.post_pk, mentions.c.brand).where(mentions.c.post_pk.in_(by_pk))):
@@ -315,7 +330,10 @@ def _classified(conn: Connection, labelled: Sequence[tuple[int, Sentiment]]) -> 
             negative=sentiment.negative,
             lang=row.lang,
         )
-        out.append(ClassifiedPost(row.id, tuple(sorted(brands.get(row.id, []))), sentiment, alert, row.from_brand))
+        post = ClassifiedPost(
+            row.id, tuple(sorted(brands.get(row.id, []))), sentiment, alert, row.from_brand, hits.get(row.id)
+        )
+        out.append(post)
     out.sort(key=lambda c: c.pk)
     return out
 

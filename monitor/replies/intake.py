@@ -14,7 +14,7 @@ from monitor.alerts import outbox
 from monitor.alerts.messages import negative_post
 from monitor.config import BrandSettings
 from monitor.pipeline import ClassifiedPost
-from monitor.replies import messages, priority, routing, rules, sla, store, threads
+from monitor.replies import grouping, incidents, messages, priority, routing, rules, similarity, sla, store, threads
 from monitor.replies.settings import ReplySettings
 from monitor.storage.schema import posts, reply_items
 
@@ -27,6 +27,9 @@ class _New:
     level: str
     score: float
     channel: str
+    brand: str
+    category: str | None
+    text: str
 
 
 @dataclass
@@ -68,6 +71,9 @@ class ReplyRule:
             in_brand_thread=store.in_brand_thread(
                 conn, platform=platform, reply_to=detail.get("reply_to"), thread_id=detail.get("thread_id")
             ),
+            complaint=post.complaint.found if post.complaint else None,
+            model_label=post.sentiment.label,
+            model_score=post.sentiment.score,
         )
         decision = rules.decide(candidate, settings.needs_reply)
         if not decision.needed:
@@ -111,14 +117,63 @@ class ReplyRule:
         )
         if item_id is None:
             return None  # already queued (a re-run of the same batch)
-        return _New(item_id, urgency.level, urgency.score, where.channel)
+        return _New(item_id, urgency.level, urgency.score, where.channel, brand, where.category, post.alert.text)
 
     def _announce(self, conn: Connection, new: Sequence[_New], *, now: datetime) -> None:
-        """A thread per post, until a channel gets more than the burst threshold in the burst window."""
+        """Group the new posts into incidents, then a thread for each post outside one (and for high priority)."""
         settings = self.settings
-        since = now - settings.burst_window
         batch_ids = [n.item_id for n in new]
         # The brand may have answered already (its reply came in the same poll): record it, send nothing.
+        answered = self._answered(conn, batch_ids, now=now)
+        new = [n for n in new if n.item_id not in answered]
+        plan = grouping.plan(
+            conn,
+            [grouping.Newcomer(n.item_id, n.brand, n.channel, n.category, n.level, n.text) for n in new],
+            settings.incidents,
+            brand_words=self._brand_words,
+            now=now,
+        )
+        for record in plan.opened:
+            incidents.create(conn, record)
+            log.warning(
+                "replies: incident %s opened: similar posts about %s close together", record.incident_key, record.brand
+            )
+        for earlier, key in plan.earlier:
+            self._move_into(conn, earlier, key, now=now)
+        budget = _ThreadBudget(conn, settings, since=now - settings.burst_window, exclude=batch_ids)
+        touched: dict[str, int] = {}
+        for entry in new:
+            key = threads.thread_key(entry.item_id)
+            incident_key = plan.of_item.get(entry.item_id)
+            if incident_key is not None:
+                # Only high priority keeps a thread of its own, linked from the incident (as the channel can take).
+                own = entry.level == "high" and budget.take(entry.channel, high=True)
+                store.set_alert_key(conn, entry.item_id, key, summary_key=None if own else incident_key)
+                store.group_into(conn, entry.item_id, incident_key, own_thread=own)
+                touched[incident_key] = touched.get(incident_key, 0) + 1
+                if own:
+                    threads.open_thread(conn, entry.item_id, settings, now=now)
+                continue
+            if budget.take(entry.channel, high=entry.level == "high"):
+                store.set_alert_key(conn, entry.item_id, key, summary_key=None)
+                threads.open_thread(conn, entry.item_id, settings, now=now)
+                continue
+            # More than a channel can read as threads at once: one incident for the rest of the window.
+            burst = self._burst(conn, entry.channel, now=now)
+            store.set_alert_key(conn, entry.item_id, key, summary_key=burst)
+            store.group_into(conn, entry.item_id, burst, own_thread=False)
+            touched[burst] = touched.get(burst, 0) + 1
+        for incident_key, count in touched.items():
+            incidents.joined(conn, incident_key, count=count, now=now)
+        for record in plan.opened:
+            # Its message goes out once, after the whole batch is in it; later growth is an edit.
+            threads.render_incident(conn, record.incident_key, settings, now=now)
+        for incident_key in touched:
+            current = incidents.get(conn, incident_key)
+            if current is not None and current.revision == 0:
+                threads.render_incident(conn, incident_key, settings, now=now)  # a burst opened by this batch
+
+    def _answered(self, conn: Connection, batch_ids: Sequence[int], *, now: datetime) -> set[int]:
         answered: dict[int, tuple[str, datetime]] = {}
         if batch_ids:
             for item_id, reply_id, replied_at in store.answered_on_platform(
@@ -138,41 +193,41 @@ class ReplyRule:
                 closed_by="platform",
                 within_sla=bool(due and replied_at <= due.due_at),
             )
-        new = [n for n in new if n.item_id not in answered]
-        counts: dict[str, list[int]] = {}
-        opened_bursts: dict[str, str] = {}
-        for entry in new:
-            if entry.channel not in counts:
-                counts[entry.channel] = list(
-                    store.recent_threads(conn, channel=entry.channel, since=since, exclude=batch_ids)
-                )
-            threads_now, high_now = counts[entry.channel]
-            own_thread = threads_now < settings.burst_threshold or (
-                entry.level == "high" and high_now < settings.burst_high
+        return set(answered)
+
+    def _move_into(self, conn: Connection, earlier: store.Item, key: str, *, now: datetime) -> None:
+        """A post queued before the incident formed joins it; its thread says where to carry on."""
+        own = earlier.priority == "high"
+        store.group_into(conn, earlier.id, key, own_thread=own)
+        incidents.joined(conn, key, count=1, now=now)
+        if not own:
+            note = ":link: This post is now part of an incident with similar posts; its timers and buttons are there."
+            outbox.enqueue(
+                conn,
+                messages.state_note(earlier, key=threads.thread_key(earlier.id), revision=-1, note=note),
+                now=now,
             )
-            key = threads.thread_key(entry.item_id)
-            if own_thread:
-                store.set_alert_key(conn, entry.item_id, key, summary_key=None)
-                threads.open_thread(conn, entry.item_id, settings, now=now)
-                counts[entry.channel][0] += 1
-                counts[entry.channel][1] += entry.level == "high"
-                continue
-            window = _window_start(now, settings)
-            summary_key = f"reply-burst:{entry.channel}:{int(window.timestamp())}"[:191]
-            store.set_alert_key(conn, entry.item_id, key, summary_key=summary_key)
-            if store.join_burst(conn, key=summary_key, channel=entry.channel, window_start=window, now=now):
-                opened_bursts[summary_key] = entry.channel
-        for summary_key in opened_bursts:
-            # The summary goes out once, after the whole batch is in it; later growth is an edit.
-            burst = store.burst(conn, summary_key)
-            if burst is None:
-                continue
-            store.burst_rendered(conn, summary_key, posts_shown=burst.posts)
-            burst = store.burst(conn, summary_key) or burst
-            stats = store.burst_stats(conn, summary_key)
-            top = store.top_of_burst(conn, summary_key, limit=messages.TOP_IN_SUMMARY)
-            outbox.enqueue(conn, messages.summary(burst, stats, top), now=now)
-            log.warning("replies: burst in %s; posts beyond the threshold go into one summary", burst.channel)
+
+    def _burst(self, conn: Connection, channel: str, *, now: datetime) -> str:
+        window = _window_start(now, self.settings)
+        key = f"reply-burst:{channel}:{int(window.timestamp())}"[:191]
+        incidents.create(
+            conn,
+            incidents.Incident(
+                incident_key=key,
+                kind=incidents.BURST,
+                channel=channel,
+                title="",
+                window_start=window,
+                created_at=now,
+                last_post_at=now,
+            ),
+        )
+        return key
+
+    @property
+    def _brand_words(self) -> dict[str, frozenset[str]]:
+        return {name: similarity.brand_words((name, *b.terms)) for name, b in self.brands.items()}
 
 
 @dataclass(frozen=True)
@@ -206,6 +261,27 @@ def _details(conn: Connection, pks: Sequence[int]) -> dict[int, dict[str, Any]]:
         r.id: {"reply_to": r.reply_to, "thread_id": r.thread_id, "metrics": r.metrics or {}}
         for r in conn.execute(query)
     }
+
+
+class _ThreadBudget:
+    """How many more threads each channel can take in the burst window: ``burst_threshold``, then
+    ``burst_high`` more for high priority."""
+
+    def __init__(self, conn: Connection, settings: ReplySettings, *, since: datetime, exclude: Sequence[int]) -> None:
+        self._conn, self._settings, self._since, self._exclude = conn, settings, since, exclude
+        self._used: dict[str, list[int]] = {}
+
+    def take(self, channel: str, *, high: bool) -> bool:
+        """Whether one more thread fits in ``channel`` (and count it if so)."""
+        if channel not in self._used:
+            recent = incidents.recent_threads(self._conn, channel=channel, since=self._since, exclude=self._exclude)
+            self._used[channel] = list(recent)
+        used = self._used[channel]
+        if used[0] < self._settings.burst_threshold or (high and used[1] < self._settings.burst_high):
+            used[0] += 1
+            used[1] += high
+            return True
+        return False
 
 
 def _window_start(now: datetime, settings: ReplySettings) -> datetime:

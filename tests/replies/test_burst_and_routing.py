@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from monitor.replies import actions
-from monitor.storage.schema import outbox, reply_bursts
+from monitor.storage.schema import outbox, reply_incidents
 from tests.conftest import Clock
 from tests.replies.helpers import drain, ingest, items, make_app, post
 
@@ -36,7 +36,7 @@ def test_routing_and_high_priority_first(db_url, fake_slack) -> None:
     for row in queue:
         by_author[row.post_author] = row
     # Escalation keyword and a huge reach make high priority; billing words route to the billing team.
-    assert by_author["angry"].priority == "high" and "escalation keyword “lawsuit”" in by_author["angry"].reason
+    assert by_author["angry"].priority == "high" and "escalation keyword “scam”" in by_author["angry"].reason
     assert by_author["star"].priority == "high" and "reach 2,000,000" in by_author["star"].reason
     assert by_author["bill"].category == "billing"
     assert by_author["low1"].priority in ("normal", "low")
