@@ -159,7 +159,7 @@ class IncidentSettings(_Section):
     window: Duration = timedelta(minutes=10)  # ... within this long open an incident
     # Similar: the same category and brand, and near-duplicate text (word-set Jaccard at least `near_duplicate`)
     # or at least `shared_terms` content words in common.
-    near_duplicate: float = Field(default=0.5, gt=0, le=1)
+    near_duplicate: float = Field(default=0.6, gt=0, le=1)
     shared_terms: int = Field(default=2, ge=1)
     # An incident takes in new similar posts until it has had none for this long.
     idle: Duration = timedelta(hours=1)
