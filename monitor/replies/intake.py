@@ -200,13 +200,13 @@ class ReplyRule:
         own = earlier.priority == "high"
         store.group_into(conn, earlier.id, key, own_thread=own)
         incidents.joined(conn, key, count=1, now=now)
-        if not own:
+        if own:
+            note = ":link: This post is part of an incident with similar posts; it keeps this thread (high priority)."
+        else:
             note = ":link: This post is now part of an incident with similar posts; its timers and buttons are there."
-            outbox.enqueue(
-                conn,
-                messages.state_note(earlier, key=threads.thread_key(earlier.id), revision=-1, note=note),
-                now=now,
-            )
+        outbox.enqueue(
+            conn, messages.state_note(earlier, key=threads.thread_key(earlier.id), revision=-1, note=note), now=now
+        )
 
     def _burst(self, conn: Connection, channel: str, *, now: datetime) -> str:
         window = _window_start(now, self.settings)

@@ -16,7 +16,9 @@ from monitor.replies.settings import IncidentSettings
 from values.stopwords import STOPWORDS
 from values.textfold import fold, words
 
-_FOLDED_STOPWORDS = frozenset(fold(w) for w in STOPWORDS)
+# Stopwords that say what a complaint is about here: "down", "off" and "out" name an outage.
+_OUTAGE_WORDS = frozenset({"down", "off", "out"})
+_FOLDED_STOPWORDS = frozenset(fold(w) for w in STOPWORDS) - _OUTAGE_WORDS
 _MENTION_OR_LINK = ("@", "http", "www.")
 
 
