@@ -40,6 +40,7 @@ class Plan:
     of_item: dict[int, str] = field(default_factory=dict)
     opened: list[Incident] = field(default_factory=list)
     earlier: list[tuple[store.Item, str]] = field(default_factory=list)  # (item queued before, incident key)
+    forming: set[int] = field(default_factory=set)  # new items with similar recent ones, short of an incident
 
 
 @dataclass
@@ -105,6 +106,8 @@ def plan(
             and similarity.similar(mine, recent_prints[r.id], settings)
         ]
         if 1 + len(batch_peers) + len(earlier_peers) < settings.posts:
+            if batch_peers or earlier_peers:
+                out.forming.add(newcomer.item_id)
             continue
         group = [mine, *(prints[n.item_id] for n in batch_peers), *(recent_prints[r.id] for r in earlier_peers)]
         first_id = min([newcomer.item_id, *(r.id for r in earlier_peers)])
@@ -126,6 +129,7 @@ def plan(
         for earlier in earlier_peers:
             taken.add(earlier.id)
             out.earlier.append((earlier, incident.incident_key))
+    out.forming -= set(out.of_item)  # a later newcomer may have opened an incident they joined
     return out
 
 

@@ -141,6 +141,7 @@ def recent_threads(conn: Connection, *, channel: str, since: datetime, exclude: 
         reply_items.c.channel == channel,
         reply_items.c.created_at >= since,
         reply_items.c.summary_key.is_(None),
+        reply_items.c.alert_key != "",  # a held post has no thread yet
     )
     if exclude:
         query = query.where(reply_items.c.id.notin_(list(exclude)))

@@ -14,7 +14,7 @@ from monitor.alerts import outbox
 from monitor.alerts.messages import negative_post
 from monitor.config import BrandSettings
 from monitor.pipeline import ClassifiedPost
-from monitor.replies import grouping, incidents, messages, priority, routing, rules, similarity, sla, store, threads
+from monitor.replies import announce, grouping, incidents, priority, routing, rules, similarity, sla, store, threads
 from monitor.replies.settings import ReplySettings
 from monitor.storage.schema import posts, reply_items
 
@@ -138,40 +138,18 @@ class ReplyRule:
             log.warning(
                 "replies: incident %s opened: similar posts about %s close together", record.incident_key, record.brand
             )
+        announcer = announce.Announcer(settings)
         for earlier, key in plan.earlier:
-            self._move_into(conn, earlier, key, now=now)
-        budget = _ThreadBudget(conn, settings, since=now - settings.burst_window, exclude=batch_ids)
-        touched: dict[str, int] = {}
-        for entry in new:
-            key = threads.thread_key(entry.item_id)
-            incident_key = plan.of_item.get(entry.item_id)
-            if incident_key is not None:
-                # Only high priority keeps a thread of its own, linked from the incident (as the channel can take).
-                own = entry.level == "high" and budget.take(entry.channel, high=True)
-                store.set_alert_key(conn, entry.item_id, key, summary_key=None if own else incident_key)
-                store.group_into(conn, entry.item_id, incident_key, own_thread=own)
-                touched[incident_key] = touched.get(incident_key, 0) + 1
-                if own:
-                    threads.open_thread(conn, entry.item_id, settings, now=now)
-                continue
-            if budget.take(entry.channel, high=entry.level == "high"):
-                store.set_alert_key(conn, entry.item_id, key, summary_key=None)
-                threads.open_thread(conn, entry.item_id, settings, now=now)
-                continue
-            # More than a channel can read as threads at once: one incident for the rest of the window.
-            burst = self._burst(conn, entry.channel, now=now)
-            store.set_alert_key(conn, entry.item_id, key, summary_key=burst)
-            store.group_into(conn, entry.item_id, burst, own_thread=False)
-            touched[burst] = touched.get(burst, 0) + 1
-        for incident_key, count in touched.items():
-            incidents.joined(conn, incident_key, count=count, now=now)
-        for record in plan.opened:
-            # Its message goes out once, after the whole batch is in it; later growth is an edit.
-            threads.render_incident(conn, record.incident_key, settings, now=now)
-        for incident_key in touched:
-            current = incidents.get(conn, incident_key)
-            if current is not None and current.revision == 0:
-                threads.render_incident(conn, incident_key, settings, now=now)  # a burst opened by this batch
+            announcer.move_into(conn, earlier, key, now=now)
+        announcer.place(
+            conn,
+            [announce.Placement(n.item_id, n.level, n.channel) for n in new],
+            incident_of=plan.of_item,
+            hold=plan.forming if settings.incidents.hold else (),
+            now=now,
+            exclude=batch_ids,
+        )
+        announcer.finish(conn, opened=[r.incident_key for r in plan.opened], now=now)
 
     def _answered(self, conn: Connection, batch_ids: Sequence[int], *, now: datetime) -> set[int]:
         answered: dict[int, tuple[str, datetime]] = {}
@@ -194,36 +172,6 @@ class ReplyRule:
                 within_sla=bool(due and replied_at <= due.due_at),
             )
         return set(answered)
-
-    def _move_into(self, conn: Connection, earlier: store.Item, key: str, *, now: datetime) -> None:
-        """A post queued before the incident formed joins it; its thread says where to carry on."""
-        own = earlier.priority == "high"
-        store.group_into(conn, earlier.id, key, own_thread=own)
-        incidents.joined(conn, key, count=1, now=now)
-        if own:
-            note = ":link: This post is part of an incident with similar posts; it keeps this thread (high priority)."
-        else:
-            note = ":link: This post is now part of an incident with similar posts; its timers and buttons are there."
-        outbox.enqueue(
-            conn, messages.state_note(earlier, key=threads.thread_key(earlier.id), revision=-1, note=note), now=now
-        )
-
-    def _burst(self, conn: Connection, channel: str, *, now: datetime) -> str:
-        window = _window_start(now, self.settings)
-        key = f"reply-burst:{channel}:{int(window.timestamp())}"[:191]
-        incidents.create(
-            conn,
-            incidents.Incident(
-                incident_key=key,
-                kind=incidents.BURST,
-                channel=channel,
-                title="",
-                window_start=window,
-                created_at=now,
-                last_post_at=now,
-            ),
-        )
-        return key
 
     @property
     def _brand_words(self) -> dict[str, frozenset[str]]:
@@ -261,29 +209,3 @@ def _details(conn: Connection, pks: Sequence[int]) -> dict[int, dict[str, Any]]:
         r.id: {"reply_to": r.reply_to, "thread_id": r.thread_id, "metrics": r.metrics or {}}
         for r in conn.execute(query)
     }
-
-
-class _ThreadBudget:
-    """How many more threads each channel can take in the burst window: ``burst_threshold``, then
-    ``burst_high`` more for high priority."""
-
-    def __init__(self, conn: Connection, settings: ReplySettings, *, since: datetime, exclude: Sequence[int]) -> None:
-        self._conn, self._settings, self._since, self._exclude = conn, settings, since, exclude
-        self._used: dict[str, list[int]] = {}
-
-    def take(self, channel: str, *, high: bool) -> bool:
-        """Whether one more thread fits in ``channel`` (and count it if so)."""
-        if channel not in self._used:
-            recent = incidents.recent_threads(self._conn, channel=channel, since=self._since, exclude=self._exclude)
-            self._used[channel] = list(recent)
-        used = self._used[channel]
-        if used[0] < self._settings.burst_threshold or (high and used[1] < self._settings.burst_high):
-            used[0] += 1
-            used[1] += high
-            return True
-        return False
-
-
-def _window_start(now: datetime, settings: ReplySettings) -> datetime:
-    seconds = settings.burst_window.total_seconds()
-    return datetime.fromtimestamp((now.timestamp() // seconds) * seconds, UTC)

@@ -163,6 +163,9 @@ class IncidentSettings(_Section):
     shared_terms: int = Field(default=2, ge=1)
     # An incident takes in new similar posts until it has had none for this long.
     idle: Duration = timedelta(hours=1)
+    # A normal or low priority post similar to a recent one (a cluster forming, short of `posts`) waits this
+    # long for its thread, so a crisis that trickles in joins its incident instead. 0s: never wait.
+    hold: Duration = timedelta(minutes=3)
 
 
 class ReplySettings(_Section, SecretSettings):

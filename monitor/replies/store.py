@@ -329,6 +329,17 @@ def recent_ungrouped(
     return [_item(r) for r in conn.execute(query.order_by(reply_items.c.id).limit(limit)).mappings()]
 
 
+def held(conn: Connection, *, before: datetime, limit: int = 500) -> list[Item]:
+    """Active posts held for a forming incident (no message yet) since before ``before``: their hold is over."""
+    query = _with_post().where(
+        reply_items.c.alert_key == "",
+        reply_items.c.incident_key.is_(None),
+        reply_items.c.status.in_(ACTIVE),
+        reply_items.c.created_at <= before,
+    )
+    return [_item(r) for r in conn.execute(query.order_by(*queue_order()).limit(limit)).mappings()]
+
+
 def group_into(conn: Connection, item_id: int, key: str, *, own_thread: bool) -> None:
     """Make the item part of incident ``key``; without ``own_thread`` its timers go to the incident's thread."""
     values: dict[str, Any] = {"incident_key": key}

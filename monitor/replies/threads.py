@@ -70,8 +70,8 @@ def refresh(conn: Connection, item_id: int, settings: ReplySettings, *, now: dat
     if row.incident_key:
         # One edit of the incident per check, however many of its posts changed: the check's last step.
         incidents.touch(conn, row.incident_key)
-    if row.summary_key:
-        return
+    if row.summary_key or not row.alert_key:
+        return  # no thread of its own (grouped, or held while an incident may form)
     key = thread_key(item_id)
     revision = row.revision
     outbox.enqueue(

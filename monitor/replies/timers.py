@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, Engine, select
 
 from monitor.alerts import outbox
-from monitor.replies import incidents, messages, paging, sla, store, threads
+from monitor.replies import announce, incidents, messages, paging, sla, store, threads
 from monitor.replies.settings import ReplySettings
 from monitor.storage.schema import reply_items
 from values.jobs import DELIVER, Interval, Job, Lease, Outcome
@@ -29,6 +29,7 @@ BATCH = 500
 class CheckReport:
     """What one reply check did."""
 
+    released: int = 0  # held posts whose thread opened (no incident formed while they waited)
     replied: int = 0
     unsnoozed: int = 0
     reminded: int = 0
@@ -39,7 +40,14 @@ class CheckReport:
     @property
     def changed(self) -> bool:
         """True when anything was enqueued."""
-        return bool(self.replied or self.unsnoozed or self.reminded or self.escalated or self.incidents_refreshed)
+        return bool(
+            self.released
+            or self.replied
+            or self.unsnoozed
+            or self.reminded
+            or self.escalated
+            or self.incidents_refreshed
+        )
 
 
 class ReplyCheck:
@@ -73,6 +81,11 @@ class ReplyCheck:
                 store.change(
                     conn, item_id, only_if=(store.HANDLED,), first_reply_at=replied_at, first_reply_id=reply_id
                 )
+        with self.engine.begin() as conn:
+            # Before reminders and escalations: a thread they go into must be queued first.
+            announcer = announce.Announcer(self.settings)
+            report.released += announcer.release(conn, now=self.clock())
+            announcer.finish(conn, now=self.clock())
         with self.engine.begin() as conn:
             for item_id in store.snooze_over(conn, now=self.clock()):
                 report.unsnoozed += self._unsnooze(conn, item_id)

@@ -51,7 +51,7 @@ def _app(tmp_path: Path, fake_slack: Any, replay: Path, clock: Clock, **replies:
             "slack": {"base_url": fake_slack.base_url, "alerts_channel": "#brand-alerts", "min_interval": "10ms"},
             "schedule": {"classify_interval": "10s", "deliver_interval": "1s", "reply_check_interval": "1m"},
             "brands": [{"name": "Acme", "terms": ["acme"], "handles": {"x": "AcmeSupport"}}],
-            "sources": {"replay": {"path": str(replay), "interval": "1m", "mode": "live"}},
+            "sources": {"replay": {"path": str(replay), "interval": "30s", "mode": "live"}},
             "replies": {
                 "enabled": True,
                 "channel": "#brand-replies",
@@ -104,7 +104,8 @@ def test_an_outage_is_one_incident_thread_plus_the_high_priority_one(tmp_path: P
             assert all(i["summary_key"] == incident_key for i in neutral)
 
             top = _top_level(fake_slack)
-            assert sorted(m.metadata["event_payload"]["key"] for m in top) == sorted([incident_key, f"reply:{big['id']}"])
+            keys = sorted(m.metadata["event_payload"]["key"] for m in top)
+            assert keys == sorted([incident_key, f"reply:{big['id']}"])
             incident = next(m for m in top if m.metadata["event_payload"]["key"] == incident_key)
             shown = json.dumps(incident.blocks, ensure_ascii=False)
             assert "*19 posts* due for reply" in shown and "X 19" in shown and "We know, fixing it." in shown
@@ -129,7 +130,8 @@ def test_an_outage_is_one_incident_thread_plus_the_high_priority_one(tmp_path: P
             runner.advance(seconds=5)
             assert {i["status"] for i in items(app)} == {"handled"}
             assert all(i["closed_by"] == "U0LEAD" and i["within_sla"] for i in items(app))
-            assert "19 handled" in json.dumps(incident.blocks) and any("Handled 19 posts" in m.text for m in fake_slack.messages)
+            assert "19 handled" in json.dumps(incident.blocks)
+            assert any("Handled 19 posts" in m.text for m in fake_slack.messages)
             big_thread = next(m for m in top if m.metadata["event_payload"]["key"] == f"reply:{big['id']}")
             assert big_thread.blocks[0]["text"]["text"].startswith("Closed")
             # A copy of the button pasted elsewhere changes nothing (checked against channel/ts).
@@ -140,3 +142,43 @@ def test_an_outage_is_one_incident_thread_plus_the_high_priority_one(tmp_path: P
         finally:
             app.interactions.stop(wait=0.1)
     assert len(_top_level(fake_slack)) == 2
+
+
+def test_a_crisis_that_trickles_in_joins_its_incident_instead_of_a_thread_each(tmp_path: Path, fake_slack) -> None:
+    # One post per poll, 30 s apart: the first has nothing like it yet and gets its thread; the next ones are
+    # held while a cluster forms; the fifth opens the incident, which takes in all of them.
+    posts = [_post(n, OUTAGE[n % 4], seconds=30 * (n - 1)) for n in range(1, 8)]
+    replay = write_posts(tmp_path / "trickle.jsonl", posts)
+    clock = Clock()
+    app = _app(tmp_path, fake_slack, replay, clock, socket_mode=False)
+    runner = ManualRunner(app)
+    runner.advance(seconds=75)  # three polls: the first post has a thread, two more are held
+    held = [i for i in items(app) if i["alert_key"] == ""]
+    assert len(items(app)) == 3 and len(held) == 2
+    assert [m.metadata["event_payload"]["key"] for m in _top_level(fake_slack)] == ["reply:1"]
+    runner.advance(minutes=4)
+    queued = items(app)
+    assert len(queued) == 7 and len({i["incident_key"] for i in queued}) == 1
+    (key,) = {i["incident_key"] for i in queued}
+    assert all(i["summary_key"] == key for i in queued)  # the first one moved in too
+    keys = [m.metadata["event_payload"]["key"] for m in _top_level(fake_slack)]
+    assert keys == ["reply:1", key]  # two top-level messages for seven posts, not seven
+    moved = [m for m in fake_slack.messages if m.thread_ts == _top_level(fake_slack)[0].ts]
+    assert any("now part of an incident" in m.text for m in moved)
+    assert _paged(fake_slack, app) == [key]
+
+
+def test_a_held_post_gets_its_thread_when_no_incident_forms(tmp_path: Path, fake_slack) -> None:
+    posts = [_post(1, OUTAGE[0], seconds=0), _post(2, OUTAGE[1], seconds=30)]
+    replay = write_posts(tmp_path / "two.jsonl", posts)
+    clock = Clock()
+    app = _app(tmp_path, fake_slack, replay, clock, socket_mode=False)
+    runner = ManualRunner(app)
+    runner.advance(seconds=45)
+    assert [i["alert_key"] for i in items(app)] == ["reply:1", ""]  # similar to the first: it waits
+    runner.advance(minutes=2)
+    assert [i["alert_key"] for i in items(app)] == ["reply:1", ""]  # the hold is 3 minutes
+    runner.advance(minutes=2)
+    assert [i["alert_key"] for i in items(app)] == ["reply:1", "reply:2"]
+    assert sorted(m.metadata["event_payload"]["key"] for m in _top_level(fake_slack)) == ["reply:1", "reply:2"]
+    assert all(i["incident_key"] is None and i["status"] == "open" for i in items(app))
