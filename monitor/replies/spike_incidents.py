@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from monitor.config import BrandSettings
-from monitor.replies import incidents, similarity, store, threads
+from monitor.replies import announce, incidents, similarity, store, threads
 from monitor.replies.settings import ReplySettings
 from values.textfold import words
 
@@ -53,22 +53,20 @@ class SpikeIncidents:
             last_post_at=now,
         )
         if incidents.create(conn, record):
-            self._gather(conn, record, now=now)
-            threads.render_incident(conn, record.incident_key, self.settings, now=now)
+            announcer = announce.Announcer(self.settings)
+            self._gather(conn, record, announcer, now=now)
+            announcer.finish(conn, opened=[record.incident_key], now=now)
             log.warning("replies: spike %s opened incident %s", spike_key, record.incident_key)
         return record.incident_key, record.channel
 
-    def _gather(self, conn: Connection, record: incidents.Incident, *, now: datetime) -> None:
+    def _gather(
+        self, conn: Connection, record: incidents.Incident, announcer: announce.Announcer, *, now: datetime
+    ) -> None:
         """Posts of the brand queued shortly before the spike that match what drives it: they are part of it."""
         brand = record.brand or ""
         config = self.brands.get(brand)
         exclude = similarity.brand_words((brand, *(config.terms if config else ())))
-        joined = 0
         for row in store.recent_ungrouped(conn, brands=[brand], since=record.window_start):
-            if similarity.joins(record.terms, similarity.fingerprint(row.post_text or "", exclude=exclude),
-                                self.settings.incidents):
-                # Their threads exist already: they keep them, the incident counts and links them.
-                store.group_into(conn, row.id, record.incident_key, own_thread=True)
-                joined += 1
-        if joined:
-            incidents.joined(conn, record.incident_key, count=joined, now=now)
+            print_ = similarity.fingerprint(row.post_text or "", exclude=exclude)
+            if similarity.joins(record.terms, print_, self.settings.incidents):
+                announcer.move_into(conn, row, record.incident_key, now=now)

@@ -64,7 +64,7 @@ class ReplyCheck:
 
         def run() -> Outcome:
             report = self.check()
-            timers = report.reminded + report.escalated + report.replied + report.unsnoozed
+            timers = report.reminded + report.escalated + report.replied + report.unsnoozed + report.released
             return Outcome(changed=report.changed, counts={"reply_timers": timers})
 
         return Job("replies", Interval(every), run, lease=Lease.singleton(), wakes=(DELIVER,))

@@ -87,3 +87,27 @@ def test_a_spike_joins_the_incident_its_posts_already_formed(db_url, fake_slack)
     assert message.edits and "60 negative mentions in 5 min" in json.dumps(message.blocks)
     with app.engine.connect() as conn:
         assert conn.execute(select(reply_incidents.c.spike_key)).scalars().all() == ["Acme:negative:1"]
+
+
+def test_a_spike_takes_in_the_posts_queued_just_before_it(db_url, fake_slack) -> None:
+    clock = Clock()
+    app = make_app(fake_slack, db_url, clock)
+    ingest(app, post("@AcmeSupport acme app is down", clock.now, author="first"))
+    clock.advance(seconds=30)
+    ingest(app, post("@AcmeSupport acme app is down again", clock.now, author="second"))
+    first, second = items(app)
+    assert first["alert_key"] == "reply:1" and second["alert_key"] == ""  # the second waits: a cluster may form
+    explanation = {"headline": "9 negative mentions in 5 min vs 0.5 expected", "summary": "", "terms": ["down"]}
+    with app.engine.begin() as conn:
+        key, channel = app.spikes.incidents(conn, brand="Acme", spike_key="Acme:negative:7", explanation=explanation,
+                                            now=clock.now)  # fmt: skip
+    assert (key, channel) == ("incident:spike:Acme:negative:7", "#brand-replies")
+    assert {i["incident_key"] for i in items(app)} == {key}
+    assert all(i["summary_key"] == key for i in items(app))  # timers in the incident's thread from now on
+    clock.advance(minutes=10)
+    assert app.replies.check().released == 0  # the held post joined the incident: no thread of its own
+    drain(app)
+    top = [m.metadata["event_payload"]["key"] for m in fake_slack.messages if m.thread_ts is None]
+    assert top == ["reply:1", key]
+    with app.engine.connect() as conn:
+        assert conn.execute(select(reply_incidents.c.posts)).scalar_one() == 2
