@@ -29,6 +29,8 @@ from monitor.storage.schema import mentions, posts
 from values.phrases import Hit, PhraseMatcher
 
 log = logging.getLogger(__name__)
+# posts.complaint_phrase: the words found as written (a prefix phrase can match a word of any length).
+COMPLAINT_MAX: int = getattr(posts.c.complaint_phrase.type, "length", None) or 191
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,7 +276,8 @@ class Pipeline:
             for post in pending:
                 if (hit := self.complaints.find(post.text)) is not None:
                     hits[post.pk] = hit
-        post_store.save_sentiments(conn, labelled, now=now, complaints={pk: h.found for pk, h in hits.items()})
+        flags = {pk: hit.found[:COMPLAINT_MAX] for pk, hit in hits.items()}
+        post_store.save_sentiments(conn, labelled, now=now, complaints=flags)
         classified = _classified(conn, labelled, hits)
         for rule in self.rules:
             rule(conn, classified, now=now)

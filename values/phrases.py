@@ -8,15 +8,19 @@ on unfolded text does not reliably do.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from values.textfold import words
 
+# A word as written: letters with their combining marks, tatweel and zero-width non-joiner (folding joins them).
+_WRITTEN = re.compile(r"(?:\w|[\u0300-\u036f\u064b-\u065f\u0670\u0640\u200c])+")
+
 
 @dataclass(frozen=True, slots=True)
 class Hit:
-    """A phrase found: as configured, the language list it came from, and the (folded) words it matched."""
+    """A phrase found: as configured, the language list it came from, and the words it matched as written."""
 
     phrase: str
     lang: str
@@ -49,15 +53,30 @@ class PhraseMatcher:
 
     def find(self, text: str) -> Hit | None:
         """The first phrase (by position in ``text``, then configuration order) found in it, or None."""
-        found = words(text)
+        spans = _spans(text)
+        found = [folded for folded, _, _ in spans]
         for i, word in enumerate(found):
             for entry in self._by_first.get(word, ()):
                 if _matches_at(found, i, entry):
-                    return replace(entry.hit, found=" ".join(found[i : i + len(entry.words)]))
+                    return replace(entry.hit, found=_as_written(text, spans, i, i + len(entry.words)))
             for entry in self._prefixes:
                 if word.startswith(entry.words[0]):
-                    return replace(entry.hit, found=word)
+                    return replace(entry.hit, found=_as_written(text, spans, i, i + 1))
         return None
+
+
+def _spans(text: str) -> list[tuple[str, int, int]]:
+    """Each folded word of ``text`` with where it is written; one word of text can fold to several or none."""
+    out: list[tuple[str, int, int]] = []
+    for match in _WRITTEN.finditer(text):
+        for folded in words(match.group()):
+            out.append((folded, match.start(), match.end()))
+    return out
+
+
+def _as_written(text: str, spans: list[tuple[str, int, int]], first: int, last: int) -> str:
+    """The matched words as the author wrote them (what a person reads in the alert)."""
+    return " ".join(text[spans[first][1] : spans[last - 1][2]].split())
 
 
 def _entry(phrase: str, lang: str) -> _Entry | None:

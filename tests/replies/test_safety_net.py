@@ -22,7 +22,7 @@ from values.textfold import fold, words
 
 # The examples: each was called neutral by the model and got no alert.
 COMPLAINTS = {
-    "SCAM ... BOYCOTT acme, stay away": "keyword “scam”, model said neutral 62%",
+    "SCAM ... BOYCOTT acme, stay away": "keyword “SCAM”, model said neutral 62%",
     "acme: to oszustwo! Złożę pozew.": "keyword “oszustwo”, model said neutral 62%",
     "acme верните деньги! Списали дважды": "keyword “верните деньги”, model said neutral 62%",
     "acme app is down. Fix it!": "keyword “is down”, model said neutral 62%",
@@ -94,6 +94,15 @@ def test_the_safety_net_respects_its_switch_and_a_later_brand_sees_the_flag(sqli
     assert rows == {"Acme": True, "Other": True}
 
 
+def test_a_flag_longer_than_its_column_is_stored_cut(sqlite_db, fake_slack) -> None:
+    clock = Clock()
+    app = _app(fake_slack, sqlite_db, clock)
+    ingest(app, post("acme scam" + "m" * 400, clock.now, author="long", post_id="990"))
+    with app.engine.connect() as conn:
+        assert len(conn.execute(select(posts.c.complaint_phrase)).scalar_one()) == 191
+    assert len(items(app)) == 1
+
+
 def test_folding_makes_spellings_equal() -> None:
     assert fold("Złożę POZEW") == "zloze pozew"
     assert fold("Всё ЕЩЁ") == fold("все еще")
@@ -122,4 +131,6 @@ def test_folding_makes_spellings_equal() -> None:
 )
 def test_phrases_are_whole_words_in_every_script(text: str, found: str | None) -> None:
     hit = PhraseMatcher(ReplySettings().safety_net()).find(text)
-    assert (hit.found if hit else None) == (fold(found) if found else None)
+    assert (fold(hit.found) if hit else None) == (fold(found) if found else None)
+    if hit:
+        assert hit.found in text  # shown as the author wrote it

@@ -36,7 +36,7 @@ def candidate(text: str, **kw) -> rules.Candidate:
         ("acme is awful", {"negative": True, "negative_score": 0.9}, True, "negative (90%); names the brand"),
         ("@AcmeSupport how do I export my data", {}, True, "a question; mentions @AcmeSupport"),
         ("@acmesupport czy to działa?", {}, True, "a question"),
-        ("@AcmeSupport мой заказ не пришёл до сих пор", {}, True, "keyword “не пришел”, model said neutral 62%"),
+        ("@AcmeSupport мой заказ не пришёл до сих пор", {}, True, "keyword “не пришёл”, model said neutral 62%"),
         ("@AcmeSupport سفارش من هنوز نرسید", {}, True, "keyword “نرسید”, model said neutral 62%"),
         ("thanks @AcmeSupport, all good", {}, False, "not negative"),
         ("is acme any good?", {}, False, "not negative"),  # a question, but not addressed to the brand
