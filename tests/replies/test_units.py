@@ -193,3 +193,27 @@ def test_config_defaults_and_errors_name_the_field() -> None:
         assert expected in text, expected
     with pytest.raises(ConfigError, match="duplicate name"):
         _config({"categories": [{"name": "a", "keywords": ["x"]}, {"name": "a", "keywords": ["y"]}]})
+
+
+def test_similar_posts_near_duplicates_or_shared_terms() -> None:
+    from monitor.replies import similarity
+    from monitor.replies.settings import IncidentSettings
+
+    settings = IncidentSettings()
+    brand = similarity.brand_words(("Acme", "acme"))
+
+    def fp(text: str) -> similarity.Fingerprint:
+        return similarity.fingerprint(text, exclude=brand)
+
+    down = fp("@AcmeSupport acme app is down. Fix it!")
+    assert "acmesupport" not in down.words and "acme" not in down.terms  # mentions and the brand say nothing
+    assert down.terms == {"app", "down", "fix"}  # "down" names an outage, though it is a stopword
+    assert similarity.similar(down, fp("acme app is down again, fix it please"), settings)  # shared terms
+    assert similarity.similar(fp("Приложение ACME не работает"), fp("приложение acme не работает!!"), settings)
+    assert not similarity.similar(down, fp("acme charged me twice"), settings)
+    assert not similarity.similar(fp("acme is worst"), fp("acme is scam"), settings)  # one word apart is not enough
+    group = [down, fp("acme app down, fix it"), fp("the acme app is down")]
+    signature = similarity.signature(group)
+    assert set(signature["terms"]) == {"app", "down", "fix"}
+    assert similarity.joins(signature, fp("app down since 9am"), settings)
+    assert not similarity.joins(signature, fp("love the new acme logo"), settings)
