@@ -20,6 +20,7 @@ from monitor.storage.upsert import insert
 
 SIMILAR, SPIKE, BURST = "similar", "spike", "burst"
 OUTDATED = -1  # rendered_posts of an incident whose message must be edited (below any count of posts)
+WAITING = -2  # ... edited once the threads it links are delivered (their links are not known yet)
 
 
 @dataclass(frozen=True, slots=True)

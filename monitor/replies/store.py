@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, RowMapping, and_, case, func, or_, select, update
 from sqlalchemy.orm import aliased
 
+from monitor.alerts.outbox import PENDING, SENDING
 from monitor.replies.priority import RANK
 from monitor.storage.schema import mentions, outbox, posts, reply_items
 from monitor.storage.upsert import insert
@@ -306,6 +307,12 @@ def for_key(conn: Connection, key: str) -> list[int]:
 
 
 # -- incidents -----------------------------------------------------------------------------------
+
+
+def queued_message(conn: Connection, key: str) -> bool:
+    """Whether the message with outbox key ``key`` is still on its way (pending or being sent)."""
+    query = select(outbox.c.id).where(outbox.c.dedup_key == key, outbox.c.status.in_([PENDING, SENDING]))
+    return conn.execute(query.limit(1)).first() is not None
 
 
 def members(conn: Connection, key: str, *, limit: int = 2000) -> list[Item]:

@@ -102,33 +102,42 @@ def render_incident(
     if record is None or (not force and record.revision and record.rendered_posts >= record.posts):
         return False
     members = store.members(conn, key)
+    links, waiting = _thread_links(conn, members)
+    if waiting and not force and record.revision and record.rendered_posts == incidents.WAITING:
+        return False  # nothing new to show until those threads are out (Slack slow or down: no edit per check)
     first = record.revision == 0
     page: tuple[str, ...] = ()
     if first and incidents.paged(conn, key, now=now):
         page = paging.on_call(settings, record.channel, now=now, category=record.category)
     elif record.paged_at is not None:
         page = paging.on_call(settings, record.channel, now=record.paged_at, category=record.category)
-    revision = incidents.rendered(conn, key, posts_shown=record.posts)
+    # A thread still on its way gets its link by an edit once it is delivered, not never.
+    revision = incidents.rendered(conn, key, posts_shown=incidents.WAITING if waiting else record.posts)
     message = incident_message.incident(
         record,
         members,
         playbook=playbook_for(record.category, settings),
         page=page,
-        threads=_thread_links(conn, members),
+        threads=links,
         update_rev=0 if first else revision,
     )
     outbox.enqueue(conn, message, now=now)
     return True
 
 
-def _thread_links(conn: Connection, members: list[Item]) -> dict[int, str]:
-    """Links to the delivered threads of an incident's posts that have one."""
-    links = {}
+def _thread_links(conn: Connection, members: list[Item]) -> tuple[dict[int, str], bool]:
+    """Links to the delivered threads of an incident's posts that have one; whether some are still queued."""
+    links, waiting = {}, False
     for row in members:
-        if row.summary_key is None and (where := outbox.location(conn, thread_key(row.id))) is not None:
+        if row.summary_key is not None or not row.alert_key:
+            continue
+        key = thread_key(row.id)
+        if (where := outbox.location(conn, key)) is not None:
             channel, ts = where
             links[row.id] = f"https://slack.com/archives/{channel}/p{ts.replace('.', '')}"
-    return links
+        elif store.queued_message(conn, key):
+            waiting = True
+    return links, waiting
 
 
 def incident_note(conn: Connection, key: str, *, now: datetime, note: str) -> None:

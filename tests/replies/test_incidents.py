@@ -182,3 +182,21 @@ def test_a_held_post_gets_its_thread_when_no_incident_forms(tmp_path: Path, fake
     assert [i["alert_key"] for i in items(app)] == ["reply:1", "reply:2"]
     assert sorted(m.metadata["event_payload"]["key"] for m in _top_level(fake_slack)) == ["reply:1", "reply:2"]
     assert all(i["incident_key"] is None and i["status"] == "open" for i in items(app))
+
+
+def test_the_incident_links_a_high_priority_thread_once_it_is_delivered(sqlite_db, fake_slack) -> None:
+    from tests.replies.helpers import drain, ingest, make_app, post
+
+    clock = Clock()
+    app = make_app(fake_slack, sqlite_db, clock)
+    big = post("@AcmeSupport acme app is down, this is a scam", clock.now, author="big", metrics={"followers": 45_000})
+    ingest(app, big, *[post(f"@AcmeSupport acme app is down again #{n}", clock.now, author=f"u{n}") for n in range(5)])
+    (key,) = {i["incident_key"] for i in items(app)}
+    assert app.replies.check().incidents_refreshed == 0  # Slack has nothing yet: no edit per check meanwhile
+    drain(app)
+    incident = next(m for m in _top_level(fake_slack) if m.metadata["event_payload"]["key"] == key)
+    assert "thread pending" in json.dumps(incident.blocks)  # rendered in the same batch as that thread
+    assert app.replies.check().incidents_refreshed == 1  # the next check edits the link in
+    drain(app)
+    assert "https://slack.com/archives/" in json.dumps(incident.blocks)
+    assert app.replies.check().incidents_refreshed == 0  # and then leaves it be
