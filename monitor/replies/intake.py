@@ -34,7 +34,7 @@ class _New:
 
 @dataclass
 class ReplyRule:
-    """Queues every newly classified post that needs a reply, and opens its thread (or a burst summary)."""
+    """Queues every newly classified post that needs a reply; its thread opens, or it joins an incident."""
 
     settings: ReplySettings
     brands: Mapping[str, BrandSettings]

@@ -42,7 +42,7 @@ class NewItem:
     due_at: datetime
     created_at: datetime
     status: str = OPEN
-    alert_key: str = ""  # set once its alert (or the burst summary it goes into) is decided
+    alert_key: str = ""  # set once its alert (or the incident it goes into) is decided; empty while held
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +116,7 @@ def add(conn: Connection, new: NewItem) -> int | None:
 
 
 def set_alert_key(conn: Connection, item_id: int, key: str, *, summary_key: str | None) -> None:
-    """Record the outbox key of the item's thread (or of the burst summary it went into)."""
+    """Record the outbox key of the item's thread (and, with ``summary_key``, the incident it went into)."""
     conn.execute(update(reply_items).where(reply_items.c.id == item_id).values(alert_key=key, summary_key=summary_key))
 
 
