@@ -177,6 +177,8 @@ def test_config_defaults_and_errors_name_the_field() -> None:
                 "reactions": {"eyes": "explode"},
                 "categories": [{"name": "a", "keywords": ["x"]}, {"name": "a", "keywords": ["y"]}],
                 "burst_threshold": 0,
+                "incidents": {"posts": 1, "hold": "soon"},
+                "complaint_phrases": {"pl": "pozew"},
             }
         )
     text = str(raised.value)
@@ -189,6 +191,9 @@ def test_config_defaults_and_errors_name_the_field() -> None:
         "replies.hours.#c.business.0.days",
         "replies.reactions",
         "replies.burst_threshold",
+        "replies.incidents.posts",
+        "replies.incidents.hold",
+        "replies.complaint_phrases.pl",
     ):
         assert expected in text, expected
     with pytest.raises(ConfigError, match="duplicate name"):
