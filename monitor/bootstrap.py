@@ -57,7 +57,7 @@ def make_sink(config: Config) -> Sink:
     """The console when ``[slack] console`` is on, else Slack with the bot token the config read."""
     if config.slack.console:
         log.info("alerts are printed to the console ([slack] console = true)")
-        return ConsoleSink()
+        return ConsoleSink(zone=config.schedule.tz)
     token = config.slack.token
     if token is None:
         raise ConfigError("[slack]", [str(preflight.slack_token_problem(config))])

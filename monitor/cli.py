@@ -1,4 +1,4 @@
-"""``brand-monitor``: the command line (contract in DESIGN.md). Exit 0 ok, 1 runtime failure, 2 bad usage/config."""
+"""``brand-monitor``: the command line (commands in README.md). Exit 0 ok, 1 runtime failure, 2 bad usage/config."""
 
 from __future__ import annotations
 
@@ -241,7 +241,12 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every command."""
-    parser = argparse.ArgumentParser(prog="brand-monitor", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="brand-monitor",
+        description="Social-media monitoring and early warning: mentions in, sentiment, crisis spikes and posts due"
+        " for a reply, alerts in Slack. Start with `brand-monitor demo`. Exit codes: 0 ok, 1 runtime failure,"
+        " 2 bad usage or bad config.",
+    )
     parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING or ERROR (default INFO)")
     parser.add_argument("--log-json", action="store_true", help="log JSON lines instead of text")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

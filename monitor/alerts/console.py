@@ -4,21 +4,26 @@ from __future__ import annotations
 
 import itertools
 import sys
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import TextIO
 
 from monitor.alerts.outbox import Message
 from monitor.alerts.sink import Delivered
+from monitor.alerts.terminal import mrkdwn, render_blocks
 
 
 class ConsoleSink:
-    """Prints each alert's plain-text form. Cannot look back, so a crash mid-print may repeat one."""
+    """Prints each alert as its Slack blocks read in a terminal (times in ``zone``, the team's).
+
+    Cannot look back, so a crash mid-print may repeat one.
+    """
 
     name = "console"
     paced = False  # a terminal has no rate limit: the demo prints its alerts at once
 
-    def __init__(self, stream: TextIO | None = None) -> None:
+    def __init__(self, stream: TextIO | None = None, *, zone: tzinfo = UTC) -> None:
         self._stream = stream
+        self._zone = zone
         self._ids = itertools.count(1)
 
     def check_auth(self) -> None:
@@ -26,22 +31,24 @@ class ConsoleSink:
 
     def post(self, message: Message, *, thread: Delivered | None) -> Delivered:
         """Print ``message`` (indented when it belongs to a thread)."""
-        prefix = "    ↳ " if thread else ""
-        self._write(f"{prefix}[{message.channel}] {message.text}")
+        self._print(message, first="    ↳ " if thread else "", indent="      " if thread else "")
         return Delivered("console", f"{next(self._ids)}")
 
     def update(self, message: Message, *, target: Delivered) -> Delivered:
         """Print the new content of an earlier message."""
-        self._write(f"    ✎ [{message.channel}] (update) {message.text}")
+        self._print(message, first="    ✎ (update) ", indent="      ")
         return target
 
     def find(self, message: Message, *, thread: Delivered | None, since: datetime) -> Delivered | None:
         """The console keeps no history."""
         return None
 
-    def _write(self, line: str) -> None:
-        # Slack escapes and bidi isolates are for Slack; a terminal wants the text as written.
-        for escaped, raw in (("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&"), ("\u2068", ""), ("\u2069", "")):
-            line = line.replace(escaped, raw)
+    def _print(self, message: Message, *, first: str, indent: str) -> None:
+        if message.blocks:
+            body = render_blocks(message.blocks, zone=self._zone, buttons=False)
+        else:
+            body = mrkdwn(message.text, zone=self._zone).splitlines()
+        lines = [f"{first}[{message.channel}] {body[0] if body else ''}"]
+        lines.extend(f"{indent}{line}" for line in body[1:])
         stream = self._stream or sys.stdout
-        print(line, file=stream, flush=True)
+        print("\n".join(lines), file=stream, flush=True)

@@ -13,6 +13,7 @@ from values.redaction import redact
 PLATFORM_NAMES = {
     "x": "X",
     "reddit": "Reddit",
+    "hn": "Hacker News",
     "hackernews": "Hacker News",
     "bluesky": "Bluesky",
     "mastodon": "Mastodon",

@@ -171,7 +171,7 @@ class ReplyRule:
             burst = store.burst(conn, summary_key) or burst
             stats = store.burst_stats(conn, summary_key)
             top = store.top_of_burst(conn, summary_key, limit=messages.TOP_IN_SUMMARY)
-            outbox.enqueue(conn, messages.summary(burst, stats, top), now=now)
+            outbox.enqueue(conn, messages.summary(burst, stats, top, zone=settings.zone), now=now)
             log.warning("replies: burst in %s; posts beyond the threshold go into one summary", burst.channel)
 
 

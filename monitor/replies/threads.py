@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 
 from sqlalchemy import Connection
 
 from monitor.alerts import outbox
-from monitor.replies import messages, store
+from monitor.replies import messages, rules, store
 from monitor.replies.settings import ReplySettings
 from monitor.replies.store import History, Item
 
@@ -17,10 +17,14 @@ def thread_key(item_id: int) -> str:
     return f"reply:{item_id}"
 
 
-def playbook_for(category: str | None, settings: ReplySettings) -> str:
-    """The category's suggested first response, else the default one."""
+def playbook_for(row: Item, settings: ReplySettings) -> str:
+    """The suggested first response: for a complaint its category's playbook (else the default one), for a
+    question a neutral answer template; ``{author}``, ``{brand}`` and ``{category}`` filled in by the alert."""
+    complaint = row.post_sentiment == "negative" or rules.complaint_word(row.post_text or "", settings.needs_reply)
+    if not complaint:
+        return settings.question_playbook
     for candidate in settings.categories:
-        if candidate.name == category and candidate.playbook:
+        if candidate.name == row.category and candidate.playbook:
             return candidate.playbook
     return settings.default_playbook
 
@@ -54,9 +58,11 @@ def open_thread(conn: Connection, item_id: int, settings: ReplySettings, *, now:
     message = messages.alert(
         row,
         brand_history=history_of(conn, row, settings),
-        playbook=playbook_for(row.category, settings),
+        playbook=playbook_for(row, settings),
         mentions=mentions_for(row.category, settings),
         key=thread_key(item_id),
+        zone=settings.zone,
+        now=now,
     )
     outbox.enqueue(conn, message, now=now)
 
@@ -77,11 +83,13 @@ def refresh(conn: Connection, item_id: int, settings: ReplySettings, *, now: dat
         messages.alert(
             row,
             brand_history=history_of(conn, row, settings),
-            playbook=playbook_for(row.category, settings),
+            playbook=playbook_for(row, settings),
             mentions=mentions_for(row.category, settings),
             key=key,
             update=True,
             revision=revision,
+            zone=settings.zone,
+            now=now,
         ),
         now=now,
     )
@@ -89,7 +97,9 @@ def refresh(conn: Connection, item_id: int, settings: ReplySettings, *, now: dat
         outbox.enqueue(conn, messages.state_note(row, key=key, revision=revision, note=note), now=now)
 
 
-def refresh_burst(conn: Connection, key: str, *, now: datetime, force: bool = False) -> bool:
+def refresh_burst(
+    conn: Connection, key: str, *, now: datetime, force: bool = False, zone: tzinfo = UTC
+) -> bool:
     """Re-render a burst summary when it holds more posts than it shows (or when ``force``)."""
     burst = store.burst(conn, key)
     if burst is None or (not force and burst.rendered_posts >= burst.posts):
@@ -97,7 +107,7 @@ def refresh_burst(conn: Connection, key: str, *, now: datetime, force: bool = Fa
     revision = store.burst_rendered(conn, key, posts_shown=burst.posts)
     stats = store.burst_stats(conn, key)
     top = store.top_of_burst(conn, key, limit=messages.TOP_IN_SUMMARY)
-    outbox.enqueue(conn, messages.summary(burst, stats, top, update_rev=revision), now=now)
+    outbox.enqueue(conn, messages.summary(burst, stats, top, update_rev=revision, zone=zone), now=now)
     return True
 
 
