@@ -112,6 +112,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     """The whole pipeline on the sample posts shipped with the package."""
     from monitor.demo import run_demo
 
+    if args.log_level == "INFO":  # the default: the demo's own output tells the story, routine logs would bury it
+        logging.getLogger().setLevel(logging.WARNING)
     return run_demo(config_path=args.config, model=args.model)
 
 
@@ -199,7 +201,14 @@ def cmd_digest(args: argparse.Namespace) -> int:
     assert app.digest is not None
     try:
         deliver = app.delivery.run_once
-        return run_digest(app.digest, deliver=deliver, day=args.date, dry_run=args.dry_run, chart_path=args.chart)
+        return run_digest(
+            app.digest,
+            deliver=deliver,
+            day=args.date,
+            dry_run=args.dry_run,
+            chart_path=args.chart,
+            output_format=args.format,
+        )
     finally:
         app.engine.dispose()
 
@@ -278,9 +287,19 @@ def build_parser() -> argparse.ArgumentParser:
     from monitor.digest.command import parse_day
 
     digest = command("digest", cmd_digest, "build the daily digest and send it (or print it with --dry-run)")
-    digest.add_argument("--date", type=parse_day, help="the local day YYYY-MM-DD (default: yesterday)")
+    digest.add_argument(
+        "--date",
+        type=parse_day,
+        help="the local day YYYY-MM-DD (default: yesterday; with --dry-run, today so far when yesterday is empty)",
+    )
     digest.add_argument("--dry-run", action="store_true", help="print the digest and write its chart; send nothing")
     digest.add_argument("--chart", help="with --dry-run: where to write the chart PNG (default: a temp file)")
+    digest.add_argument(
+        "--format",
+        choices=("text", "markdown", "json"),
+        default="text",
+        help="with --dry-run: plain text (default), Markdown to paste elsewhere, or JSON (figures and Slack blocks)",
+    )
 
     model = sub.add_parser("model", help="sentiment model commands")
     model_sub = model.add_subparsers(dest="model_command", required=True, metavar="MODEL_COMMAND")

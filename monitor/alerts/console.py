@@ -25,30 +25,40 @@ class ConsoleSink:
         self._stream = stream
         self._zone = zone
         self._ids = itertools.count(1)
+        self._shown: dict[str, list[str]] = {}  # what each message printed, so an edit shows only what changed
 
     def check_auth(self) -> None:
         """The console needs no credentials."""
 
     def post(self, message: Message, *, thread: Delivered | None) -> Delivered:
         """Print ``message`` (indented when it belongs to a thread)."""
-        self._print(message, first="    ↳ " if thread else "", indent="      " if thread else "")
-        return Delivered("console", f"{next(self._ids)}")
+        delivered = Delivered("console", f"{next(self._ids)}")
+        body = self._body(message)
+        self._shown[delivered.ts] = body
+        self._print(message.channel, body, first="    ↳ " if thread else "", indent="      " if thread else "")
+        return delivered
 
     def update(self, message: Message, *, target: Delivered) -> Delivered:
-        """Print the new content of an earlier message."""
-        self._print(message, first="    ✎ (update) ", indent="      ")
+        """Print an edit of an earlier message: its first line, then the lines that changed."""
+        body = self._body(message)
+        before = self._shown.get(target.ts)
+        self._shown[target.ts] = body
+        if before is not None and body:
+            body = [body[0], *(line for line in body[1:] if line not in before)]
+        self._print(message.channel, body, first="    ✎ edited: ", indent="      ")
         return target
 
     def find(self, message: Message, *, thread: Delivered | None, since: datetime) -> Delivered | None:
         """The console keeps no history."""
         return None
 
-    def _print(self, message: Message, *, first: str, indent: str) -> None:
+    def _body(self, message: Message) -> list[str]:
         if message.blocks:
-            body = render_blocks(message.blocks, zone=self._zone, buttons=False)
-        else:
-            body = mrkdwn(message.text, zone=self._zone).splitlines()
-        lines = [f"{first}[{message.channel}] {body[0] if body else ''}"]
+            return render_blocks(message.blocks, zone=self._zone, buttons=False)
+        return mrkdwn(message.text, zone=self._zone).splitlines()
+
+    def _print(self, channel: str, body: list[str], *, first: str, indent: str) -> None:
+        lines = [f"{first}[{channel}] {body[0] if body else ''}"]
         lines.extend(f"{indent}{line}" for line in body[1:])
         stream = self._stream or sys.stdout
         print("\n".join(lines), file=stream, flush=True)

@@ -168,12 +168,14 @@ def escalation(
     row: Item, *, key: str, page: Sequence[str], cover: str, zone: tzinfo = UTC, now: datetime | None = None
 ) -> Message:
     """In the thread, at the deadline: pages whoever covers the time."""
-    who = mention(page) if page else "nobody is configured to page ([replies] on_call)"
-    when = "on call now" if cover == "on_call" else "escalation"
-    late = f"overdue by {spoken(now - row.due_at)}" if now is not None and now > row.due_at else "past the deadline"
+    late = f"overdue by {spoken(now - row.due_at)}" if now is not None and now > row.due_at else "the deadline passed"
+    if page:
+        who = f"{mention(page)}: " + ("you are on call now." if cover == "on_call" else "please take it.")
+    else:
+        who = "Nobody is set to be paged ([replies] on_call)."
     text = (
-        f":rotating_light: No reply yet, {late} (due {date(row.due_at, zone)}). {who} ({when}): "
-        f"{row.priority} priority post by {inline(row.post_author or 'unknown', 80)}."
+        f":rotating_light: No reply yet, {late} (due {date(row.due_at, zone)}): {row.priority} priority post by "
+        f"{inline(row.post_author or 'unknown', 80)}. {who}"
     )
     return Message(
         dedup_key=f"{key}:escalation",
