@@ -31,7 +31,7 @@ def demo_config(base: dict[str, Any], *, database: Path) -> dict[str, Any]:
         "schedule": {
             "timezone": ZONE,
             "classify_interval": "1m",
-            "deliver_interval": "10s",
+            "deliver_interval": "1m",  # and at once whenever a job queued an alert
             "spike_check_interval": "5m",
             "reply_check_interval": "1m",
         },
