@@ -25,6 +25,7 @@ EMOJI = {
     "zzz": "💤",
     "white_check_mark": "✅",
     "chart_with_upwards_trend": "📈",
+    "speech_balloon": "💬",
 }
 RULE = "─" * 60
 
