@@ -79,8 +79,13 @@ def test_the_demo_opens_a_reply_thread_and_closes_it_when_the_brand_answers(play
     out = played.out
     opened = out.index("[#brand-replies] ▌ Reply due: Acme on X")
     assert "Why: negative (100%); a complaint (“worst”); mentions @AcmeSupport" in out[opened:]
-    assert "by dana_k · reach 1,840 · sentiment negative" in out and "open the post (https://x.com/dana_k/status/1001)" in out
-    closed = out.index("Status: closed: the brand replied on the platform Fri 20 Nov 08:35, 25 min before the deadline.")
+    assert (
+        "by dana_k · reach 1,840 · sentiment negative" in out
+        and "open the post (https://x.com/dana_k/status/1001)" in out
+    )
+    closed = out.index(
+        "Status: closed: the brand replied on the platform Fri 20 Nov 08:35, 25 min before the deadline."
+    )
     assert opened < closed
     # Unanswered past its deadline: escalated in its thread, and the digest lists it as a breach.
     assert "No reply yet, the deadline passed (due Fri 20 Nov 09:08): high priority post by mike_r." in out
@@ -108,7 +113,9 @@ def test_the_demo_prints_what_it_stored_and_the_digest_with_its_chart(played: Pl
     assert chart, out[-500:]
     path = Path(chart.group(1))
     assert path.parent == played.charts and path.read_bytes()[:4] == b"\x89PNG"
-    done = re.search(r"Done: (\d+) posts stored, (\d+) classified .*; (\d+) reply threads \((\d+) closed\); (\d+) spike", out)
+    done = re.search(
+        r"Done: (\d+) posts stored, (\d+) classified .*; (\d+) reply threads \((\d+) closed\); (\d+) spike", out
+    )
     assert done, out[-500:]
     stored, classified, threads, closed, spikes = map(int, done.groups())
     assert stored == classified == total and threads >= 3 and closed == 2 and spikes == 1

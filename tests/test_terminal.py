@@ -26,7 +26,10 @@ def _post(**over: object) -> AlertPost:
 
 
 def test_mrkdwn_reads_as_plain_text_with_dates_in_the_teams_zone() -> None:
-    text = "*Due <!date^1795191600^{date_short_pretty} {time}|2026-11-20 16:20 UTC>* <https://x.com/a|open> <@U1> :rotating_light:"
+    text = (
+        "*Due <!date^1795191600^{date_short_pretty} {time}|2026-11-20 16:20 UTC>* <https://x.com/a|open> <@U1>"
+        " :rotating_light:"
+    )
     assert mrkdwn(text, zone=WARSAW) == "Due Fri 20 Nov 17:20 open (https://x.com/a) @U1 🚨"
     assert mrkdwn(text, zone=WARSAW, style="markdown") == "**Due Fri 20 Nov 17:20** [open](https://x.com/a) @U1 🚨"
 

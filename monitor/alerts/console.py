@@ -5,11 +5,23 @@ from __future__ import annotations
 import itertools
 import sys
 from datetime import UTC, datetime, tzinfo
-from typing import TextIO
+from typing import Protocol
 
 from monitor.alerts.outbox import Message
 from monitor.alerts.sink import Delivered
 from monitor.alerts.terminal import mrkdwn, render_blocks
+
+
+class Stream(Protocol):
+    """Where the console writes: a terminal, a file, or the demo's timeline."""
+
+    def write(self, text: str, /) -> int:
+        """Write ``text``."""
+        ...
+
+    def flush(self) -> None:
+        """Flush what was written."""
+        ...
 
 
 class ConsoleSink:
@@ -21,7 +33,7 @@ class ConsoleSink:
     name = "console"
     paced = False  # a terminal has no rate limit: the demo prints its alerts at once
 
-    def __init__(self, stream: TextIO | None = None, *, zone: tzinfo = UTC) -> None:
+    def __init__(self, stream: Stream | None = None, *, zone: tzinfo = UTC) -> None:
         self._stream = stream
         self._zone = zone
         self._ids = itertools.count(1)

@@ -70,7 +70,16 @@ def stored(engine: Engine) -> list[Row]:
         else:
             handling = ""
         out.append(
-            Row(r.created_at, r.platform, r.author, r.lang or "?", r.sentiment or "-", r.negative_score, r.text, handling)
+            Row(
+                r.created_at,
+                r.platform,
+                r.author,
+                r.lang or "?",
+                r.sentiment or "-",
+                r.negative_score,
+                r.text,
+                handling,
+            )
         )
     return out
 
@@ -99,7 +108,10 @@ def totals(engine: Engine) -> Totals:
 
 def table(rows: list[Row], zone: tzinfo) -> list[str]:
     """The rows as fixed-width lines (post text cut to fit; right-to-left text kept in its own cell)."""
-    head = f"{'time':5}  {'platform':9}  {'author':16}  {'lang':4}  {'label':8}  {'neg':>4}  {'post':{TEXT_WIDTH}}  handling"
+    head = (
+        f"{'time':5}  {'platform':9}  {'author':16}  {'lang':4}  {'label':8}  {'neg':>4}  {'post':{TEXT_WIDTH}}"
+        "  handling"
+    )
     lines = [head, "─" * len(head)]
     for r in rows:
         neg = f"{r.negative:.0%}" if r.negative is not None else "-"

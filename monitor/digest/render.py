@@ -40,8 +40,11 @@ def render(digest: Digest) -> list[Part]:
     blocks: list[dict[str, Any]] = [
         _header(f"{title}: {fmt.weekday(digest.day)} {digest.day.year}"),
         _context(
-            (f"Up to {fmt.local_time(digest.built_at, tz)} {escape(digest.timezone)}" if so_far else
-             f"Local day in {escape(digest.timezone)}")
+            (
+                f"Up to {fmt.local_time(digest.built_at, tz)} {escape(digest.timezone)}"
+                if so_far
+                else f"Local day in {escape(digest.timezone)}"
+            )
             + f"; changes are against {fmt.weekday(_week_ago(digest))}"
             + ("." if so_far else f". Replies as of {fmt.local_time(digest.built_at, tz)}.")
         ),

@@ -81,8 +81,7 @@ def alert(
     facts = [
         f"by *{inline(author, 80)}*",
         f"reach {who:,}" if who is not None else "reach unknown",
-        f"sentiment {inline(row.post_sentiment or 'unclassified', 16)} "
-        f"({float(row.post_negative or 0):.0%} negative)",
+        f"sentiment {inline(row.post_sentiment or 'unclassified', 16)} ({float(row.post_negative or 0):.0%} negative)",
         f"language {inline(row.post_lang, 8)}" if row.post_lang else "language unknown",
         f"category *{inline(row.category, 64)}*" if row.category else "no category",
         f"posted {date(row.posted_at, zone)}",
@@ -96,8 +95,7 @@ def alert(
             "text": {
                 "type": "mrkdwn",
                 "text": truncate(
-                    f"{PRIORITY_MARK.get(row.priority, row.priority)} · {due}\n"
-                    f"*Why:* {inline(row.reason, 600)}",
+                    f"{PRIORITY_MARK.get(row.priority, row.priority)} · {due}\n*Why:* {inline(row.reason, 600)}",
                     2900,
                 ),
             },
@@ -159,9 +157,7 @@ def reminder(row: Item, *, key: str, zone: tzinfo = UTC, now: datetime | None = 
     who = f" {mention([row.acknowledged_by])}" if row.acknowledged_by else ""
     left = f", in {spoken(row.due_at - now)}" if now is not None and now < row.due_at else ""
     text = f":hourglass_flowing_sand: Reminder: a reply is due {date(row.due_at, zone)}{left}.{who}"
-    return Message(
-        dedup_key=f"{key}:reminder", kind="reply_reminder", channel=row.channel, text=text, thread_key=key
-    )
+    return Message(dedup_key=f"{key}:reminder", kind="reply_reminder", channel=row.channel, text=text, thread_key=key)
 
 
 def escalation(

@@ -97,9 +97,7 @@ def refresh(conn: Connection, item_id: int, settings: ReplySettings, *, now: dat
         outbox.enqueue(conn, messages.state_note(row, key=key, revision=revision, note=note), now=now)
 
 
-def refresh_burst(
-    conn: Connection, key: str, *, now: datetime, force: bool = False, zone: tzinfo = UTC
-) -> bool:
+def refresh_burst(conn: Connection, key: str, *, now: datetime, force: bool = False, zone: tzinfo = UTC) -> bool:
     """Re-render a burst summary when it holds more posts than it shows (or when ``force``)."""
     burst = store.burst(conn, key)
     if burst is None or (not force and burst.rendered_posts >= burst.posts):

@@ -91,7 +91,9 @@ class ReplyCheck:
                 break
         with self.engine.begin() as conn:
             for burst in store.stale_bursts(conn):
-                report.bursts_refreshed += threads.refresh_burst(conn, burst.summary_key, now=self.clock(), zone=self.settings.zone)
+                report.bursts_refreshed += threads.refresh_burst(
+                    conn, burst.summary_key, now=self.clock(), zone=self.settings.zone
+                )
         if report.changed:
             log.info(
                 "replies: %d answered by the brand, %d snoozes over, %d reminders, %d escalations, %d bursts",
@@ -132,7 +134,8 @@ class ReplyCheck:
         back_to = store.ACKNOWLEDGED if row.acknowledged_at else store.OPEN
         if not store.change(conn, item_id, only_if=(store.SNOOZED,), status=back_to, snoozed_until=None):
             return 0
-        note = f":alarm_clock: Snooze over; still waiting for a reply (due {messages.date(row.due_at, self.settings.zone)})."
+        due = messages.date(row.due_at, self.settings.zone)
+        note = f":alarm_clock: Snooze over; still waiting for a reply (due {due})."
         threads.refresh(conn, item_id, self.settings, now=self.clock(), note=note)
         return 1
 
@@ -149,12 +152,22 @@ class ReplyCheck:
             if row.summary_key:
                 burst_groups.setdefault(row.summary_key, []).append((row.due_at, item_id))
             else:
-                outbox.enqueue(conn, messages.reminder(row, key=threads.thread_key(item_id), zone=self.settings.zone, now=now), now=now)
+                outbox.enqueue(
+                    conn,
+                    messages.reminder(row, key=threads.thread_key(item_id), zone=self.settings.zone, now=now),
+                    now=now,
+                )
             done += 1
         for key, deadlines in burst_groups.items():
             channel = self._burst_channel(conn, key)
             message = messages.burst_timer(
-                channel, key=key, kind="reminder", count=len(deadlines), first=min(deadlines), page=(), zone=self.settings.zone
+                channel,
+                key=key,
+                kind="reminder",
+                count=len(deadlines),
+                first=min(deadlines),
+                page=(),
+                zone=self.settings.zone,
             )
             outbox.enqueue(conn, message, now=now)
         return done
@@ -180,16 +193,24 @@ class ReplyCheck:
             covered_by = sla.cover(now, self.settings.hours.get(row.channel))
             page = self._page(row.channel, covered_by, row.category)
             key = threads.thread_key(item_id)
-            outbox.enqueue(conn, messages.escalation(
-                    row, key=key, page=page, cover=covered_by, zone=self.settings.zone, now=now
-                ), now=now)
+            outbox.enqueue(
+                conn,
+                messages.escalation(row, key=key, page=page, cover=covered_by, zone=self.settings.zone, now=now),
+                now=now,
+            )
             threads.refresh(conn, item_id, self.settings, now=now)  # the status line shows "escalated"
             done += 1
         for key, deadlines in burst_groups.items():
             channel = self._burst_channel(conn, key)
             page = self._page(channel, sla.cover(now, self.settings.hours.get(channel)), None)
             message = messages.burst_timer(
-                channel, key=key, kind="escalation", count=len(deadlines), first=min(deadlines), page=page, zone=self.settings.zone
+                channel,
+                key=key,
+                kind="escalation",
+                count=len(deadlines),
+                first=min(deadlines),
+                page=page,
+                zone=self.settings.zone,
             )
             outbox.enqueue(conn, message, now=now)
         return done

@@ -105,7 +105,8 @@ def test_after_a_failed_chart_upload_the_command_says_the_message_went_out(
     assert code == 1 and scenario.DAY.isoformat() in err
     assert "sent to #digest; its chart is not uploaded yet" in err
     assert "queued but not delivered" not in err
-    assert [k for k in fake_slack.keys() if k.startswith("digest:")] == ["digest:2026-03-29:#digest"]
+    delivered = fake_slack.keys()
+    assert [k for k in delivered if k.startswith("digest:")] == ["digest:2026-03-29:#digest"]
 
 
 def _red_rows(png: bytes) -> list[int]:
