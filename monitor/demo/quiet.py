@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from typing import TextIO
 
 MAX_CHARS = 160
+DECIDED = "_brief_warning_shown"  # set on a record once it was judged: every handler sees the same record
 
 
 class OnceBriefly(logging.Filter):
@@ -23,7 +24,15 @@ class OnceBriefly(logging.Filter):
         self.dropped = 0
 
     def filter(self, record: logging.LogRecord) -> bool:
-        """Shorten ``record`` in place; False for a repeat."""
+        """Shorten ``record`` in place; False for a repeat. Decided once per record, whatever the handlers."""
+        decided = getattr(record, DECIDED, None)
+        if decided is not None:
+            return bool(decided)
+        shown = self._decide(record)
+        setattr(record, DECIDED, shown)
+        return shown
+
+    def _decide(self, record: logging.LogRecord) -> bool:
         if record.levelno < logging.WARNING or record.levelno >= logging.ERROR:
             return True
         first = record.getMessage().strip().splitlines()[0] if record.getMessage().strip() else ""
