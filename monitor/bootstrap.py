@@ -112,9 +112,9 @@ def bootstrap(
         rules.append(ReplyRule(settings=replies, brands=brands, default_channel=config.slack.alerts_channel))
     if config.alerts.negative_posts and replies.enabled and replies.replaces_negative_alerts:
         # The reply alert replaces the plain one for posts in the reply queue; other negatives still alert.
-        rules.append(NegativeUnlessQueued(channel=config.slack.alerts_channel))
+        rules.append(NegativeUnlessQueued(channel=config.slack.alerts_channel, zone=config.schedule.tz))
     elif config.alerts.negative_posts:
-        rules.append(NegativePostRule(channel=config.slack.alerts_channel))
+        rules.append(NegativePostRule(channel=config.slack.alerts_channel, zone=config.schedule.tz))
     pipeline = Pipeline(engine=engine, config=config, clock=clock, classifier=classifier_factory, rules=rules)
     sink = sink or make_sink(config)
     worker = worker_id()

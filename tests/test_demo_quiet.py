@@ -21,7 +21,9 @@ def test_each_warning_is_shown_once_on_one_line_and_the_repeats_are_counted() ->
                 try:
                     raise OSError("[Errno -2] Name or service not known")
                 except OSError:
-                    library.warning("'%s' thrown while requesting HEAD https://hf/x\nmore detail", "boom", exc_info=True)
+                    library.warning(
+                        "'%s' thrown while requesting HEAD https://hf/x\nmore detail", "boom", exc_info=True
+                    )
                 library.warning("Retrying in %ds [Retry %d/5].", attempt, attempt)
             logging.getLogger("monitor").error("could not load the model")
         library.warning("after the load: not filtered")

@@ -78,3 +78,8 @@ def test_blocks_render_dividers_context_and_buttons() -> None:
 
 def test_hacker_news_is_named_like_the_other_platforms() -> None:
     assert platform_name("hn") == "Hacker News"
+
+
+def test_the_negative_alerts_fallback_times_are_in_the_teams_zone() -> None:
+    message = negative_post("Acme", _post(), channel="#alerts", zone=WARSAW)
+    assert "|2026-11-20 17:20 CET>" in str(message.blocks)

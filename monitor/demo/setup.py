@@ -30,10 +30,10 @@ def demo_config(base: dict[str, Any], *, database: Path) -> dict[str, Any]:
         "storage": {"url": f"sqlite:///{database}"},
         "schedule": {
             "timezone": ZONE,
-            "classify_interval": "1m",
+            "classify_interval": "2m",
             "deliver_interval": "1m",  # and at once whenever a job queued an alert
             "spike_check_interval": "5m",
-            "reply_check_interval": "1m",
+            "reply_check_interval": "5m",
         },
         # The reply queue and the spike alerts tell the story; one alert per negative post would bury it.
         "alerts": {"negative_posts": False},
