@@ -32,8 +32,12 @@ def run_demo(
     out: TextIO | None = None,
     err: TextIO | None = None,
     chart_dir: Path | None = None,
+    classifier: Classifier | None = None,
 ) -> int:
-    """Play the morning; print (or post to Slack) what a team would see. Exit 0, 1 (model), 2 (config)."""
+    """Play the morning; print (or post to Slack) what a team would see. Exit 0, 1 (model), 2 (config).
+
+    ``classifier`` replaces the configured model (tests); by default the model is loaded as the daemon loads it.
+    """
     out, err = out or sys.stdout, err or sys.stderr
     base: dict[str, Any] = {}
     path = resolve_path(config_path)
@@ -51,7 +55,7 @@ def run_demo(
         morning = story.Morning.of(sample_posts_path())
         _intro(config, morning, out)
         try:
-            classifier = _load_model(config, out, err)
+            classifier = classifier or _load_model(config, out, err)
         except ModelLoadError as exc:
             print(f"\nbrand-monitor demo: {exc}", file=err)
             print("Try: brand-monitor demo --model /path/to/a/local/model", file=err)
