@@ -122,6 +122,17 @@ def test_the_demo_prints_what_it_stored_and_the_digest_with_its_chart(played: Pl
 
 
 @pytest.mark.e2e
+def test_the_demo_command_plays_the_morning_as_a_process(tmp_path: Path, tiny_model_dir: Path) -> None:
+    result = _demo(tmp_path, "--model", str(tiny_model_dir))
+    assert result.returncode == 0, result.stderr
+    assert "Reply due: Acme on X" in result.stdout and "Spike in negative mentions of Acme" in result.stdout
+    chart = re.search(r"^Digest chart: (.+\.png)$", result.stdout, flags=re.MULTILINE)
+    assert chart and Path(chart.group(1)).read_bytes()[:4] == b"\x89PNG"
+    # The story is on stdout; routine INFO logs would bury it, so stderr holds none (nor a traceback).
+    assert " INFO " not in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.e2e
 def test_demo_with_a_model_it_cannot_load_says_how_to_fix_it(tmp_path: Path) -> None:
     result = _demo(tmp_path, "--model", str(tmp_path / "no-such-model"))
     assert result.returncode == 1
