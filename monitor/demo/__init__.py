@@ -7,7 +7,6 @@ closes it), a growing outage that becomes a spike, then the digest of the day so
 
 from __future__ import annotations
 
-import logging
 import sys
 import tempfile
 import time
@@ -21,8 +20,6 @@ from monitor.demo.quiet import brief_warnings
 from monitor.demo.setup import BRAND, sample_posts_path
 
 __all__ = ["run_demo", "sample_posts_path"]
-
-log = logging.getLogger(__name__)
 
 
 def run_demo(

@@ -6,7 +6,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, Select, func, select
 
 from monitor.alerts.messages import platform_name
 from monitor.storage.schema import outbox, posts, reply_items, spikes
@@ -88,8 +88,8 @@ def totals(engine: Engine) -> Totals:
     """Counts for the closing summary."""
     with engine.connect() as conn:
 
-        def count(query: object) -> int:
-            return int(conn.execute(query).scalar() or 0)  # type: ignore[call-overload]
+        def count(query: Select[int]) -> int:
+            return int(conn.execute(query).scalar() or 0)
 
         return Totals(
             posts=count(select(func.count()).select_from(posts)),

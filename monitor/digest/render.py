@@ -115,10 +115,14 @@ def _overview(b: BrandDigest) -> str:
     if now.total == 0:
         lines = [f"*No mentions* (last week: {fmt.count(before.total)})."]
     else:
-        lines = [
-            f"*{fmt.count(now.total)} mentions* ({fmt.change(now.total, before.total)} vs last week's "
-            f"{fmt.count(before.total)}) · {_negative(now, before)}"
-        ]
+        # Nothing a week before (a new install): changes against zero say nothing, so none are shown.
+        compare = before.total > 0
+        against = (
+            f"{fmt.change(now.total, before.total)} vs last week's {fmt.count(before.total)}"
+            if compare
+            else "none the same day last week"
+        )
+        lines = [f"*{fmt.count(now.total)} mentions* ({against}) · {_negative(now, before)}"]
         if 0 < now.classified < now.total:
             lines.append(f"{fmt.count(now.total - now.classified)} not classified yet.")
         platforms = {p for p, _, _ in now.by_platform} | {p for p, _, _ in before.by_platform}
@@ -126,14 +130,15 @@ def _overview(b: BrandDigest) -> str:
         lines.append(
             "By platform: "
             + " · ".join(
-                f"{platform_name(p)} {fmt.count(now.platform(p))} ({fmt.change(now.platform(p), before.platform(p))})"
+                f"{platform_name(p)} {fmt.count(now.platform(p))}"
+                + (f" ({fmt.change(now.platform(p), before.platform(p))})" if compare else "")
                 for p in ordered
             )
         )
         lines.append(
             "By language: "
             + " · ".join(
-                f"{inline(lang, 16)} {fmt.count(n)} ({fmt.change(n, before.language(lang))})"
+                f"{inline(lang, 16)} {fmt.count(n)}" + (f" ({fmt.change(n, before.language(lang))})" if compare else "")
                 for lang, n in now.by_language[:8]
             )
         )
@@ -210,12 +215,14 @@ def _replies(b: BrandDigest, digest: Digest, tz: ZoneInfo) -> str:
     if now.needed == 0:
         lines = [f"*No posts needed a reply* (last week: {before.needed})."]
     else:
+        median_before = f" (last week {fmt.duration(before.median_seconds)})" if before.median_seconds else ""
+        within_before = f"; last week {fmt.share(before.within_share)}" if before.within_share is not None else ""
         lines = [
             f"*{now.needed} posts needed a reply* (last week {before.needed}): replied {now.replied}, "
-            f"median first reply {fmt.duration(now.median_seconds)} (last week {fmt.duration(before.median_seconds)}), "
+            f"median first reply {fmt.duration(now.median_seconds)}{median_before}, "
             f"90th percentile {fmt.duration(now.p90_seconds)}.",
-            f"Within SLA: {fmt.share(now.within_share)} ({now.within} of {now.within + now.breached}; last week "
-            f"{fmt.share(before.within_share)})" + (f"; {now.pending} not yet due." if now.pending else "."),
+            f"Within SLA: {fmt.share(now.within_share)} ({now.within} of {now.within + now.breached}{within_before})"
+            + (f"; {now.pending} not yet due." if now.pending else "."),
         ]
     if b.breaches:
         lines.append(f"*Breaches ({now.breached})*")

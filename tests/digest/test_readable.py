@@ -38,6 +38,8 @@ def test_negative_share_is_shown_only_when_something_was_classified() -> None:
     assert "sentiment: *not classified yet*" in nothing
     assert "0.0%" not in nothing and "n/a" not in nothing
     assert "Hacker News 3" in nothing and "hn 3" not in nothing
+    # Day one: nothing a week before, so no "new" against zero on every line.
+    assert "*56 mentions* (none the same day last week)" in nothing and "(new)" not in nothing
     some = as_text(render(_digest(Volume(total=10, classified=8, negative=2))))
     assert "*25.0% negative* (2 of 8 classified; nothing classified last week to compare)" in some
     assert "2 not classified yet." in some
