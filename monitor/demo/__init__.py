@@ -92,6 +92,12 @@ def _load_model(config: Config, out: TextIO, err: TextIO) -> Classifier:
     from models.loading import load_classifier
 
     print(f"Loading the sentiment model {config.classifier.model} …", file=out, flush=True)
+    if Path(config.classifier.model).is_dir():
+        # Nothing to download: the library's bar for reading weights from disk is noise here (a download
+        # keeps its bar: that one tells a first-time user the wait is progress).
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()
     started = time.monotonic()
     with brief_warnings(err):
         classifier = load_classifier(config.classifier)
