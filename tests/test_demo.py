@@ -88,7 +88,8 @@ def test_the_demo_opens_a_reply_thread_and_closes_it_when_the_brand_answers(play
     )
     assert opened < closed
     # Unanswered past its deadline: escalated in its thread, and the digest lists it as a breach.
-    assert "No reply yet, the deadline passed (due Fri 20 Nov 09:08): high priority post by mike_r." in out
+    assert "No reply yet, overdue by 2 min (due Fri 20 Nov 09:08): high priority post by mike_r." in out
+    assert "High priority · Due Fri 20 Nov 09:08 · overdue by 2 min" in out  # the alert, edited
 
 
 def test_the_demo_shows_the_outage_as_a_spike(played: Played) -> None:
