@@ -2,7 +2,7 @@
 
     tmux new-session -d -s demo -x 160 -y 50 "brand-monitor demo --model DIR; sleep 600"
     tmux capture-pane -t demo -p -S - -E - > capture.txt        # once the demo printed "Done:"
-    python docs/images/render_terminal.py capture.txt docs/images/demo-terminal.png --lines 1-45,84-95,103-104
+    python docs/images/render_terminal.py capture.txt docs/images/demo-terminal.png --lines 1-42,56-61,86-93,105-107
 
 ``--lines`` picks excerpts (1-based, inclusive); a gap between them is drawn as a dim "· · ·". Pillow draws
 left to right only, so pick excerpts without right-to-left text. Emoji the font lacks become coloured marks.
