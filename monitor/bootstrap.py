@@ -58,7 +58,7 @@ def make_sink(config: Config) -> Sink:
     """The console when ``[slack] console`` is on, else Slack with the bot token the config read."""
     if config.slack.console:
         log.info("alerts are printed to the console ([slack] console = true)")
-        return ConsoleSink()
+        return ConsoleSink(zone=config.schedule.tz)
     token = config.slack.token
     if token is None:
         raise ConfigError("[slack]", [str(preflight.slack_token_problem(config))])
@@ -113,9 +113,9 @@ def bootstrap(
         rules.append(ReplyRule(settings=replies, brands=brands, default_channel=config.slack.alerts_channel))
     if config.alerts.negative_posts and replies.enabled and replies.replaces_negative_alerts:
         # The reply alert replaces the plain one for posts in the reply queue; other negatives still alert.
-        rules.append(NegativeUnlessQueued(channel=config.slack.alerts_channel))
+        rules.append(NegativeUnlessQueued(channel=config.slack.alerts_channel, zone=config.schedule.tz))
     elif config.alerts.negative_posts:
-        rules.append(NegativePostRule(channel=config.slack.alerts_channel))
+        rules.append(NegativePostRule(channel=config.slack.alerts_channel, zone=config.schedule.tz))
     pipeline = Pipeline(engine=engine, config=config, clock=clock, classifier=classifier_factory, rules=rules)
     sink = sink or make_sink(config)
     worker = worker_id()

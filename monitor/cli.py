@@ -1,4 +1,4 @@
-"""``brand-monitor``: the command line (contract in DESIGN.md). Exit 0 ok, 1 runtime failure, 2 bad usage/config."""
+"""``brand-monitor``: the command line (commands in README.md). Exit 0 ok, 1 runtime failure, 2 bad usage/config."""
 
 from __future__ import annotations
 
@@ -112,6 +112,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     """The whole pipeline on the sample posts shipped with the package."""
     from monitor.demo import run_demo
 
+    if args.log_level == "INFO":  # the default: the demo's own output tells the story, routine logs would bury it
+        logging.getLogger().setLevel(logging.WARNING)
     return run_demo(config_path=args.config, model=args.model)
 
 
@@ -199,7 +201,14 @@ def cmd_digest(args: argparse.Namespace) -> int:
     assert app.digest is not None
     try:
         deliver = app.delivery.run_once
-        return run_digest(app.digest, deliver=deliver, day=args.date, dry_run=args.dry_run, chart_path=args.chart)
+        return run_digest(
+            app.digest,
+            deliver=deliver,
+            day=args.date,
+            dry_run=args.dry_run,
+            chart_path=args.chart,
+            output_format=args.format,
+        )
     finally:
         app.engine.dispose()
 
@@ -241,7 +250,12 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every command."""
-    parser = argparse.ArgumentParser(prog="brand-monitor", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="brand-monitor",
+        description="Social-media monitoring and early warning: mentions in, sentiment, crisis spikes and posts due"
+        " for a reply, alerts in Slack. Start with `brand-monitor demo`. Exit codes: 0 ok, 1 runtime failure,"
+        " 2 bad usage or bad config.",
+    )
     parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING or ERROR (default INFO)")
     parser.add_argument("--log-json", action="store_true", help="log JSON lines instead of text")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -273,9 +287,19 @@ def build_parser() -> argparse.ArgumentParser:
     from monitor.digest.command import parse_day
 
     digest = command("digest", cmd_digest, "build the daily digest and send it (or print it with --dry-run)")
-    digest.add_argument("--date", type=parse_day, help="the local day YYYY-MM-DD (default: yesterday)")
+    digest.add_argument(
+        "--date",
+        type=parse_day,
+        help="the local day YYYY-MM-DD (default: yesterday; with --dry-run, today so far when yesterday is empty)",
+    )
     digest.add_argument("--dry-run", action="store_true", help="print the digest and write its chart; send nothing")
     digest.add_argument("--chart", help="with --dry-run: where to write the chart PNG (default: a temp file)")
+    digest.add_argument(
+        "--format",
+        choices=("text", "markdown", "json"),
+        default="text",
+        help="with --dry-run: plain text (default), Markdown to paste elsewhere, or JSON (figures and Slack blocks)",
+    )
 
     model = sub.add_parser("model", help="sentiment model commands")
     model_sub = model.add_subparsers(dest="model_command", required=True, metavar="MODEL_COMMAND")

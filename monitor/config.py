@@ -20,7 +20,7 @@ from monitor.digest.settings import DigestSettings
 from monitor.ops.settings import LoggingSettings, ObservabilitySettings, RetentionSettings
 from monitor.replies.settings import ReplySettings
 from monitor.spikes.settings import SpikeSettings
-from monitor.zones import ZoneName
+from monitor.zones import ZoneName, check_zone
 from values.durations import Duration
 from values.secrets import Secret, SecretSettings, secrets_in
 
@@ -147,6 +147,22 @@ class Config(_Section):
     observability: ObservabilitySettings = ObservabilitySettings()
     logging: LoggingSettings = LoggingSettings()
     retention: RetentionSettings = RetentionSettings()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _team_zone(cls, data: Any) -> Any:
+        """``[replies] timezone`` defaults to ``[schedule] timezone``: one zone for every time people read."""
+        if not isinstance(data, Mapping):
+            return data
+        schedule, replies = data.get("schedule"), data.get("replies", {})
+        zone = schedule.get("timezone") if isinstance(schedule, Mapping) else getattr(schedule, "timezone", None)
+        if not isinstance(zone, str) or not isinstance(replies, Mapping) or "timezone" in replies:
+            return data
+        try:
+            check_zone(zone)
+        except ValueError:
+            return data  # reported once, as [schedule] timezone
+        return {**data, "replies": {**replies, "timezone": zone}}
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Config:

@@ -11,7 +11,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Protocol
 
 from sqlalchemy import Connection, Engine, select
@@ -346,6 +346,7 @@ class NegativePostRule:
     """The first alert rule: each new negative post (not by the brand itself) → one alert per brand."""
 
     channel: str
+    zone: tzinfo = UTC  # the team's, for times written in the alert's text
 
     def __call__(self, conn: Connection, classified: Sequence[ClassifiedPost], *, now: datetime) -> None:
         """Enqueue an alert for every negative post in ``classified``."""
@@ -353,4 +354,6 @@ class NegativePostRule:
             if post.from_brand or not post.sentiment.is_negative:
                 continue
             for brand in post.brands:
-                outbox.enqueue(conn, messages.negative_post(brand, post.alert, channel=self.channel), now=now)
+                outbox.enqueue(
+                    conn, messages.negative_post(brand, post.alert, channel=self.channel, zone=self.zone), now=now
+                )
