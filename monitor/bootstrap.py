@@ -6,7 +6,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from connectors.base import Connector
 from connectors.registry import SOURCES
@@ -136,8 +136,9 @@ def bootstrap(
         settings=config.spikes,
         channel=config.slack.alerts_channel,
         clock=clock,
-        # A bucket's count is final once every source has polled past it.
-        settle=min(max(intervals, default=config.spikes.bucket), timedelta(minutes=15)),
+        # Spikes open on counts as they stand and are re-evaluated as late posts arrive (up to
+        # [spikes] lateness); only an all-clear waits until every source has polled past its buckets.
+        settle=max(intervals, default=config.spikes.bucket),
     )
     reply_check, listener = None, None
     if replies.enabled:
