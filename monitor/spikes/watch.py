@@ -34,7 +34,7 @@ from monitor.spikes.settings import SpikeSettings
 from monitor.storage.buckets import epoch_bucket
 from monitor.storage.schema import mentions, spike_detectors
 from monitor.storage.upsert import insert
-from values.jobs import DELIVER, Interval, Job, Lease, Outcome
+from values.jobs import DELIVER, SPIKES, Interval, Job, Lease, Outcome
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ class SpikeWatch:
             events = sum(len(result.events) for result in self.check())
             return Outcome(changed=events > 0, counts={"spike_events": events})
 
-        return Job("spikes", Interval(every), run, lease=Lease.singleton(), wakes=(DELIVER,))
+        return Job(SPIKES, Interval(every), run, lease=Lease.singleton(), wakes=(DELIVER,))
 
     def check(self) -> list[WatchResult]:
         """Feed every newly final bucket to every (brand, metric) detector, and replay the open ones."""
