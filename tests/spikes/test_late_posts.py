@@ -163,7 +163,7 @@ def test_an_all_clear_waits_until_every_source_polled_past_it(engine) -> None:
         clock.advance(minutes=5)
         results = watch.check()
         if "resolved" in events_of(results):
-            seen_resolved = [e for r in results for e in r.events if e.kind == "resolved"][0]
+            seen_resolved = next(e for r in results for e in r.events if e.kind == "resolved")
             break
     assert seen_resolved is not None
     assert clock.now - (seen_resolved.at + timedelta(minutes=5)) >= timedelta(minutes=10), "waited for the settle"
