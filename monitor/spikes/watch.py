@@ -110,8 +110,8 @@ class SpikeWatch:
             if start is None or start >= end:
                 return WatchResult(brand, metric, 0, ())
             end = min(end, start + size * MAX_BUCKETS_PER_RUN)
-            final_end = max(min(end, _floor(now - self.settings.lateness, size)), start)
-            counts = _counts(conn, brand=brand, start=start, end=end, size=size)
+            final_end = max(min(end, floor_time(now - self.settings.lateness, size)), start)
+            counts = bucket_counts(conn, brand=brand, start=start, end=end, size=size)
             detector = saved.detector
             events = self._feed(detector, metric, counts, start, final_end)
             checkpoint = detector.to_json()
@@ -140,7 +140,7 @@ class SpikeWatch:
         events, at = [], start
         while at < end:
             negative, total = counts.get(at, (0, 0))
-            events += detector.observe(at, *_metric_value(metric, negative, total))
+            events += detector.observe(at, *metric_value(metric, negative, total))
             at += self.settings.bucket
         return events
 
@@ -267,7 +267,7 @@ class SpikeWatch:
 
     def _last_complete_bucket_end(self, conn: Connection, brand: str) -> datetime:
         size = self.settings.bucket
-        end = _floor(self.clock(), size)
+        end = floor_time(self.clock(), size)
         # Counts of a bucket are known only once its posts are classified.
         oldest_unlabelled = conn.execute(
             select(func.min(mentions.c.created_at)).where(
@@ -275,7 +275,7 @@ class SpikeWatch:
             )
         ).scalar()
         if oldest_unlabelled is not None:
-            end = min(end, _floor(oldest_unlabelled, size))
+            end = min(end, floor_time(oldest_unlabelled, size))
         return end
 
     def _history_start(self, conn: Connection, brand: str, end: datetime) -> datetime | None:
@@ -283,14 +283,16 @@ class SpikeWatch:
         if first is None:
             return None
         size = self.settings.bucket
-        return max(_floor(first, size), _floor(end - self.settings.warm_start, size))
+        return max(floor_time(first, size), floor_time(end - self.settings.warm_start, size))
 
 
 def describe(check: Check, settings: SpikeSettings) -> str:
     """One line saying what a bucket's check saw and decided."""
-    span = settings.bucket * max(check.window, 1)
-    return (
-        f"bucket {check.at:%Y-%m-%d %H:%M} UTC: observed {check.count:g} vs expected {check.expected:.1f}; "
+    seen = f"bucket {check.at:%Y-%m-%d %H:%M} UTC: observed {check.count:g} vs expected {check.expected:.1f}; "
+    if check.window == 0:
+        return seen + f"no window tested (threshold {check.threshold:.0e}): {check.verdict}"
+    span = settings.bucket * check.window
+    return seen + (
         f"deciding window {int(span / timedelta(minutes=1))} min: {check.window_count:g} vs "
         f"{check.window_expected:.1f}, p={check.p_value:.1e}, threshold {check.threshold:.0e}: {check.verdict}"
     )
@@ -300,7 +302,7 @@ def _key(event: SpikeEvent) -> tuple[str, str, str]:
     return (event.kind, event.spike_id, event.at.isoformat())
 
 
-def _metric_value(metric: str, negative: int, total: int) -> tuple[float, float]:
+def metric_value(metric: str, negative: int, total: int) -> tuple[float, float]:
     if metric == "negative":
         return float(negative), 1.0
     if metric == "volume":
@@ -308,7 +310,7 @@ def _metric_value(metric: str, negative: int, total: int) -> tuple[float, float]
     return float(negative), float(total)  # share: negatives with total volume as the exposure
 
 
-def _counts(
+def bucket_counts(
     conn: Connection, *, brand: str, start: datetime, end: datetime, size: timedelta
 ) -> dict[datetime, tuple[int, int]]:
     seconds = int(size.total_seconds())
@@ -333,7 +335,7 @@ def _counts(
     }
 
 
-def _floor(when: datetime, size: timedelta) -> datetime:
+def floor_time(when: datetime, size: timedelta) -> datetime:
     seconds = size.total_seconds()
     return datetime.fromtimestamp((when.timestamp() // seconds) * seconds, UTC)
 

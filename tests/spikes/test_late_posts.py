@@ -11,7 +11,7 @@ from monitor.alerts.delivery import Delivery
 from monitor.alerts.slack import SlackSink
 from monitor.spikes.detector import SpikeDetector
 from monitor.spikes.settings import SpikeSettings
-from monitor.spikes.watch import SpikeWatch, _counts
+from monitor.spikes.watch import SpikeWatch, bucket_counts
 from monitor.storage.schema import spike_detectors, spikes
 from tests.conftest import Clock
 from tests.test_spike_watch import Feed
@@ -109,7 +109,9 @@ def test_the_saved_state_is_one_pass_over_the_final_counts(engine) -> None:
         assert last == datetime.fromtimestamp((clock.now - timedelta(hours=1)).timestamp() // 300 * 300, UTC) - (
             timedelta(minutes=5)
         )
-        counts = _counts(conn, brand="Acme", start=START, end=last + timedelta(minutes=5), size=timedelta(minutes=5))
+        counts = bucket_counts(
+            conn, brand="Acme", start=START, end=last + timedelta(minutes=5), size=timedelta(minutes=5)
+        )
     one_pass = SpikeDetector(SpikeSettings(lateness=timedelta(hours=1)))
     at = START
     while at <= last:
