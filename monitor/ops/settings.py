@@ -27,7 +27,7 @@ class ObservabilitySettings(_Section):
     @classmethod
     def _host_port(cls, listen: str) -> str:
         if listen and not re.fullmatch(r"(\[[0-9a-fA-F:]+\]|[\w.-]*):\d{1,5}", listen):
-            raise ValueError(f'listen {listen!r} is not HOST:PORT: write e.g. "127.0.0.1:9464" (or "" for off)')
+            raise ValueError(f"listen {listen!r} is not HOST:PORT: write e.g. \"127.0.0.1:9464\" (or \"\" for off)")
         if listen and not 0 <= int(listen.rsplit(":", 1)[1]) < 65536:
             raise ValueError(f"listen {listen!r}: the port must be between 0 (any free port) and 65535")
         return listen

@@ -62,7 +62,8 @@ def alert(
     facts = [
         f"by *{inline(author, 80)}*",
         f"reach {who:,}" if who is not None else "reach unknown",
-        f"sentiment {inline(row.post_sentiment or 'unclassified', 16)} ({float(row.post_negative or 0):.0%} negative)",
+        f"sentiment {inline(row.post_sentiment or 'unclassified', 16)} "
+        f"({float(row.post_negative or 0):.0%} negative)",
         f"language {inline(row.post_lang, 8)}" if row.post_lang else "language unknown",
         f"category *{inline(row.category, 64)}*" if row.category else "no category",
         f"posted {date(row.posted_at)}",
@@ -135,7 +136,9 @@ def reminder(row: Item, *, key: str) -> Message:
     """In the thread, before the deadline."""
     who = f" {mention([row.acknowledged_by])}" if row.acknowledged_by else ""
     text = f":hourglass_flowing_sand: Reminder: a reply is due {date(row.due_at)}.{who}"
-    return Message(dedup_key=f"{key}:reminder", kind="reply_reminder", channel=row.channel, text=text, thread_key=key)
+    return Message(
+        dedup_key=f"{key}:reminder", kind="reply_reminder", channel=row.channel, text=text, thread_key=key
+    )
 
 
 def escalation(row: Item, *, key: str, page: Sequence[str], cover: str) -> Message:
@@ -162,7 +165,9 @@ def state_note(row: Item, *, key: str, revision: int, note: str) -> Message:
     )
 
 
-def summary(burst: Burst, stats: BurstStats, top: Sequence[Item], *, update_rev: int = 0) -> Message:
+def summary(
+    burst: Burst, stats: BurstStats, top: Sequence[Item], *, update_rev: int = 0
+) -> Message:
     """One bounded message for a burst: counts, the earliest deadline, the most urgent posts, bulk buttons."""
     key = burst.summary_key
     total = burst.posts

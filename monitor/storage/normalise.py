@@ -165,7 +165,7 @@ def _key(key: Any) -> str | None:
 
 def _metrics(metrics: Any) -> dict[str, int]:
     out: dict[str, int] = {}
-    for key, value in metrics.items() if isinstance(metrics, Mapping) else ():
+    for key, value in (metrics.items() if isinstance(metrics, Mapping) else ()):
         name = _key(key)
         if name is None:
             continue
@@ -178,7 +178,7 @@ def _metrics(metrics: Any) -> dict[str, int]:
 
 def _extra(extra: Any) -> dict[str, str]:
     out: dict[str, str] = {}
-    for key, value in extra.items() if isinstance(extra, Mapping) else ():
+    for key, value in (extra.items() if isinstance(extra, Mapping) else ()):
         name = _key(key)
         if name is None or value is None:
             continue

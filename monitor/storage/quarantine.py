@@ -66,20 +66,18 @@ def add(conn: Connection, *, source: str, brand: str, items: Iterable[Item], now
     rows = []
     for item in items:
         raw = storable_raw(item.raw)
-        rows.append(
-            {
-                "source": source,
-                "brand": brand,
-                "platform": _fitted(item.platform, quarantine.c.platform),
-                "item_id": _fitted(item.item_id, quarantine.c.item_id),
-                "stage": item.stage,
-                "fingerprint": hashlib.sha256(raw.encode("ascii")).hexdigest(),
-                "raw": raw,
-                "reason": error_text(item.reason) or NO_REASON,
-                "created_at": now,
-                "attempts": 0,
-            }
-        )
+        rows.append({
+            "source": source,
+            "brand": brand,
+            "platform": _fitted(item.platform, quarantine.c.platform),
+            "item_id": _fitted(item.item_id, quarantine.c.item_id),
+            "stage": item.stage,
+            "fingerprint": hashlib.sha256(raw.encode("ascii")).hexdigest(),
+            "raw": raw,
+            "reason": error_text(item.reason) or NO_REASON,
+            "created_at": now,
+            "attempts": 0,
+        })
     if not rows:
         return 0
     statement = (
