@@ -11,7 +11,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy import Connection, Engine, select
@@ -333,3 +333,18 @@ class NegativePostRule:
                 continue
             for brand in post.brands:
                 outbox.enqueue(conn, messages.negative_post(brand, post.alert, channel=self.channel), now=now)
+
+
+@dataclass(frozen=True)
+class FreshOnly:
+    """Runs ``rule`` on the posts written within ``max_age`` of now: older ones (a first read's history, a
+    warm-start backfill, a catch-up) teach the spike baseline and reach the digest, but are not news."""
+
+    rule: Rule
+    max_age: timedelta
+
+    def __call__(self, conn: Connection, classified: Sequence[ClassifiedPost], *, now: datetime) -> None:
+        """Pass on the posts no older than ``max_age``."""
+        fresh = [post for post in classified if now - post.alert.created_at <= self.max_age]
+        if fresh:
+            self.rule(conn, fresh, now=now)
