@@ -6,6 +6,7 @@ speaking the Web API); only the clock is manual and the classifier is a keyword 
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -58,7 +59,7 @@ def live_file(tmp_path: Path, *, late: bool) -> tuple[Path, datetime]:
         at = T0 + timedelta(minutes=5 * i)
         arrivals.append((at, post(i, f"acme delivered my order #{i}", at)))
     for k in range(27):
-        written = BURST_AT + timedelta(seconds=44 * k)  # 7, 6-7, 7, 7 per 5-minute bucket
+        written = BURST_AT + timedelta(seconds=44 * k)  # 7, 7, 7, 6 per 5-minute bucket
         delay = timedelta(minutes=10 + 10 * (k % 4)) if late else timedelta(0)
         arrivals.append((written + delay, post(1000 + k, f"acme app is down again, can't log in ({k})", written)))
     arrivals.sort(key=lambda a: a[0])
@@ -123,6 +124,14 @@ def test_a_burst_whose_posts_arrive_late_reaches_slack_within_a_poll_of_their_ar
     # The rest of the day adds nothing: one spike, one thread.
     runner.advance(hours=4)
     assert len(spike_threads(fake_slack)) == 1
+    # Once final, the burst's buckets were fed to the saved state once, with every post they hold (7, 7, 7, 6;
+    # the daemon fed [1, 1, 2, 2, 1, ...] with the same posts in the database).
+    with engine.connect() as conn:
+        row = conn.execute(select(spike_detectors.c.state, spike_detectors.c.last_bucket_at)).one()
+    state = row.state if isinstance(row.state, dict) else json.loads(row.state)
+    fed = [count for count, _ in state["recent"]]
+    burst_index = len(fed) - 1 - (row.last_bucket_at - BURST_AT) // timedelta(minutes=5)
+    assert fed[burst_index : burst_index + 4] == [7, 7, 7, 6]
 
 
 def test_a_brand_with_a_week_of_stored_history_alerts_on_its_first_day(tmp_path, db_url, engine, fake_slack) -> None:
