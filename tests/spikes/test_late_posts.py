@@ -169,3 +169,19 @@ def test_an_all_clear_waits_until_every_source_polled_past_it(engine) -> None:
             break
     assert seen_resolved is not None
     assert clock.now - (seen_resolved.at + timedelta(minutes=5)) >= timedelta(minutes=10), "waited for the settle"
+
+
+def test_a_catch_up_pages_a_spike_still_going_and_says_how_late(engine, fake_slack) -> None:
+    clock = Clock(START)
+    feed = quiet_days(engine, clock)
+    watch = make_watch(engine, clock)
+    watch.check()
+    # The daemon is down for an hour while a crisis builds, and is still going when it comes back.
+    feed.buckets(clock.now, [1] * 6 + [20, 30, 40, 40, 40, 40], text=BURST)
+    clock.advance(hours=1)
+    assert "opened" in events_of(watch.check())
+    deliver(engine, clock, fake_slack)
+    [parent] = [m for m in fake_slack.messages if m.thread_ts is None]
+    with engine.connect() as conn:
+        late = conn.execute(select(spikes.c.drivers)).scalar_one()["seen_late_minutes"]
+    assert 25 <= late <= 30 and f"seen {late} min late" in json.dumps(parent.blocks)
