@@ -172,6 +172,8 @@ class SpikeWatch:
             if event.kind == "opened" and moved:
                 earlier = moved.pop(0)
                 saved.aliases[event.spike_id] = saved.aliases.get(earlier[1], earlier[1])
+                # The superseded opening is gone for good: it must not be taken for a moved one again.
+                saved.emitted.discard(earlier)
                 saved.emitted.add(key)
                 continue
             if event.spike_id in deferred or (event.kind == "resolved" and event.at + size > now - self.settle):
