@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import json
 import os
 import sys
 import tempfile
@@ -37,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 from bench.spike_families import write_families  # noqa: E402
 
 MAX_FALSE_ALARMS = 1.0  # per series-week: more and a team stops reading the channel
+RULES = ("pooled", "each")  # how the budget is applied when choosing (see Scores.choose); the first ships
 WEEK_ROWS = 7 * 288  # 5-minute buckets in a week
 PUBLISHED = {"ARTime": 83.8, "earthgeckoSkyline": 77.8, "contextOSE": 76.0, "htmjava": 70.1, "numenta": 66.1}
 
@@ -57,14 +59,17 @@ class Candidate:
 
 
 def grid() -> list[Candidate]:
-    """The settings tried: sensitivity pairs x confirm x scan windows x minimum volume."""
-    pairs = [(1e-5, 1 / 4), (1e-6, 1 / 4), (1e-5, 1 / 7), (1e-6, 1 / 7), (1e-7, 1 / 10)]
+    """The settings tried: sensitivity pairs x confirm x scan windows (with or without the 12 h level window).
+
+    ``min_volume`` 10 instead of 5 changed nothing that matters in a first run (every candidate within 0.7
+    points and 0.05 false alarms a series-week), so it is left out to halve the run.
+    """
+    pairs = [(1e-5, 1 / 4), (1e-6, 1 / 4), (1e-5, 1 / 5), (1e-5, 1 / 7), (1e-6, 1 / 7), (1e-7, 1 / 10)]
     return [
-        Candidate(p, chance, {"confirm": confirm, "windows": windows, "min_volume": volume})
+        Candidate(p, chance, {"confirm": confirm, "windows": windows, "min_volume": 5})
         for p, chance in pairs
         for confirm in (1, 2)
         for windows in ((1, 3, 12, 144), (1, 3, 12))
-        for volume in (5, 10)
     ]
 
 
@@ -118,13 +123,21 @@ class Scores:
         found = sum(f["n_detected"] for f in files)
         return score, fp / weeks, found, sum(f["n_scored_windows"] for f in files)
 
-    def choose(self, candidates: int, names: list[str]) -> int:
-        """The best NAB score on ``names`` among candidates within the false-alarm budget (else fewest alarms)."""
-        rated = [(i, *self.pooled([(i, n) for n in names])[:2]) for i in range(candidates)]
+    def choose(self, candidates: int, names: list[str], *, rule: str = "pooled") -> int:
+        """The best NAB score on ``names`` among candidates within the false-alarm budget (else fewest alarms).
+
+        ``pooled``: false alarms per series-week over all of ``names``; ``each``: on every one of them (a
+        channel crying wolf for one brand is not excused by a quiet other).
+        """
+        rated = []
+        for i in range(candidates):
+            score, rate, *_ = self.pooled([(i, n) for n in names])
+            worst = max(self.pooled([(i, n)])[1] for n in names) if rule == "each" else rate
+            rated.append((i, score, worst))
         within = [r for r in rated if r[2] <= MAX_FALSE_ALARMS]
         if within:
             return max(within, key=lambda r: (r[1], -r[2]))[0]
-        return min(rated, key=lambda r: r[2])[0]
+        return min(rated, key=lambda r: (r[2], -r[1]))[0]
 
 
 def main() -> int:
@@ -134,6 +147,7 @@ def main() -> int:
     parser.add_argument("--data", type=Path, default=shared / "data" / "nab-realtweets-dev")
     parser.add_argument("--nabscore", type=Path, default=shared / "tools" / "nabscore.py")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--cache", type=Path, help="JSON file keeping each backtest's alarms between runs")
     args = parser.parse_args()
     nab = _load(args.nabscore)
     dev = nab.load_corpus(str(args.data), str(args.data / "windows.json"), labels_path=str(args.data / "labels.json"))
@@ -143,15 +157,24 @@ def main() -> int:
         paths = {s.name: str(args.data / s.name) for s in dev} | {s.name: str(synth_dir / s.name) for s in synth}
         candidates = [shipped(), *[c for c in grid() if c != shipped()]]
         jobs = [(c, paths[name]) for c in candidates for name in paths]
+        cached = _read_cache(args.cache)
+        todo = [job for job in jobs if _cache_key(job) not in cached]
         started = time.perf_counter()
         with Pool(args.jobs) as pool:
-            alarms = pool.map(backtest, jobs, chunksize=1)
+            done = pool.map(backtest, todo, chunksize=1)
+        cached |= {_cache_key(job): stamps for job, stamps in zip(todo, done, strict=True)}
         elapsed = time.perf_counter() - started
+        if args.cache:
+            args.cache.write_text(json.dumps(cached))
+        alarms = [cached[_cache_key(job)] for job in jobs]
     scores = Scores(nab, {s.name: s for s in [*dev, *synth]})
     for (candidate, path), stamps in zip(jobs, alarms, strict=True):
         scores.add(candidates.index(candidate), Path(path).name, stamps)
     rows = sum(s.n for s in [*dev, *synth])
-    print(f"backtests: {len(candidates)} candidates x {len(paths)} series ({rows:,} buckets a pass) in {elapsed:.0f}s")
+    print(
+        f"backtests: {len(candidates)} candidates x {len(paths)} series ({rows:,} buckets a pass),"
+        f" {len(todo)} run in {elapsed:.0f}s, {len(jobs) - len(todo)} from the cache"
+    )
     report(scores, candidates, [s.name for s in dev], [s.name for s in synth])
     return 0
 
@@ -163,20 +186,26 @@ def report(scores: Scores, candidates: list[Candidate], dev: list[str], synth: l
         d, s = scores.pooled([(i, n) for n in dev]), scores.pooled([(i, n) for n in synth])
         tag = "  <- shipped now" if i == 0 else ""
         print(f"{i:>3} {d[0]:>13.1f} {d[1]:>6.2f} {s[0]:>9.1f} {s[1]:>6.2f}  {c.label}{tag}")
-    print(f"\nleave-one-series-out (chosen on the other dev series + {len(synth)} synthetic; scored on the held-out):")
-    picks = []
-    for held in dev:
-        train = [n for n in dev if n != held] + synth
-        index = scores.choose(len(candidates), train)
-        picks.append((index, held))
-        score, fa, found, total = scores.pooled([(index, held)])
-        print(f"  {held:28s} chose #{index:<3} held-out score {score:6.1f}  windows {found}/{total}  FA/wk {fa:.2f}")
-    loo = scores.pooled(picks)
-    print(f"  pooled leave-one-out score {loo[0]:.1f}, windows {loo[2]}/{loo[3]}, FA/series-week {loo[1]:.2f}")
+    for rule in RULES:
+        print(
+            f"\nleave-one-series-out, false-alarm budget {rule} (chosen on the other dev series + {len(synth)}"
+            " synthetic; scored on the held-out):"
+        )
+        picks = []
+        for held in dev:
+            train = [n for n in dev if n != held] + synth
+            index = scores.choose(len(candidates), train, rule=rule)
+            picks.append((index, held))
+            score, fa, found, total = scores.pooled([(index, held)])
+            print(
+                f"  {held:28s} chose #{index:<3} held-out score {score:6.1f}  windows {found}/{total}  FA/wk {fa:.2f}"
+            )
+        loo = scores.pooled(picks)
+        print(f"  pooled leave-one-out score {loo[0]:.1f}, windows {loo[2]}/{loo[3]}, FA/series-week {loo[1]:.2f}")
     print("  (target: >= 75 with <= 1 false alarm per series-week)")
     fixed = scores.pooled([(0, n) for n in dev])
     print(f"\nshipped now (#0) on dev, in-sample: {fixed[0]:.1f}, windows {fixed[2]}/{fixed[3]}, FA/wk {fixed[1]:.2f}")
-    final = scores.choose(len(candidates), dev + synth)
+    final = scores.choose(len(candidates), dev + synth, rule=RULES[0])
     chosen = scores.pooled([(final, n) for n in dev])
     print(f"chosen on all dev + synthetic: #{final} {candidates[final].label}")
     print(f"  its dev in-sample score {chosen[0]:.1f}, windows {chosen[2]}/{chosen[3]}, FA/wk {chosen[1]:.2f}")
@@ -186,6 +215,17 @@ def report(scores: Scores, candidates: list[Candidate], dev: list[str], synth: l
         print(f"  {name:28s} {a[0]:6.1f} ({a[1]:.2f} FA/wk) / {b[0]:6.1f} ({b[1]:.2f} FA/wk)")
     for name, published in PUBLISHED.items():
         print(f"  published {name:20s} {published:5.1f} (all 10 realTweets series, tuned on NAB)")
+
+
+def _cache_key(job: tuple[Candidate, str]) -> str:
+    candidate, path = job
+    return f"{candidate.label} | {Path(path).name}"
+
+
+def _read_cache(path: Path | None) -> dict[str, list[str]]:
+    if path is None or not path.exists():
+        return {}
+    return dict(json.loads(path.read_text()))
 
 
 def _shared() -> Path:
