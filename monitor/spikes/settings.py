@@ -11,7 +11,8 @@ from values.durations import Duration
 
 Sensitivity = Literal["low", "medium", "high"]
 
-# Per sensitivity: (per-bucket false-alarm probability under the count model, and the most
+# Per sensitivity (medium, the default, chosen by leave-one-series-out cross-validation in bench/spikes.py):
+# (per-bucket false-alarm probability under the count model, and the most
 # buckets per day that may be as surprising in the series' own recent history). Both must hold.
 SENSITIVITY: dict[str, tuple[float, float]] = {
     "low": (1e-7, 1 / 10),

@@ -285,7 +285,8 @@ class SpikeWatch:
         if first is None:
             return None
         size = self.settings.bucket
-        return max(floor_time(first, size), floor_time(end - self.settings.warm_start, size))
+        # At least the last whole bucket: warm_start = 0 means "learn from now on", not "never start".
+        return max(floor_time(first, size), floor_time(end - max(self.settings.warm_start, size), size))
 
 
 def describe(check: Check, settings: SpikeSettings) -> str:

@@ -34,7 +34,7 @@ def make_watch(engine, clock: Clock, **settings) -> SpikeWatch:
 def quiet_days(engine, clock: Clock, days: int = 2) -> Feed:
     """``days`` of about one negative mention per 10 minutes, stored; the clock ends after them."""
     feed = Feed(engine)
-    feed.buckets(clock.now, [0, 1] * (days * 144), others=0)
+    feed.buckets(clock.now, [1, 0] * (days * 144), others=0)
     clock.advance(days=days)
     return feed
 
