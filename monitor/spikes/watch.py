@@ -209,9 +209,16 @@ class SpikeWatch:
         row = conn.execute(query).first()
         if row is None:
             return _Saved(SpikeDetector(self.settings), None, set(), {}, new=True)
-        provisional = _loads(row.provisional) or {}
-        emitted = {(str(k), str(i), str(a)) for k, i, a in provisional.get("emitted", [])}
-        aliases = {str(k): str(v) for k, v in provisional.get("aliases", {}).items()}
+        try:
+            provisional = _loads(row.provisional) or {}
+            emitted = {(str(k), str(i), str(a)) for k, i, a in provisional.get("emitted", [])}
+            aliases = {str(k): str(v) for k, v in provisional.get("aliases", {}).items()}
+            for at in [a for _, _, a in emitted] + list(aliases):
+                datetime.fromisoformat(at)
+        except (ValueError, TypeError, AttributeError) as exc:
+            # Only the open buckets' bookkeeping is lost: their events may be sent once more, none is missed.
+            log.error("spikes %s/%s: saved provisional events unreadable (%s); starting afresh", brand, metric, exc)
+            emitted, aliases = set(), {}
         try:
             state = row.state if isinstance(row.state, str) else json.dumps(row.state)
             detector = SpikeDetector.from_json(state, self.settings)

@@ -185,3 +185,15 @@ def test_a_catch_up_pages_a_spike_still_going_and_says_how_late(engine, fake_sla
     with engine.connect() as conn:
         late = conn.execute(select(spikes.c.drivers)).scalar_one()["seen_late_minutes"]
     assert 25 <= late <= 30 and f"seen {late} min late" in json.dumps(parent.blocks)
+
+
+def test_unreadable_provisional_bookkeeping_is_started_afresh_not_a_crash(engine, caplog) -> None:
+    clock = Clock(START)
+    quiet_days(engine, clock, days=1)
+    watch = make_watch(engine, clock)
+    watch.check()
+    with engine.begin() as conn:
+        conn.execute(spike_detectors.update().values(provisional={"emitted": [["opened", "x", "not a time"]]}))
+    clock.advance(minutes=5)
+    assert watch.check()[0].buckets > 0
+    assert "saved provisional events unreadable" in caplog.text
