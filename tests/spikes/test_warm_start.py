@@ -33,7 +33,8 @@ class Negative:
 
 def test_history_read_for_the_baseline_does_not_alert_post_by_post(tmp_path, fake_slack) -> None:
     clock = Clock()  # 2026-11-20 12:00 UTC
-    # make_post writes at 09:00 + n minutes: posts 1-2 are three hours old; -3000 min is two days before.
+    # make_post writes at 09:00 + n minutes: posts 2-3 are three hours old; -3000 min is two days before.
+    # (Measured from the brand's newest mention, so a replay of old recorded posts still alerts: see below.)
     replay = write_posts(
         tmp_path / "p.jsonl",
         [make_post(1, "acme broke", minutes=-3000), make_post(2, "acme broke again"), make_post(3, "acme down")],
@@ -55,3 +56,25 @@ def test_history_read_for_the_baseline_does_not_alert_post_by_post(tmp_path, fak
     alerted = " ".join(m.text for m in fake_slack.messages)
     assert "acme broke again" in alerted and "acme down" in alerted
     assert "acme broke\n" not in alerted + "\n" and alerted.count("acme broke") == 1, "the two-day-old post is history"
+
+
+def test_recorded_posts_replayed_long_after_still_alert(tmp_path, fake_slack) -> None:
+    """News is measured from the brand's newest mention: a replay of last month's posts alerts as if live."""
+    clock = Clock()
+    clock.advance(days=30)
+    replay = write_posts(tmp_path / "p.jsonl", [make_post(1, "acme broke"), make_post(2, "acme down")])
+    config = parse_config(
+        {
+            "storage": {"url": f"sqlite:///{tmp_path / 'd.db'}"},
+            "slack": {"base_url": fake_slack.base_url, "min_interval": "10ms"},
+            "brands": [{"name": "Acme", "terms": ["acme"]}],
+            "sources": {"replay": {"path": str(replay)}},
+            "digest": {"enabled": False},
+        },
+        env={"SLACK_BOT_TOKEN": fake_slack.token},
+    )
+    app = bootstrap(config, clock=clock, sleep=clock.sleep, classifier=Negative())
+    app.pipeline.poll("replay", app.connectors["replay"], config.brand("Acme"))
+    app.pipeline.classify_pending()
+    app.delivery.run_once()
+    assert len(fake_slack.messages) == 2
