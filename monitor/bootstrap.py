@@ -125,7 +125,7 @@ def bootstrap(
     if replies.enabled:
         brands = {b.name: b for b in config.brands}
         rules.append(ReplyRule(settings=replies, brands=brands, default_channel=config.slack.alerts_channel))
-    # A post older than [replies] max_age when classified (a first read's or a warm start's history) is not news.
+    # A post more than [replies] max_age older than its brand's newest mention (a warm start's history) is not news.
     if config.alerts.negative_posts and replies.enabled and replies.replaces_negative_alerts:
         # The reply alert replaces the plain one for posts in the reply queue; other negatives still alert.
         rules.append(FreshOnly(NegativeUnlessQueued(channel=config.slack.alerts_channel), max_age=replies.max_age))
