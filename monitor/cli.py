@@ -189,6 +189,39 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_spikes_explain(args: argparse.Namespace) -> int:
+    """Why the spike detector did or did not fire for a brand (its latest check, or recomputed at ``--at``)."""
+    from monitor.spikes.why import explain_command
+    from monitor.storage.engine import make_engine
+
+    config = _load(args)
+    engine = make_engine(config.storage.url)
+    try:
+        known = explain_command(
+            engine,
+            brand=args.brand,
+            brands=[b.name for b in config.brands],
+            settings=config.spikes,
+            at=args.at,
+            clock=args.clock,
+            write=print,
+        )
+    finally:
+        engine.dispose()
+    return EXIT_OK if known else EXIT_USAGE
+
+
+def _moment(text: str) -> datetime:
+    """An ISO 8601 time for ``--at``; without a zone it is UTC."""
+    from datetime import UTC
+
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r} (e.g. 2026-11-20T09:15Z)") from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
 def cmd_digest(args: argparse.Namespace) -> int:
     """Build the daily digest; print it with ``--dry-run``, else send it (once per day and channel)."""
     from monitor.alerts.console import ConsoleSink
@@ -322,6 +355,18 @@ def build_parser() -> argparse.ArgumentParser:
         held_action.add_argument("--source", help="only this source's items (e.g. replay, x, reddit)")
         held_action.add_argument("--config", help="config file (default ./config.toml, then $BRAND_MONITOR_CONFIG)")
         held_action.set_defaults(func=cmd_quarantine)
+    spikes = sub.add_parser("spikes", help="spike detector commands")
+    spikes_sub = spikes.add_subparsers(dest="spikes_command", required=True, metavar="SPIKES_COMMAND")
+    explain = spikes_sub.add_parser(
+        "explain",
+        help="why the detector did or did not fire for a brand",
+        description="why the detector did or did not fire for a brand: observed vs expected, the deciding window,"
+        " p-value and threshold (its latest check, or recomputed from stored posts at --at)",
+    )
+    explain.add_argument("--brand", required=True, help="a brand's name as in the config")
+    explain.add_argument("--at", type=_moment, help="the time to explain, ISO 8601 (default: the latest check)")
+    explain.add_argument("--config", help="config file (default ./config.toml, then $BRAND_MONITOR_CONFIG)")
+    explain.set_defaults(func=cmd_spikes_explain)
     db = sub.add_parser("db", help="database commands")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="DB_COMMAND")
     upgrade = db_sub.add_parser("upgrade", help="apply schema migrations")
