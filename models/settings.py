@@ -61,3 +61,12 @@ class ClassifierSettings(BaseModel):
         if lang is not None and lang in self.language_thresholds:
             return self.language_thresholds[lang]
         return self.negative_threshold
+
+
+def with_model(settings: ClassifierSettings, model: str) -> ClassifierSettings:
+    """``settings`` running ``model`` instead: a model id or directory (PyTorch), or an exported .onnx file."""
+    if model.endswith(".onnx"):
+        return ClassifierSettings.model_validate({**settings.model_dump(), "backend": "onnx", "onnx_model": model})
+    return ClassifierSettings.model_validate(
+        {**settings.model_dump(), "model": model, "backend": "transformers", "onnx_model": None}
+    )

@@ -12,9 +12,10 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from models.base import ModelLoadError
+from models.settings import ClassifierSettings, with_model
 from monitor import logs
 from monitor.clock import utc_now
-from monitor.config import Config, ConfigError, load_config, resolve_path
+from monitor.config import Config, ConfigError, load_classifier_settings, load_config, resolve_path
 
 log = logging.getLogger("brand-monitor")
 
@@ -115,42 +116,25 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(config_path=args.config, model=args.model)
 
 
+def _classifier_settings(args: argparse.Namespace) -> ClassifierSettings:
+    """``[classifier]`` of the config when there is one (nothing else of it is needed), ``--model`` applied."""
+    path = resolve_path(args.config)
+    settings = load_classifier_settings(path if (args.config or path.exists()) else None)
+    return with_model(settings, args.model) if getattr(args, "model", None) else settings
+
+
 def cmd_classify(args: argparse.Namespace) -> int:
-    """Classify posts from stdin, one JSON object per line out."""
+    """Classify posts from stdin, one JSON object per input line out, each batch as soon as input pauses."""
     from models.loading import load_classifier
+    from models.stream import classify_stream
 
-    config = _load(args)
-    classifier = load_classifier(config.classifier)
-    batch: list[str] = []
-
-    def flush() -> None:
-        for sentiment in classifier.classify(batch):
-            out = {
-                "label": sentiment.label,
-                "score": round(sentiment.score, 4),
-                "negative": round(sentiment.negative, 4),
-                "low_confidence": sentiment.low_confidence,
-                "lang": sentiment.lang,
-            }
-            print(json.dumps(out, ensure_ascii=False), flush=True)
-        batch.clear()
-
-    for line in sys.stdin:
-        line = line.rstrip("\n")
-        if not line.strip():
-            continue
-        text = line
-        if line.lstrip().startswith("{"):
-            try:
-                data = json.loads(line)
-                text = str(data.get("text", "")) if isinstance(data, dict) else line
-            except json.JSONDecodeError:
-                text = line
-        batch.append(text)
-        if len(batch) >= config.classifier.batch_size:
-            flush()
-    if batch:
-        flush()
+    settings = _classifier_settings(args)
+    classifier = load_classifier(settings)
+    classified, errors = classify_stream(
+        sys.stdin, classifier, lambda line: print(line, flush=True), batch_size=settings.batch_size
+    )
+    if errors:
+        log.warning("classify: %d line(s) classified, %d could not be (see their \"error\")", classified, errors)
     return EXIT_OK
 
 
@@ -265,7 +249,10 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--timeout", type=float, default=20.0, help="with --online: seconds to wait for each answer (default 20)"
     )
-    command("classify", cmd_classify, 'classify posts read from stdin (JSON {"text": ...} or plain text per line)')
+    classify = command(
+        "classify", cmd_classify, 'classify posts read from stdin (JSON {"text": ..., "id": ...} or plain text per line)'
+    )
+    classify.add_argument("--model", help="model id, local model directory or .onnx file (default: the configured one)")
     backtest = command(
         "backtest", cmd_backtest, "run the spike detector over a timestamp,value CSV, never looking ahead"
     )
