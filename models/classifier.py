@@ -46,6 +46,7 @@ class SentimentClassifier:
         folding: np.ndarray,
         max_tokens: int,
         languages: LanguageDetector | None,
+        version: str = "",
     ) -> None:
         self.settings = settings
         self.tokenizer = tokenizer
@@ -53,6 +54,7 @@ class SentimentClassifier:
         self.folding = folding
         self.max_tokens = max_tokens
         self.languages = languages
+        self.version = version  # stored with every label it gives (posts.model_version)
         self.pad_id = int(getattr(tokenizer, "pad_token_id", None) or 0)
 
     def probabilities(self, texts: Sequence[str]) -> np.ndarray:

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Protocol
 
+from models import versions
 from models.base import Classifier, ModelLoadError
 from models.classifier import Backend, SentimentClassifier, Tokenizer
 from models.labels import folding_matrix, infer_mapping
@@ -44,6 +45,7 @@ def load_classifier(settings: ClassifierSettings) -> Classifier:
 
 def _load(settings: ClassifierSettings) -> SentimentClassifier:
     started, rss_before = time.monotonic(), rss_mb()
+    settings = versions.resolve(settings)  # a directory of tuned versions runs its active one
     if settings.backend == "onnx" and not Path(settings.onnx_model or "").expanduser().is_file():
         raise ModelLoadError(
             f"[classifier] onnx_model {settings.onnx_model!r} is not a file: write it with "
@@ -66,10 +68,13 @@ def _load(settings: ClassifierSettings) -> SentimentClassifier:
         folding=folding_matrix(mapping),
         max_tokens=max_tokens(config, tokenizer, settings.max_length),
         languages=languages,
+        version=versions.version_name(settings),
     )
     log.info(
-        "sentiment model %s loaded in %.1fs (%s on %s, labels %s, max %d tokens); memory %.0f MiB (+%.0f MiB)",
+        "sentiment model %s (version %s) loaded in %.1fs (%s on %s, labels %s, max %d tokens); "
+        "memory %.0f MiB (+%.0f MiB)",
         settings.onnx_model or settings.model,
+        classifier.version,
         time.monotonic() - started,
         backend.name,
         backend.device,

@@ -10,12 +10,16 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from models.base import ModelLoadError
 from models.settings import ClassifierSettings, with_model
 from monitor import logs
 from monitor.clock import utc_now
 from monitor.config import Config, ConfigError, load_classifier_settings, load_config, resolve_path
+
+if TYPE_CHECKING:
+    from models.labelled import LabelledPost
 
 log = logging.getLogger("brand-monitor")
 
@@ -155,6 +159,86 @@ def cmd_model_export(args: argparse.Namespace) -> int:
     return EXIT_OK if ok else EXIT_FAILURE
 
 
+def cmd_model_evaluate(args: argparse.Namespace) -> int:
+    """Score the model on labelled posts and on the team's feedback, per language."""
+    from pathlib import Path
+
+    from models.assess import assess
+    from models.evaluation import table
+    from models.labelled import LabelledFileError, read_labelled
+    from models.loading import load_classifier
+
+    if not args.labelled and not args.from_feedback:
+        return _fail("model evaluate: give --labelled FILE, --from-feedback, or both", EXIT_USAGE)
+    posts = []
+    if args.labelled:
+        try:
+            posts += read_labelled(Path(args.labelled))
+        except LabelledFileError as exc:
+            return _fail(str(exc), EXIT_USAGE)
+    if args.from_feedback:
+        posts += _feedback_posts(_load(args))
+        if not posts:
+            return _fail("model evaluate --from-feedback: no feedback stored yet (\"not negative\" in Slack, or "
+                         "negative posts the brand answered)", EXIT_FAILURE)
+    settings = _classifier_settings(args)
+    figures = assess(load_classifier(settings), posts, precision=args.precision)
+    if args.json:
+        print(json.dumps({"model": settings.onnx_model or settings.model, "languages": figures}, ensure_ascii=False))
+    else:
+        print(table(figures))
+    return EXIT_OK
+
+
+def cmd_model_tune(args: argparse.Namespace) -> int:
+    """Fine-tune on the team's feedback and labelled posts; switch to the result only if it is better."""
+    from pathlib import Path
+
+    from models.evaluation import table
+    from models.labelled import LabelledFileError, read_labelled
+    from models.tune_command import TuneError, run_tune
+    from models.tuning import TuneOptions
+
+    posts = []
+    if args.labelled:
+        try:
+            posts += read_labelled(Path(args.labelled))
+        except LabelledFileError as exc:
+            return _fail(str(exc), EXIT_USAGE)
+    path = resolve_path(args.config)
+    if not args.no_feedback and (args.config or path.exists()):
+        posts += _feedback_posts(_load(args))
+    options = TuneOptions(epochs=args.epochs, learning_rate=args.learning_rate, layers=args.layers,
+                          heldout=args.heldout, seed=args.seed)
+    try:
+        result = run_tune(settings=_classifier_settings(args), posts=posts, home=Path(args.output), options=options,
+                          now=args.clock(), precision=args.precision, export=not args.no_onnx)
+    except TuneError as exc:
+        return _fail(str(exc), EXIT_USAGE)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+        return EXIT_OK
+    print(f"held-out split ({result['heldout_posts']} posts), before:\n{table(result['before'])}\n")
+    print(f"after ({result['version']}, trained on {result['train_posts']} posts):\n{table(result['after'])}\n")
+    verdict = "better: now active" if result["activated"] else "not better: the current model stays active"
+    print(f"{result['directory']}: {verdict} ({result['heldout_score_before']} -> {result['heldout_score_after']})")
+    return EXIT_OK
+
+
+def _feedback_posts(config: Config) -> list[LabelledPost]:
+    """The team's feedback in the configured database, as labelled posts."""
+    from models.labelled import LabelledPost
+    from monitor.storage.engine import make_engine
+    from monitor.storage.feedback import feedback
+
+    engine = make_engine(config.storage.url)
+    try:
+        with engine.connect() as conn:
+            return [LabelledPost(f.text, f.label, f.lang) for f in feedback(conn)]
+    finally:
+        engine.dispose()
+
+
 def cmd_backtest(args: argparse.Namespace) -> int:
     """Run the spike detector over a count series, bucket by bucket, as the daemon would."""
     from monitor.spikes.backtest import BacktestInputError, backtest_command
@@ -250,7 +334,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--timeout", type=float, default=20.0, help="with --online: seconds to wait for each answer (default 20)"
     )
     classify = command(
-        "classify", cmd_classify, 'classify posts read from stdin (JSON {"text": ..., "id": ...} or plain text per line)'
+        "classify", cmd_classify, 'classify posts read from stdin (JSON {"text": ..., "id": ...} or plain text a line)'
     )
     classify.add_argument("--model", help="model id, local model directory or .onnx file (default: the configured one)")
     backtest = command(
@@ -275,6 +359,37 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--heldout", help="held-out posts, one text or JSON per line (default: built-in)")
     export.add_argument("--min-agreement", type=float, default=0.95, help="least share of same labels (default 0.95)")
     export.set_defaults(func=cmd_model_export)
+    evaluate = model_sub.add_parser(
+        "evaluate", help="how right the model is per language, on labelled posts and the team's feedback"
+    )
+    evaluate.add_argument("--config", help="config file (its [classifier] and, with --from-feedback, its storage)")
+    evaluate.add_argument("--model", help="model id, directory or .onnx file to evaluate (default: the configured one)")
+    evaluate.add_argument("--labelled", help="CSV (header text,label[,lang]) or JSON Lines with text, label, lang")
+    evaluate.add_argument("--from-feedback", action="store_true",
+                          help="also the labels the team gave in Slack and negative posts the brand answered")
+    evaluate.add_argument("--precision", type=float, default=0.8,
+                          help="the precision of 'negative' to find each language's threshold for (default 0.8)")
+    evaluate.add_argument("--json", action="store_true", help="JSON for CI instead of a table")
+    evaluate.set_defaults(func=cmd_model_evaluate)
+    tune = model_sub.add_parser(
+        "tune", help="fine-tune on the team's feedback and labelled posts; switch only to a better model"
+    )
+    tune.add_argument("--config", help="config file (its [classifier] model is the start; its storage the feedback)")
+    tune.add_argument("--model", help="model id or directory to start from (default: the configured, active one)")
+    tune.add_argument("--labelled", help="CSV (header text,label[,lang]) or JSON Lines with text, label, lang")
+    tune.add_argument("--no-feedback", action="store_true", help="leave out the feedback stored in the database")
+    tune.add_argument("--output", required=True,
+                      help="versions directory: each tune writes DIR/tuned-<time>/, DIR/ACTIVE names the one in use")
+    tune.add_argument("--epochs", type=int, default=3, help="passes over the training split (default 3)")
+    tune.add_argument("--learning-rate", type=float, default=5e-5, help="AdamW learning rate (default 5e-5)")
+    tune.add_argument("--layers", type=int, default=2,
+                      help="top encoder layers trained with the classification head (default 2; -1: all)")
+    tune.add_argument("--heldout", type=float, default=0.2, help="share held out per language and label (0.2)")
+    tune.add_argument("--seed", type=int, default=0, help="seed of the split and the training order")
+    tune.add_argument("--precision", type=float, default=0.8, help="precision for the per-language thresholds")
+    tune.add_argument("--no-onnx", action="store_true", help="skip the ONNX export of the tuned model")
+    tune.add_argument("--json", action="store_true", help="JSON instead of the tables")
+    tune.set_defaults(func=cmd_model_tune)
     held = sub.add_parser("quarantine", help="items a source returned that could not be read or stored")
     held_sub = held.add_subparsers(dest="action", required=True, metavar="ACTION")
     for action, help_text in (

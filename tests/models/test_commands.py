@@ -50,7 +50,8 @@ def test_classify_reads_json_and_plain_lines_and_writes_json_lines(tmp_path, tin
     assert set(rows[0]) == {"line", "label", "score", "negative", "lang", "low_confidence"}
     assert [r["label"] for r in rows] == ["negative", "negative", "negative", "neutral", "positive"]
     assert [r["lang"] for r in rows[:3]] == ["en", "ru", "fa"]
-    assert rows[3] == {"line": 4, "label": "neutral", "score": 0.0, "negative": 0.0, "lang": None, "low_confidence": True}
+    unreadable = {"line": 4, "label": "neutral", "score": 0.0, "negative": 0.0, "lang": None, "low_confidence": True}
+    assert rows[3] == unreadable
     assert [r["line"] for r in rows] == [1, 2, 3, 4, 5] and rows[4]["id"] == "42"
     assert all(0.0 <= r["score"] <= 1.0 and isinstance(r["low_confidence"], bool) for r in rows)
 
