@@ -16,7 +16,14 @@ from models.base import ModelLoadError
 from models.settings import ClassifierSettings, with_model
 from monitor import logs
 from monitor.clock import utc_now
-from monitor.config import Config, ConfigError, load_classifier_settings, load_config, resolve_path
+from monitor.config import (
+    Config,
+    ConfigError,
+    has_section,
+    load_classifier_settings,
+    load_config,
+    resolve_path,
+)
 
 if TYPE_CHECKING:
     from models.labelled import LabelledPost
@@ -207,7 +214,10 @@ def cmd_model_tune(args: argparse.Namespace) -> int:
             return _fail(str(exc), EXIT_USAGE)
     path = resolve_path(args.config)
     if not args.no_feedback and (args.config or path.exists()):
-        posts += _feedback_posts(_load(args))
+        if has_section(path, "storage"):
+            posts += _feedback_posts(_load(args))
+        else:
+            log.info("%s has no [storage]: tuning on the labelled file only, without the team's feedback", path)
     options = TuneOptions(epochs=args.epochs, learning_rate=args.learning_rate, layers=args.layers,
                           heldout=args.heldout, seed=args.seed)
     try:
@@ -228,11 +238,15 @@ def cmd_model_tune(args: argparse.Namespace) -> int:
 def _feedback_posts(config: Config) -> list[LabelledPost]:
     """The team's feedback in the configured database, as labelled posts."""
     from models.labelled import LabelledPost
+    from monitor.storage import migrate
     from monitor.storage.engine import make_engine
     from monitor.storage.feedback import feedback
 
     engine = make_engine(config.storage.url)
     try:
+        if migrate.current_revision(engine) is None:  # read-only: a database the daemon never used holds nothing
+            log.warning("the database at [storage] url has no tables yet: no feedback to read")
+            return []
         with engine.connect() as conn:
             return [LabelledPost(f.text, f.label, f.lang) for f in feedback(conn)]
     finally:

@@ -270,3 +270,11 @@ def load_classifier_settings(path: str | os.PathLike[str] | None) -> ClassifierS
     except ValidationError as exc:
         problems = [_describe({**err, "loc": ("classifier", *err["loc"])}) for err in exc.errors()]
         raise ConfigError(str(path), problems) from None
+
+
+def has_section(path: str | os.PathLike[str], name: str) -> bool:
+    """Whether the TOML file at ``path`` has a ``[name]`` section (False when it cannot be read)."""
+    try:
+        return name in tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False
