@@ -261,7 +261,9 @@ class Pipeline:
         """Labels and the alerts they cause, in the caller's transaction."""
         now = self.clock()
         labelled = list(zip((p.pk for p in pending), sentiments, strict=True))
-        post_store.save_sentiments(conn, labelled, now=now)
+        # Test doubles and other Classifier implementations may have no version.
+        version = getattr(self.classifier(), "version", None) or None
+        post_store.save_sentiments(conn, labelled, now=now, model_version=version)
         classified = _classified(conn, labelled)
         for rule in self.rules:
             rule(conn, classified, now=now)

@@ -164,8 +164,10 @@ def claim_unclassified(conn: Connection, *, limit: int) -> list[PendingPost]:
     return [PendingPost(pk, text) for pk, text in conn.execute(query)]
 
 
-def save_sentiments(conn: Connection, results: Sequence[tuple[int, Sentiment]], *, now: datetime) -> None:
-    """Store labels for posts and mark their mentions negative or not."""
+def save_sentiments(
+    conn: Connection, results: Sequence[tuple[int, Sentiment]], *, now: datetime, model_version: str | None = None
+) -> None:
+    """Store labels for posts (and the model version that gave them) and mark their mentions negative or not."""
     for pk, sentiment in results:
         conn.execute(
             update(posts)
@@ -177,6 +179,7 @@ def save_sentiments(conn: Connection, results: Sequence[tuple[int, Sentiment]], 
                 low_confidence=sentiment.low_confidence,
                 lang=sentiment.lang,
                 classified_at=now,
+                model_version=model_version,
             )
         )
         conn.execute(update(mentions).where(mentions.c.post_pk == pk).values(negative=sentiment.is_negative))

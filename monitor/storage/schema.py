@@ -56,6 +56,8 @@ posts = Table(
     Column("negative_score", Float),
     Column("low_confidence", Boolean),
     Column("classified_at", UTCDateTime),
+    # Which model gave the label: a tuned version's name, else the model id or directory (added in 0009).
+    Column("model_version", String(64)),
     UniqueConstraint("platform", "post_id"),
     # The classifier's work queue: small, because classified rows leave it.
     Index(
