@@ -117,7 +117,7 @@ def _light_tokenizer_and_config(source: str) -> tuple[Tokenizer, ModelConfig]:
         raise _load_error(source, exc) from None
 
 
-def _library_output_to_logging() -> None:
+def library_output_to_logging() -> None:
     """transformers and huggingface_hub print warnings and progress bars on stderr themselves: send their
     warnings through our log handlers instead (so JSON logs stay JSON), and switch their progress bars off
     when ``HF_HUB_DISABLE_PROGRESS_BARS`` says so (JSON logging sets it; they read it only at import)."""
@@ -131,12 +131,15 @@ def _library_output_to_logging() -> None:
     if os.environ.get("HF_HUB_DISABLE_PROGRESS_BARS", "").lower() in {"1", "true", "yes", "on"}:
         transformers_logging.disable_progress_bar()
         hub_utils.disable_progress_bars()
+    else:  # an earlier command in this process may have switched them off
+        transformers_logging.enable_progress_bar()
+        hub_utils.enable_progress_bars()
 
 
 def _load_tokenizer_and_config(source: str) -> tuple[Tokenizer, ModelConfig]:
     from transformers import AutoConfig, AutoTokenizer
 
-    _library_output_to_logging()
+    library_output_to_logging()
 
     looks_local = source.startswith((".", "/", "~")) or Path(source).expanduser().exists()
     if looks_local and not Path(source).expanduser().is_dir():

@@ -161,7 +161,10 @@ def cmd_model_export(args: argparse.Namespace) -> int:
         print("brand-monitor model export: give --model or a config with [classifier] model", file=sys.stderr)
         return EXIT_USAGE
     heldout = Path(args.heldout) if args.heldout else None
-    report, ok = run_export(model=model, output=Path(args.output), heldout=heldout, min_agreement=args.min_agreement)
+    report, ok = run_export(
+        model=model, output=Path(args.output), heldout=heldout, min_agreement=args.min_agreement,
+        min_correlation=args.min_correlation, min_median_agreement=args.min_median_agreement,
+    )
     print(json.dumps(report, ensure_ascii=False, indent=2))
     return EXIT_OK if ok else EXIT_FAILURE
 
@@ -372,6 +375,10 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--output", required=True, help="directory to write model.onnx, model.int8.onnx, tokenizer")
     export.add_argument("--heldout", help="held-out posts, one text or JSON per line (default: built-in)")
     export.add_argument("--min-agreement", type=float, default=0.95, help="least share of same labels (default 0.95)")
+    export.add_argument("--min-correlation", type=float, default=0.95,
+                        help="least correlation of int8's and fp32's P(negative) (default 0.95)")
+    export.add_argument("--min-median-agreement", type=float, default=0.85,
+                        help="least share of posts both put on the same side of their median P(negative) (0.85)")
     export.set_defaults(func=cmd_model_export)
     evaluate = model_sub.add_parser(
         "evaluate", help="how right the model is per language, on labelled posts and the team's feedback"

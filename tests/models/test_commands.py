@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import queue
 import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from models.export import ExportedModel
@@ -136,15 +138,35 @@ def test_classify_with_a_bad_model_path_says_so_without_a_traceback(tmp_path, mo
 @pytest.fixture(scope="module")
 def exported(tiny_model_dir, tmp_path_factory) -> tuple[dict, Path]:
     output = tmp_path_factory.mktemp("onnx")
-    stdout = io.StringIO()
-    real = sys.stdout
-    sys.stdout = stdout
+    stdout, stderr = io.StringIO(), io.StringIO()
+    real = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = stdout, stderr
     try:
-        code = main(["model", "export", "--model", str(tiny_model_dir), "--output", str(output)])
+        argv = ["--log-level", "WARNING", "model", "export", "--model", str(tiny_model_dir), "--output", str(output)]
+        code = main(argv)
     finally:
-        sys.stdout = real
-    assert code == 0
-    return json.loads(stdout.getvalue()), output
+        sys.stdout, sys.stderr = real
+        os.environ.pop("HF_HUB_DISABLE_PROGRESS_BARS", None)  # set by --log-level WARNING; later tests start clean
+    assert code == 0, stderr.getvalue()
+    report = json.loads(stdout.getvalue())
+    report["stderr"] = stderr.getvalue()
+    return report, output
+
+
+def test_export_at_warning_level_prints_no_progress_bar_and_no_library_warning(exported) -> None:
+    report, _ = exported
+    assert report["stderr"] == "", report["stderr"]  # a clean export says nothing at WARNING
+
+
+def test_agreement_checks_look_at_p_negative_not_only_labels() -> None:
+    from models.export import correlation, same_side_of_median
+
+    flat = np.full(10, 0.31)
+    assert correlation(flat, flat) == 0.0, "a model whose outputs do not vary shows no agreement"
+    varied = np.linspace(0.05, 0.95, 10)
+    assert correlation(varied, varied + 0.01) == pytest.approx(1.0)
+    assert same_side_of_median(varied, varied) == 1.0
+    assert same_side_of_median(varied, varied[::-1]) == 0.0
 
 
 @pytest.mark.slow
@@ -156,6 +178,8 @@ def test_export_writes_fp32_and_int8_and_reports_their_agreement(exported) -> No
     agreement = report["agreement"]
     assert agreement["posts"] >= 40 and agreement["same_label"] >= 0.95
     assert 0 <= agreement["mean_negative_diff"] <= agreement["max_negative_diff"] < 0.2
+    assert agreement["negative_correlation"] >= 0.95 and agreement["same_side_of_median"] >= 0.85
+    assert report["failed"] == []
     assert 'backend = "onnx"' in report["config"]
 
 
