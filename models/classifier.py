@@ -9,9 +9,10 @@ import numpy as np
 
 from models.base import Sentiment
 from models.batching import run_in_buckets
+from models.cache import SentimentCache
 from models.decision import decide, softmax, unclassifiable
 from models.language import LanguageDetector
-from models.preprocess import normalise
+from models.preprocess import cache_key, normalise
 from models.settings import ClassifierSettings
 
 # A token is rarely longer than this many characters, so cutting the text here never cuts
@@ -55,6 +56,7 @@ class SentimentClassifier:
         self.max_tokens = max_tokens
         self.languages = languages
         self.version = version  # stored with every label it gives (posts.model_version)
+        self.cache = SentimentCache(settings.cache_size)
         self.pad_id = int(getattr(tokenizer, "pad_token_id", None) or 0)
 
     def probabilities(self, texts: Sequence[str]) -> np.ndarray:
@@ -73,12 +75,32 @@ class SentimentClassifier:
         return softmax(logits) @ self.folding
 
     def classify(self, texts: Sequence[str]) -> list[Sentiment]:
-        """Classify ``texts``; results come back in input order, one per text."""
+        """Classify ``texts``; results come back in input order, one per text.
+
+        Near-identical texts (same :func:`cache_key`) are classified once, in this call or an earlier one.
+        """
         cleaned = [normalise(t or "", max_chars=self.max_tokens * CHARS_PER_TOKEN) for t in texts]
-        langs = self.languages.detect(cleaned) if self.languages else [None] * len(cleaned)
-        readable = [i for i, text in enumerate(cleaned) if text]
-        probs = self.probabilities([cleaned[i] for i in readable])
-        results = [unclassifiable(lang=lang) for lang in langs]
-        for row, i in enumerate(readable):
-            results[i] = decide(probs[row], lang=langs[i], settings=self.settings)
-        return results
+        results: list[Sentiment | None] = [None] * len(cleaned)
+        waiting: dict[str, list[int]] = {}  # cache key → positions sharing it, in input order
+        for i, text in enumerate(cleaned):
+            if not text:
+                results[i] = unclassifiable()
+                continue
+            key = cache_key(text) if self.cache.size else f"\0{i}"  # no cache: every text on its own
+            if key in waiting:
+                waiting[key].append(i)
+                self.cache.shared()
+            elif (known := self.cache.get(key)) is not None:
+                results[i] = known
+            else:
+                waiting[key] = [i]
+        firsts = [positions[0] for positions in waiting.values()]
+        readable = [cleaned[i] for i in firsts]
+        langs = self.languages.detect(readable) if self.languages else [None] * len(readable)
+        probs = self.probabilities(readable)
+        for row, (key, positions) in enumerate(waiting.items()):
+            sentiment = decide(probs[row], lang=langs[row], settings=self.settings)
+            self.cache.put(key, sentiment)
+            for i in positions:
+                results[i] = sentiment
+        return [r if r is not None else unclassifiable() for r in results]

@@ -34,6 +34,9 @@ class ClassifierSettings(BaseModel):
     # When no class reaches this probability the post is marked low-confidence (never alerted on).
     min_confidence: float = Field(default=0.4, ge=0, le=1)
     detect_language: bool = True
+    # Near-identical posts (retweets, copies, one post seen by two sources) are classified once: this many
+    # recent results are kept, keyed by normalised text (docs/classifier.md); 0 turns the cache off.
+    cache_size: int = Field(default=20_000, ge=0, le=10_000_000)
     # Override the label mapping inferred from the model config: {"LABEL_0" = "negative", ...}
     labels: dict[str, Target] = Field(default_factory=dict)
 
