@@ -18,6 +18,11 @@ Each worker classifies the same posts: `--posts` short social posts (tweet lengt
 `--long-posts` Reddit-length ones, after a warm-up of a few posts. Our backends are called with
 `--call-size` posts per classify() call, as the daemon's classify step does (batch_size).
 
+At the end it prints the int8 roofline for short posts: the MatMul probe's int8 GMAC/s over the model's
+multiply-adds per post (from its config.json and the mean tokens per post), and the fraction of it each
+backend reaches; and the hit rate and effective posts/s of the classify-once cache on the real recorded X
+and Reddit pages in ../shared/data/recorded-api (--no-recorded skips it).
+
 First it measures what this CPU gives int8 at all: one 1280 x 768 x 3072 MatMul (a feed-forward layer
 on a batch of short posts) in ONNX Runtime, fp32 against dynamically quantised int8. Without VNNI
 (AVX-512 VNNI, AVX-VNNI) or AMX, int8 multiplies run on the same vector ports as fp32 ones and the
@@ -135,9 +140,28 @@ def worker(args: argparse.Namespace) -> None:
         rate = round(len(texts) / seconds, 1)
         figures[name] = {"posts": len(texts), "seconds": round(seconds, 2), "posts_per_s": rate,
                          "peak_rss_mb_so_far": round(peak_rss_mb())}
+    if args.worker != "naive" and args.recorded:
+        figures["recorded"] = recorded_run(classifier, classify)
     figures["peak_rss_mb"] = round(peak_rss_mb())
     figures["vm_hwm_mb"] = round(_vm_hwm_mb())
     print(json.dumps(figures), flush=True)
+
+
+def recorded_run(classifier: object, classify: object) -> dict[str, object]:
+    """The real recorded X and Reddit texts through the classifier: cache hit rate and effective posts/s."""
+    from recorded_texts import recorded_texts
+
+    out: dict[str, object] = {}
+    for platform, texts in recorded_texts().items():
+        cache = classifier.cache  # type: ignore[attr-defined]
+        hits, misses = cache.hits, cache.misses
+        started = time.perf_counter()
+        classify(texts)  # type: ignore[operator]
+        seconds = time.perf_counter() - started
+        looked = (cache.hits - hits) + (cache.misses - misses)
+        out[platform] = {"posts": len(texts), "hit_rate": round((cache.hits - hits) / max(1, looked), 3),
+                         "posts_per_s": round(len(texts) / seconds, 1)}
+    return out
 
 
 def _vm_hwm_mb() -> float:
@@ -183,7 +207,18 @@ def gemm_check(args: argparse.Namespace) -> None:
             rates[name] = round(rows * inner * outer * runs / (time.perf_counter() - started) / 1e9, 1)
     flags = set(Path("/proc/cpuinfo").read_text().split()) if Path("/proc/cpuinfo").is_file() else set()
     wanted = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8")
-    print(json.dumps({"gmac_per_s": rates, "cpu_flags": [f for f in wanted if f in flags]}))
+    found = [f for f in wanted if f in flags]
+    vnni = any(f in found for f in ("avx512_vnni", "avx_vnni", "amx_int8"))
+    print(json.dumps({"gmac_per_s": rates, "cpu_flags": found, "vnni": vnni}))
+
+
+def macs_per_token(model_dir: str, tokens: float) -> float:
+    """Multiply-adds per token of an encoder of ``model_dir``'s shape at ``tokens`` tokens a post: the four
+    attention projections and the two feed-forward ones, plus attention scores and their use on values."""
+    config = json.loads((Path(model_dir) / "config.json").read_text())
+    hidden, inner, layers = config["hidden_size"], config["intermediate_size"], config["num_hidden_layers"]
+    per_layer = 4 * hidden * hidden + 2 * hidden * inner + 2 * tokens * hidden
+    return layers * per_layer
 
 
 def prepare(args: argparse.Namespace) -> None:
@@ -221,6 +256,8 @@ def main() -> None:
                         help="[classifier] batch_tokens for our backends (default: the setting's default)")
     parser.add_argument("--backends", default=",".join(BACKENDS), help="comma-separated subset to run")
     parser.add_argument("--workdir", help="where the built model and ONNX files go (default: a temp dir, kept)")
+    parser.add_argument("--no-recorded", dest="recorded", action="store_false",
+                        help="skip the cache run on the recorded X and Reddit pages in ../shared/data")
     parser.add_argument("--worker", choices=BACKENDS, help=argparse.SUPPRESS)
     parser.add_argument("--prepare", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--gemm-check", action="store_true", help=argparse.SUPPRESS)
@@ -243,11 +280,13 @@ def main() -> None:
     print(f"machine: {os.cpu_count()} CPUs visible, {len(os.sched_getaffinity(0))} usable; load {os.getloadavg()}")
     done = subprocess.run([sys.executable, __file__, "--gemm-check", "--threads", str(args.threads)],
                           cwd=ROOT, capture_output=True, text=True, check=False)
+    gemm: dict = {}
     if done.returncode == 0:
         gemm = json.loads(done.stdout.strip().splitlines()[-1])
         rates = gemm["gmac_per_s"]
         print(f"int8 on this CPU: one FFN MatMul runs {rates['fp32']} GMAC/s in fp32, {rates['int8']} in int8 "
-              f"({rates['int8'] / rates['fp32']:.1f}x); CPU flags {gemm['cpu_flags']}")
+              f"({rates['int8'] / rates['fp32']:.1f}x); CPU flags {gemm['cpu_flags']}; "
+              f"VNNI machine: {'yes' if gemm['vnni'] else 'no'}")
     else:
         print(f"int8 GEMM check failed:\n{done.stderr[-1500:]}")
     cmd = [sys.executable, __file__, "--prepare", "--workdir", str(workdir), "--posts", str(args.posts),
@@ -279,7 +318,8 @@ def main() -> None:
         cmd = [sys.executable, __file__, "--worker", backend, "--model-dir", str(model_dir),
                "--onnx-dir", str(onnx_dir), "--posts", str(args.posts), "--long-posts", str(args.long_posts),
                "--threads", str(args.threads), "--batch-tokens", str(args.batch_tokens),
-               "--batch-size", str(args.batch_size), "--call-size", str(args.call_size)]
+               "--batch-size", str(args.batch_size), "--call-size", str(args.call_size),
+               *([] if args.recorded else ["--no-recorded"])]
         done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
         if done.returncode != 0:
             print(f"{backend}: FAILED\n{done.stderr[-2000:]}")
@@ -287,6 +327,32 @@ def main() -> None:
         results[backend] = json.loads(done.stdout.strip().splitlines()[-1])
         print(f"  {backend}: {results[backend]}", flush=True)
     report_table(results)
+    report_roofline(results, gemm, macs_per_token(str(model_dir), ready["tokens"].get("short", 40.0)),
+                    ready["tokens"].get("short", 40.0))
+    report_cache(results)
+
+
+def report_roofline(results: dict[str, dict], gemm: dict, macs: float, tokens: float) -> None:
+    """The int8 roofline for short posts (the MatMul probe's int8 rate over the model's work per post) and the
+    fraction of it each backend reaches."""
+    int8_rate = gemm.get("gmac_per_s", {}).get("int8")
+    if not int8_rate:
+        return
+    roofline = int8_rate * 1e9 / (macs * tokens)
+    print(f"\nint8 roofline, short posts: {int8_rate} GMAC/s / ({macs / 1e6:.1f} M multiply-adds per token x "
+          f"{tokens} tokens) = {roofline:.1f} posts/s (VNNI machine: {'yes' if gemm.get('vnni') else 'no'})")
+    for name, r in results.items():
+        rate = r.get("short", {}).get("posts_per_s")
+        if rate:
+            print(f"  {name:<13} {rate:>7} posts/s = {rate / roofline:.0%} of the int8 roofline")
+
+
+def report_cache(results: dict[str, dict]) -> None:
+    """Hit rate of the classify-once cache on real recorded pages, and the posts/s it gives."""
+    for name, r in results.items():
+        for platform, figures in r.get("recorded", {}).items():
+            print(f"cache on recorded {platform} ({figures['posts']} posts), {name}: hit rate "
+                  f"{figures['hit_rate']:.0%}, {figures['posts_per_s']} posts/s effective")
 
 
 def report_table(results: dict[str, dict]) -> None:

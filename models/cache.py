@@ -29,6 +29,11 @@ class SentimentCache:
             self.hits += 1
             return found
 
+    def key_starting_with(self, prefix: str) -> str | None:
+        """A stored key that begins with ``prefix`` (the most recent), or None. A scan: called for cut texts only."""
+        with self._lock:
+            return next((key for key in reversed(self._items) if key.startswith(prefix)), None)
+
     def shared(self) -> None:
         """Count a text answered by another text of the same batch (a hit that never reached the map)."""
         with self._lock:

@@ -12,7 +12,7 @@ from models.batching import run_in_buckets
 from models.cache import SentimentCache
 from models.decision import decide, softmax, unclassifiable
 from models.language import LanguageDetector
-from models.preprocess import cache_key, normalise
+from models.preprocess import MIN_CUT_KEY, cache_key, is_cut, normalise
 from models.settings import ClassifierSettings
 
 # A token is rarely longer than this many characters, so cutting the text here never cuts
@@ -77,16 +77,16 @@ class SentimentClassifier:
     def classify(self, texts: Sequence[str]) -> list[Sentiment]:
         """Classify ``texts``; results come back in input order, one per text.
 
-        Near-identical texts (same :func:`cache_key`) are classified once, in this call or an earlier one.
+        Near-identical texts (same :func:`cache_key`) are classified once, in this call or an earlier one; a
+        text cut short with "…" (a retweet) shares the result of a whole text that starts with it.
         """
         cleaned = [normalise(t or "", max_chars=self.max_tokens * CHARS_PER_TOKEN) for t in texts]
         results: list[Sentiment | None] = [None] * len(cleaned)
         waiting: dict[str, list[int]] = {}  # cache key → positions sharing it, in input order
-        for i, text in enumerate(cleaned):
-            if not text:
-                results[i] = unclassifiable()
-                continue
-            key = cache_key(text) if self.cache.size else f"\0{i}"  # no cache: every text on its own
+        readable = [i for i, text in enumerate(cleaned) if text]
+        # Whole texts first, so a cut retweet finds its original even when both come in this batch.
+        for i in sorted(readable, key=lambda i: is_cut(cleaned[i])):
+            key = self._key(i, cleaned[i], waiting)
             if key in waiting:
                 waiting[key].append(i)
                 self.cache.shared()
@@ -94,13 +94,22 @@ class SentimentClassifier:
                 results[i] = known
             else:
                 waiting[key] = [i]
-        firsts = [positions[0] for positions in waiting.values()]
-        readable = [cleaned[i] for i in firsts]
-        langs = self.languages.detect(readable) if self.languages else [None] * len(readable)
-        probs = self.probabilities(readable)
+        firsts = [cleaned[positions[0]] for positions in waiting.values()]
+        langs = self.languages.detect(firsts) if self.languages else [None] * len(firsts)
+        probs = self.probabilities(firsts)
         for row, (key, positions) in enumerate(waiting.items()):
             sentiment = decide(probs[row], lang=langs[row], settings=self.settings)
             self.cache.put(key, sentiment)
             for i in positions:
                 results[i] = sentiment
         return [r if r is not None else unclassifiable() for r in results]
+
+    def _key(self, position: int, text: str, waiting: Mapping[str, list[int]]) -> str:
+        """The key ``text`` is classified under: its cache key, or a whole text's key when it is a cut copy."""
+        if not self.cache.size:
+            return f"\0{position}"  # no cache: every text on its own
+        key = cache_key(text)
+        if not is_cut(text) or len(key) < MIN_CUT_KEY or key in waiting:
+            return key
+        whole = next((k for k in waiting if k.startswith(key)), None) or self.cache.key_starting_with(key)
+        return whole or key

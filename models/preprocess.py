@@ -36,6 +36,16 @@ _PLACEHOLDERS = re.compile(r"(?<!\S)(?:@user|http)(?!\S)")
 _CUT = re.compile(r"(?:…|\.\.\.)$")
 
 
+# A cut copy ("RT @user: first 120 characters…") is matched to a whole text starting with it only when
+# at least this much of it is left: shorter beginnings ("ok…") are shared by unrelated posts.
+MIN_CUT_KEY = 24
+
+
+def is_cut(normalised: str) -> bool:
+    """Whether the text ends in an ellipsis: a retweet or a preview cut short, whose whole text may be known."""
+    return bool(_CUT.search(normalised))
+
+
 def cache_key(normalised: str) -> str:
     """What near-identical posts share: no retweet prefix, handles or links, case folded, no trailing "…".
 

@@ -171,6 +171,18 @@ def test_near_identical_texts_are_classified_once(tiny_model_dir: Path) -> None:
     assert classifier.cache.hits == 5 and classifier.cache.misses == 2
 
 
+def test_a_retweet_cut_short_shares_its_originals_result(tiny_model_dir: Path) -> None:
+    classifier = load_classifier(ClassifierSettings(model=str(tiny_model_dir), cache_size=100, min_confidence=0.0))
+    whole = TRAINING[1][0]  # Polish complaint, 61 characters
+    cut = f"RT @ola: {whole[:40]}…"
+    results = classifier.classify([cut, whole])  # the cut copy first: the whole text is still classified first
+    assert results[0] is results[1]
+    assert classifier.cache.misses == 1
+    later = classifier.classify([f"RT @jan: {whole[:30]}...", "RT @jan: Obsługa…"])  # an earlier call's whole text
+    assert later[0] is results[1]
+    assert later[1] is not results[1], "a beginning too short to say which post it is shares nothing"
+
+
 def test_model_is_loaded_once_per_process(tiny_model_dir: Path) -> None:
     settings = ClassifierSettings(model=str(tiny_model_dir))
     assert load_classifier(settings) is load_classifier(ClassifierSettings(model=str(tiny_model_dir)))
