@@ -57,3 +57,39 @@ def feedback(conn: Connection, *, since: datetime | None = None) -> list[Feedbac
             out[row.post_pk] = Feedback(row.post_pk, row.text, "negative", row.lang, row.sentiment, row.first_reply_at,
                                         False)
     return sorted(out.values(), key=lambda f: (f.at, f.post_pk))
+
+
+@dataclass(frozen=True, slots=True)
+class Agreement:
+    """How often the model's label agreed with the team's, for one language."""
+
+    lang: str  # "unknown" when the post's language was not detected
+    agreed: int
+    checked: int
+
+    @property
+    def share(self) -> float:
+        """Agreed among checked (checked is never 0 in what :func:`agreement` returns)."""
+        return self.agreed / self.checked
+
+
+def agrees(model_label: str | None, truth: str) -> bool:
+    """Whether the model's label matches the team's: "not negative" accepts neutral and positive."""
+    if truth == "not_negative":
+        return model_label is not None and model_label != "negative"
+    return model_label == truth
+
+
+def agreement(conn: Connection, *, since: datetime) -> list[Agreement]:
+    """Per language, how many of the posts the team checked since ``since`` the model had right (most checked first).
+
+    The team checks what it is shown (mostly posts the model called negative), so this is close to the
+    precision of the negative alerts, not an accuracy over every post.
+    """
+    counts: dict[str, list[int]] = {}
+    for item in feedback(conn, since=since):
+        tally = counts.setdefault(item.lang or "unknown", [0, 0])
+        tally[0] += agrees(item.model_label, item.label)
+        tally[1] += 1
+    rows = [Agreement(lang, agreed, checked) for lang, (agreed, checked) in counts.items()]
+    return sorted(rows, key=lambda a: (-a.checked, a.lang))

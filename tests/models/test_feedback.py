@@ -82,3 +82,37 @@ def test_evaluate_from_feedback_scores_the_model_on_it(tmp_path: Path, db_url: s
     assert figures["n"] == 3 and figures["labelled"] == 2 and figures["negative"]["support"] == 1
     # The tiny model says what it was fitted to: the confirmed complaint is negative, the others are not.
     assert figures["negative"]["precision"] == 1.0 and figures["negative"]["recall"] == 1.0
+
+
+def test_agreement_per_language_over_the_window(engine: Engine) -> None:
+    from monitor.storage.feedback import agreement
+
+    _feedback_rows(engine)
+    with engine.connect() as conn:
+        recent = agreement(conn, since=NOW - timedelta(days=30))
+        everything = agreement(conn, since=NOW - timedelta(days=60))
+    # Last 30 days: a "not negative" on a post the model called negative (wrong), an answered complaint (right).
+    assert [(a.lang, a.agreed, a.checked) for a in recent] == [("en", 1, 2)]
+    # The relabel to neutral, 40 days ago, of a post the model called negative: wrong too.
+    assert [(a.lang, a.agreed, a.checked) for a in everything] == [("en", 1, 3)]
+
+
+def test_metrics_and_digest_show_the_agreement(engine: Engine) -> None:
+    from monitor.digest.model import Digest
+    from monitor.digest.render import as_text, render
+    from monitor.ops.metrics import DatabaseCollector
+
+    _feedback_rows(engine)
+    families = {f.name: f for f in DatabaseCollector(engine, lambda: NOW + timedelta(hours=1)).collect()}
+    share = families["brand_monitor_classifier_feedback_agreement"].samples
+    posts_checked = families["brand_monitor_classifier_feedback_posts"].samples
+    assert [(s.labels, s.value) for s in share] == [({"lang": "en"}, 0.5)]
+    assert [(s.labels, s.value) for s in posts_checked] == [({"lang": "en"}, 2)]
+
+    digest = Digest(day=NOW.date(), timezone="UTC", built_at=NOW, brands=(), staffing=(),
+                    accuracy=(("pl", 4, 5), ("<!channel>", 1, 1)))
+    text = as_text(render(digest))
+    assert "last 30 days, model right in: pl 80.0% of 5" in text
+    assert "<!channel>" not in text, "a language code from the database is escaped like any text"
+    assert "model right in" not in as_text(render(Digest(day=NOW.date(), timezone="UTC", built_at=NOW, brands=(),
+                                                         staffing=())))
