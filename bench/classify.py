@@ -13,6 +13,8 @@ RSS (getrusage ru_maxrss) and load time belong to that backend alone:
   transformers ours, PyTorch: length-sorted buckets, dynamic padding, inference_mode, threads = cores
   onnx-fp32    ours on ONNX Runtime, fp32 export
   onnx-int8    ours on ONNX Runtime, dynamically quantised int8 export
+  cli-int8     `brand-monitor classify --model model.int8.onnx` as a user runs it: posts piped in as JSON lines,
+               answers read back; timed from the answer to a warm-up batch (load excluded) to the last answer
 
 Each worker classifies the same posts: `--posts` short social posts (tweet length) and
 `--long-posts` Reddit-length ones, after a warm-up of a few posts. Our backends are called with
@@ -34,9 +36,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -45,7 +49,7 @@ sys.path[:0] = [str(ROOT), str(Path(__file__).resolve().parent)]
 
 from social_posts import social_posts, tokenizer_corpus  # noqa: E402
 
-BACKENDS = ("naive", "transformers", "onnx-fp32", "onnx-int8")
+BACKENDS = ("naive", "transformers", "onnx-fp32", "onnx-int8", "cli-int8")
 LABELS = {0: "negative", 1: "neutral", 2: "positive"}
 
 
@@ -96,6 +100,9 @@ def worker(args: argparse.Namespace) -> None:
 
     short = social_posts(args.posts)
     long = social_posts(args.long_posts, long=True)
+    if args.worker == "cli-int8":
+        print(json.dumps(cli_run(args, short)), flush=True)
+        return
     started = time.perf_counter()
     if args.worker == "naive":
         import torch
@@ -121,6 +128,7 @@ def worker(args: argparse.Namespace) -> None:
             batch_size=args.batch_size,
             **({"batch_tokens": args.batch_tokens} if args.batch_tokens else {}),
             max_length=512,
+            cache_size=0,  # model speed: the synthetic posts repeat a little (9 % at 1,000); the cache is run apart
         )
         classifier = load_classifier(settings)
 
@@ -147,13 +155,50 @@ def worker(args: argparse.Namespace) -> None:
     print(json.dumps(figures), flush=True)
 
 
+def cli_run(args: argparse.Namespace, posts: list[str]) -> dict[str, object]:
+    """``brand-monitor classify`` in its own process, fed the posts on stdin; posts/s after a warm-up batch."""
+    from models.runtime import peak_rss_mb
+
+    model = str(Path(args.onnx_dir) / "model.int8.onnx")
+    config = Path(args.onnx_dir) / "bench-classify.toml"  # the model's speed, as the other backends: no cache
+    config.write_text(f"[classifier]\nthreads = {args.threads}\nbatch_size = {args.batch_size}\ncache_size = 0\n")
+    command = [sys.executable, "-m", "monitor", "--log-level", "WARNING", "classify", "--config", str(config),
+               "--model", model]
+    child = subprocess.Popen(command, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert child.stdin is not None and child.stdout is not None
+    warm = posts[:8]
+    for text in warm:
+        child.stdin.write(json.dumps({"text": text}, ensure_ascii=False) + "\n")
+    child.stdin.flush()
+    for _ in warm:
+        child.stdout.readline()
+    started = time.perf_counter()
+    writer = threading.Thread(target=_feed, args=(child.stdin, posts))
+    writer.start()
+    answers = sum(1 for _ in child.stdout)
+    seconds = time.perf_counter() - started
+    writer.join()
+    child.wait()
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {"backend": "cli-int8", "load_s": None, "short": {"posts": answers, "seconds": round(seconds, 2),
+            "posts_per_s": round(answers / seconds, 1)}, "peak_rss_mb": round(usage.ru_maxrss / 1024),
+            "own_peak_rss_mb": round(peak_rss_mb())}
+
+
+def _feed(stdin: object, posts: list[str]) -> None:
+    for text in posts:
+        stdin.write(json.dumps({"text": text}, ensure_ascii=False) + "\n")  # type: ignore[attr-defined]
+    stdin.close()  # type: ignore[attr-defined]
+
+
 def recorded_run(classifier: object, classify: object) -> dict[str, object]:
     """The real recorded X and Reddit texts through the classifier: cache hit rate and effective posts/s."""
+    from models.cache import SentimentCache
     from recorded_texts import recorded_texts
 
     out: dict[str, object] = {}
     for platform, texts in recorded_texts().items():
-        cache = classifier.cache  # type: ignore[attr-defined]
+        cache = classifier.cache = SentimentCache(20_000)  # type: ignore[attr-defined]  # as the default setting
         hits, misses = cache.hits, cache.misses
         started = time.perf_counter()
         classify(texts)  # type: ignore[operator]
@@ -301,7 +346,7 @@ def main() -> None:
     print(f"mean tokens per post: {ready['tokens']}")
     onnx_dir = workdir / "onnx"
     backends = args.backends.split(",")
-    if any(b.startswith("onnx") for b in backends) and not (onnx_dir / "model.int8.onnx").is_file():
+    if any(b.startswith(("onnx", "cli")) for b in backends) and not (onnx_dir / "model.int8.onnx").is_file():
         done = subprocess.run(
             [sys.executable, "-m", "monitor", "--log-level", "WARNING", "model", "export",
              "--model", str(model_dir), "--output", str(onnx_dir)],
@@ -367,7 +412,7 @@ def report_table(results: dict[str, dict]) -> None:
             ref = base.get(kind, {}).get("posts_per_s")
             width = 14 if kind == "short" else 13
             cells += [f"{rate:>{width}}", f"{rate / ref:>7.1f}x" if rate and ref else f"{'-':>8}"]
-        print(f"{name:<13} {r['load_s']:>7} {r['peak_rss_mb']:>13} {r.get('vm_hwm_mb', '-'):>10} "
+        print(f"{name:<13} {r['load_s'] or '-':>7} {r['peak_rss_mb']:>13} {r.get('vm_hwm_mb', '-'):>10} "
               f"{cells[0]} {cells[1]} {cells[2]} {cells[3]}")
     if "onnx-int8" in results and "onnx-fp32" in results:
         int8, fp32 = results["onnx-int8"], results["onnx-fp32"]
