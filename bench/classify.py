@@ -193,8 +193,9 @@ def _feed(stdin: object, posts: list[str]) -> None:
 
 def recorded_run(classifier: object, classify: object) -> dict[str, object]:
     """The real recorded X and Reddit texts through the classifier: cache hit rate and effective posts/s."""
-    from models.cache import SentimentCache
     from recorded_texts import recorded_texts
+
+    from models.cache import SentimentCache
 
     out: dict[str, object] = {}
     for platform, texts in recorded_texts().items():
