@@ -180,21 +180,23 @@ def cmd_model_evaluate(args: argparse.Namespace) -> int:
 
     if not args.labelled and not args.from_feedback:
         return _fail("model evaluate: give --labelled FILE, --from-feedback, or both", EXIT_USAGE)
-    posts = []
-    if args.labelled:
-        try:
-            posts += read_labelled(Path(args.labelled))
-        except LabelledFileError as exc:
-            return _fail(str(exc), EXIT_USAGE)
+    if not 0 < args.precision <= 1:
+        return _fail(f"model evaluate: --precision {args.precision} must be in (0, 1], e.g. 0.8", EXIT_USAGE)
+    try:
+        posts = read_labelled(Path(args.labelled)) if args.labelled else []
+    except LabelledFileError as exc:
+        return _fail(str(exc), EXIT_USAGE)
     if args.from_feedback:
         posts += _feedback_posts(_load(args))
         if not posts:
             return _fail("model evaluate --from-feedback: no feedback stored yet (\"not negative\" in Slack, or "
                          "negative posts the brand answered)", EXIT_FAILURE)
     settings = _classifier_settings(args)
-    figures = assess(load_classifier(settings), posts, precision=args.precision)
+    classifier = load_classifier(settings)
+    figures = assess(classifier, posts, precision=args.precision)
     if args.json:
-        print(json.dumps({"model": settings.onnx_model or settings.model, "languages": figures}, ensure_ascii=False))
+        version = getattr(classifier, "version", None) or settings.onnx_model or settings.model
+        print(json.dumps({"model": version, "languages": figures}, ensure_ascii=False))
     else:
         print(table(figures))
     return EXIT_OK
@@ -209,12 +211,12 @@ def cmd_model_tune(args: argparse.Namespace) -> int:
     from models.tune_command import TuneError, run_tune
     from models.tuning import TuneOptions
 
-    posts = []
-    if args.labelled:
-        try:
-            posts += read_labelled(Path(args.labelled))
-        except LabelledFileError as exc:
-            return _fail(str(exc), EXIT_USAGE)
+    if not 0 < args.heldout < 1:
+        return _fail(f"model tune: --heldout {args.heldout} must be between 0 and 1, e.g. 0.2", EXIT_USAGE)
+    try:
+        posts = read_labelled(Path(args.labelled)) if args.labelled else []
+    except LabelledFileError as exc:
+        return _fail(str(exc), EXIT_USAGE)
     path = resolve_path(args.config)
     if not args.no_feedback and (args.config or path.exists()):
         if has_section(path, "storage"):

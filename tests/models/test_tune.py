@@ -90,6 +90,9 @@ def test_evaluate_without_input_or_with_a_bad_file_is_a_usage_error(tmp_path, un
     bad.write_text("text,label\nhello,furious\n", encoding="utf-8")
     code, _ = _cli(["model", "evaluate", "--config", str(config), "--labelled", str(bad)], monkeypatch=monkeypatch)
     assert code == 2 and "label 'furious'" in capsys.readouterr().err
+    code, _ = _cli(["model", "evaluate", "--config", str(config), "--labelled", str(bad), "--precision", "1.5"],
+                   monkeypatch=monkeypatch)
+    assert code == 2 and "--precision 1.5 must be in (0, 1]" in capsys.readouterr().err
 
 
 @pytest.mark.slow
