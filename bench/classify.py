@@ -414,7 +414,8 @@ def report_table(results: dict[str, dict]) -> None:
             rate = r.get(kind, {}).get("posts_per_s")
             ref = base.get(kind, {}).get("posts_per_s")
             width = 14 if kind == "short" else 13
-            cells += [f"{rate:>{width}}", f"{rate / ref:>7.1f}x" if rate and ref else f"{'-':>8}"]
+            shown = "-" if rate is None else rate  # no long posts asked for (--long-posts 0)
+            cells += [f"{shown:>{width}}", f"{rate / ref:>7.1f}x" if rate and ref else f"{'-':>8}"]
         print(f"{name:<13} {r['load_s'] or '-':>7} {r['peak_rss_mb']:>13} {r.get('vm_hwm_mb', '-'):>10} "
               f"{cells[0]} {cells[1]} {cells[2]} {cells[3]}")
     if "onnx-int8" in results and "onnx-fp32" in results:
