@@ -142,3 +142,16 @@ def test_tune_with_too_few_posts_says_so(tmp_path, untrained, monkeypatch, capsy
                     "--no-feedback"], monkeypatch=monkeypatch)
     assert code == 2 and "too few" in capsys.readouterr().err
     assert not (tmp_path / "v").exists()
+
+
+def test_a_not_negative_correction_is_learnt_as_neutral_or_positive() -> None:
+    import math
+
+    import torch
+
+    from models.tuning import _loss
+
+    probs = torch.tensor([[0.7, 0.2, 0.1], [0.1, 0.6, 0.3]])
+    # Target 3 is "not negative": -log(P(neutral) + P(positive)), whichever of the two it is.
+    assert float(_loss(probs[:1], torch.tensor([3]))) == pytest.approx(-math.log(0.3), abs=1e-6)
+    assert float(_loss(probs, torch.tensor([0, 2]))) == pytest.approx(-(math.log(0.7) + math.log(0.3)) / 2, abs=1e-6)
