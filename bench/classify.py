@@ -13,10 +13,17 @@ RSS (getrusage ru_maxrss) and load time belong to that backend alone:
   transformers ours, PyTorch: length-sorted buckets, dynamic padding, inference_mode, threads = cores
   onnx-fp32    ours on ONNX Runtime, fp32 export
   onnx-int8    ours on ONNX Runtime, dynamically quantised int8 export
+  cli-int8     `brand-monitor classify --model model.int8.onnx` as a user runs it: posts piped in as JSON lines,
+               answers read back; timed from the answer to a warm-up batch (load excluded) to the last answer
 
 Each worker classifies the same posts: `--posts` short social posts (tweet length) and
 `--long-posts` Reddit-length ones, after a warm-up of a few posts. Our backends are called with
 `--call-size` posts per classify() call, as the daemon's classify step does (batch_size).
+
+At the end it prints the int8 roofline for short posts: the MatMul probe's int8 GMAC/s over the model's
+multiply-adds per post (from its config.json and the mean tokens per post), and the fraction of it each
+backend reaches; and the hit rate and effective posts/s of the classify-once cache on the real recorded X
+and Reddit pages in ../shared/data/recorded-api (--no-recorded skips it).
 
 First it measures what this CPU gives int8 at all: one 1280 x 768 x 3072 MatMul (a feed-forward layer
 on a batch of short posts) in ONNX Runtime, fp32 against dynamically quantised int8. Without VNNI
@@ -29,9 +36,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -40,7 +49,7 @@ sys.path[:0] = [str(ROOT), str(Path(__file__).resolve().parent)]
 
 from social_posts import social_posts, tokenizer_corpus  # noqa: E402
 
-BACKENDS = ("naive", "transformers", "onnx-fp32", "onnx-int8")
+BACKENDS = ("naive", "transformers", "onnx-fp32", "onnx-int8", "cli-int8")
 LABELS = {0: "negative", 1: "neutral", 2: "positive"}
 
 
@@ -91,6 +100,9 @@ def worker(args: argparse.Namespace) -> None:
 
     short = social_posts(args.posts)
     long = social_posts(args.long_posts, long=True)
+    if args.worker == "cli-int8":
+        print(json.dumps(cli_run(args, short)), flush=True)
+        return
     started = time.perf_counter()
     if args.worker == "naive":
         import torch
@@ -116,6 +128,7 @@ def worker(args: argparse.Namespace) -> None:
             batch_size=args.batch_size,
             **({"batch_tokens": args.batch_tokens} if args.batch_tokens else {}),
             max_length=512,
+            cache_size=0,  # model speed: the synthetic posts repeat a little (9 % at 1,000); the cache is run apart
         )
         classifier = load_classifier(settings)
 
@@ -135,9 +148,67 @@ def worker(args: argparse.Namespace) -> None:
         rate = round(len(texts) / seconds, 1)
         figures[name] = {"posts": len(texts), "seconds": round(seconds, 2), "posts_per_s": rate,
                          "peak_rss_mb_so_far": round(peak_rss_mb())}
+    if args.worker != "naive" and args.recorded:
+        figures["recorded"] = recorded_run(classifier, classify)
     figures["peak_rss_mb"] = round(peak_rss_mb())
     figures["vm_hwm_mb"] = round(_vm_hwm_mb())
     print(json.dumps(figures), flush=True)
+
+
+def cli_run(args: argparse.Namespace, posts: list[str]) -> dict[str, object]:
+    """``brand-monitor classify`` in its own process, fed the posts on stdin; posts/s after a warm-up batch."""
+    from models.runtime import peak_rss_mb
+
+    model = str(Path(args.onnx_dir) / "model.int8.onnx")
+    config = Path(args.onnx_dir) / "bench-classify.toml"  # the model's speed, as the other backends: no cache
+    config.write_text(f"[classifier]\nthreads = {args.threads}\nbatch_size = {args.batch_size}\ncache_size = 0\n")
+    command = [sys.executable, "-m", "monitor", "--log-level", "WARNING", "classify", "--config", str(config),
+               "--model", model]
+    child = subprocess.Popen(command, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert child.stdin is not None and child.stdout is not None
+    warm = posts[:8]
+    for text in warm:
+        child.stdin.write(json.dumps({"text": text}, ensure_ascii=False) + "\n")
+    child.stdin.flush()
+    for _ in warm:
+        child.stdout.readline()
+    started = time.perf_counter()
+    writer = threading.Thread(target=_feed, args=(child.stdin, posts))
+    writer.start()
+    answers = sum(1 for _ in child.stdout)
+    seconds = time.perf_counter() - started
+    writer.join()
+    child.wait()
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {"backend": "cli-int8", "load_s": None, "short": {"posts": answers, "seconds": round(seconds, 2),
+            "posts_per_s": round(answers / seconds, 1)}, "peak_rss_mb": round(usage.ru_maxrss / 1024),
+            "own_peak_rss_mb": round(peak_rss_mb())}
+
+
+def _feed(stdin: object, posts: list[str]) -> None:
+    for text in posts:
+        stdin.write(json.dumps({"text": text}, ensure_ascii=False) + "\n")  # type: ignore[attr-defined]
+    stdin.close()  # type: ignore[attr-defined]
+
+
+def recorded_run(classifier: object, classify: object) -> dict[str, object]:
+    """The real recorded X and Reddit texts through the classifier, without the cache and then with a fresh one
+    (the default size): the hit rate and the posts/s each way."""
+    from recorded_texts import recorded_texts
+
+    from models.cache import SentimentCache
+
+    out: dict[str, object] = {}
+    for platform, texts in recorded_texts().items():
+        figures: dict[str, float] = {"posts": len(texts)}
+        for name, size in (("uncached", 0), ("cached", 20_000)):
+            cache = classifier.cache = SentimentCache(size)  # type: ignore[attr-defined]
+            started = time.perf_counter()
+            classify(texts)  # type: ignore[operator]
+            figures[f"{name}_posts_per_s"] = round(len(texts) / (time.perf_counter() - started), 1)
+        figures["hit_rate"] = round(cache.hit_rate(), 3)
+        out[platform] = figures
+    return out
 
 
 def _vm_hwm_mb() -> float:
@@ -183,7 +254,18 @@ def gemm_check(args: argparse.Namespace) -> None:
             rates[name] = round(rows * inner * outer * runs / (time.perf_counter() - started) / 1e9, 1)
     flags = set(Path("/proc/cpuinfo").read_text().split()) if Path("/proc/cpuinfo").is_file() else set()
     wanted = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8")
-    print(json.dumps({"gmac_per_s": rates, "cpu_flags": [f for f in wanted if f in flags]}))
+    found = [f for f in wanted if f in flags]
+    vnni = any(f in found for f in ("avx512_vnni", "avx_vnni", "amx_int8"))
+    print(json.dumps({"gmac_per_s": rates, "cpu_flags": found, "vnni": vnni}))
+
+
+def macs_per_token(model_dir: str, tokens: float) -> float:
+    """Multiply-adds per token of an encoder of ``model_dir``'s shape at ``tokens`` tokens a post: the four
+    attention projections and the two feed-forward ones, plus attention scores and their use on values."""
+    config = json.loads((Path(model_dir) / "config.json").read_text())
+    hidden, inner, layers = config["hidden_size"], config["intermediate_size"], config["num_hidden_layers"]
+    per_layer = 4 * hidden * hidden + 2 * hidden * inner + 2 * tokens * hidden
+    return layers * per_layer
 
 
 def prepare(args: argparse.Namespace) -> None:
@@ -221,6 +303,8 @@ def main() -> None:
                         help="[classifier] batch_tokens for our backends (default: the setting's default)")
     parser.add_argument("--backends", default=",".join(BACKENDS), help="comma-separated subset to run")
     parser.add_argument("--workdir", help="where the built model and ONNX files go (default: a temp dir, kept)")
+    parser.add_argument("--no-recorded", dest="recorded", action="store_false",
+                        help="skip the cache run on the recorded X and Reddit pages in ../shared/data")
     parser.add_argument("--worker", choices=BACKENDS, help=argparse.SUPPRESS)
     parser.add_argument("--prepare", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--gemm-check", action="store_true", help=argparse.SUPPRESS)
@@ -243,11 +327,13 @@ def main() -> None:
     print(f"machine: {os.cpu_count()} CPUs visible, {len(os.sched_getaffinity(0))} usable; load {os.getloadavg()}")
     done = subprocess.run([sys.executable, __file__, "--gemm-check", "--threads", str(args.threads)],
                           cwd=ROOT, capture_output=True, text=True, check=False)
+    gemm: dict = {}
     if done.returncode == 0:
         gemm = json.loads(done.stdout.strip().splitlines()[-1])
         rates = gemm["gmac_per_s"]
         print(f"int8 on this CPU: one FFN MatMul runs {rates['fp32']} GMAC/s in fp32, {rates['int8']} in int8 "
-              f"({rates['int8'] / rates['fp32']:.1f}x); CPU flags {gemm['cpu_flags']}")
+              f"({rates['int8'] / rates['fp32']:.1f}x); CPU flags {gemm['cpu_flags']}; "
+              f"VNNI machine: {'yes' if gemm['vnni'] else 'no'}")
     else:
         print(f"int8 GEMM check failed:\n{done.stderr[-1500:]}")
     cmd = [sys.executable, __file__, "--prepare", "--workdir", str(workdir), "--posts", str(args.posts),
@@ -262,7 +348,7 @@ def main() -> None:
     print(f"mean tokens per post: {ready['tokens']}")
     onnx_dir = workdir / "onnx"
     backends = args.backends.split(",")
-    if any(b.startswith("onnx") for b in backends) and not (onnx_dir / "model.int8.onnx").is_file():
+    if any(b.startswith(("onnx", "cli")) for b in backends) and not (onnx_dir / "model.int8.onnx").is_file():
         done = subprocess.run(
             [sys.executable, "-m", "monitor", "--log-level", "WARNING", "model", "export",
              "--model", str(model_dir), "--output", str(onnx_dir)],
@@ -279,7 +365,8 @@ def main() -> None:
         cmd = [sys.executable, __file__, "--worker", backend, "--model-dir", str(model_dir),
                "--onnx-dir", str(onnx_dir), "--posts", str(args.posts), "--long-posts", str(args.long_posts),
                "--threads", str(args.threads), "--batch-tokens", str(args.batch_tokens),
-               "--batch-size", str(args.batch_size), "--call-size", str(args.call_size)]
+               "--batch-size", str(args.batch_size), "--call-size", str(args.call_size),
+               *([] if args.recorded else ["--no-recorded"])]
         done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
         if done.returncode != 0:
             print(f"{backend}: FAILED\n{done.stderr[-2000:]}")
@@ -287,6 +374,33 @@ def main() -> None:
         results[backend] = json.loads(done.stdout.strip().splitlines()[-1])
         print(f"  {backend}: {results[backend]}", flush=True)
     report_table(results)
+    report_roofline(results, gemm, macs_per_token(str(model_dir), ready["tokens"].get("short", 40.0)),
+                    ready["tokens"].get("short", 40.0))
+    report_cache(results)
+
+
+def report_roofline(results: dict[str, dict], gemm: dict, macs: float, tokens: float) -> None:
+    """The int8 roofline for short posts (the MatMul probe's int8 rate over the model's work per post) and the
+    fraction of it each backend reaches."""
+    int8_rate = gemm.get("gmac_per_s", {}).get("int8")
+    if not int8_rate:
+        return
+    roofline = int8_rate * 1e9 / (macs * tokens)
+    print(f"\nint8 roofline, short posts: {int8_rate} GMAC/s / ({macs / 1e6:.1f} M multiply-adds per token x "
+          f"{tokens} tokens) = {roofline:.1f} posts/s (VNNI machine: {'yes' if gemm.get('vnni') else 'no'})")
+    for name, r in results.items():
+        rate = r.get("short", {}).get("posts_per_s")
+        if rate:
+            print(f"  {name:<13} {rate:>7} posts/s = {rate / roofline:.0%} of the int8 roofline")
+
+
+def report_cache(results: dict[str, dict]) -> None:
+    """Hit rate of the classify-once cache on real recorded pages, and the posts/s it gives."""
+    for name, r in results.items():
+        for platform, figures in r.get("recorded", {}).items():
+            print(f"cache on recorded {platform} ({figures['posts']} posts), {name}: hit rate "
+                  f"{figures['hit_rate']:.0%}, {figures['cached_posts_per_s']} posts/s effective against "
+                  f"{figures['uncached_posts_per_s']} without the cache")
 
 
 def report_table(results: dict[str, dict]) -> None:
@@ -300,8 +414,9 @@ def report_table(results: dict[str, dict]) -> None:
             rate = r.get(kind, {}).get("posts_per_s")
             ref = base.get(kind, {}).get("posts_per_s")
             width = 14 if kind == "short" else 13
-            cells += [f"{rate:>{width}}", f"{rate / ref:>7.1f}x" if rate and ref else f"{'-':>8}"]
-        print(f"{name:<13} {r['load_s']:>7} {r['peak_rss_mb']:>13} {r.get('vm_hwm_mb', '-'):>10} "
+            shown = "-" if rate is None else rate  # no long posts asked for (--long-posts 0)
+            cells += [f"{shown:>{width}}", f"{rate / ref:>7.1f}x" if rate and ref else f"{'-':>8}"]
+        print(f"{name:<13} {r['load_s'] or '-':>7} {r['peak_rss_mb']:>13} {r.get('vm_hwm_mb', '-'):>10} "
               f"{cells[0]} {cells[1]} {cells[2]} {cells[3]}")
     if "onnx-int8" in results and "onnx-fp32" in results:
         int8, fp32 = results["onnx-int8"], results["onnx-fp32"]

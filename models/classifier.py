@@ -9,9 +9,10 @@ import numpy as np
 
 from models.base import Sentiment
 from models.batching import run_in_buckets
+from models.cache import SentimentCache
 from models.decision import decide, softmax, unclassifiable
 from models.language import LanguageDetector
-from models.preprocess import normalise
+from models.preprocess import MIN_CUT_KEY, cache_key, is_cut, normalise
 from models.settings import ClassifierSettings
 
 # A token is rarely longer than this many characters, so cutting the text here never cuts
@@ -46,6 +47,7 @@ class SentimentClassifier:
         folding: np.ndarray,
         max_tokens: int,
         languages: LanguageDetector | None,
+        version: str = "",
     ) -> None:
         self.settings = settings
         self.tokenizer = tokenizer
@@ -53,6 +55,8 @@ class SentimentClassifier:
         self.folding = folding
         self.max_tokens = max_tokens
         self.languages = languages
+        self.version = version  # stored with every label it gives (posts.model_version)
+        self.cache = SentimentCache(settings.cache_size)
         self.pad_id = int(getattr(tokenizer, "pad_token_id", None) or 0)
 
     def probabilities(self, texts: Sequence[str]) -> np.ndarray:
@@ -71,12 +75,41 @@ class SentimentClassifier:
         return softmax(logits) @ self.folding
 
     def classify(self, texts: Sequence[str]) -> list[Sentiment]:
-        """Classify ``texts``; results come back in input order, one per text."""
+        """Classify ``texts``; results come back in input order, one per text.
+
+        Near-identical texts (same :func:`cache_key`) are classified once, in this call or an earlier one; a
+        text cut short with "…" (a retweet) shares the result of a whole text that starts with it.
+        """
         cleaned = [normalise(t or "", max_chars=self.max_tokens * CHARS_PER_TOKEN) for t in texts]
-        langs = self.languages.detect(cleaned) if self.languages else [None] * len(cleaned)
+        results: list[Sentiment | None] = [None] * len(cleaned)
+        waiting: dict[str, list[int]] = {}  # cache key → positions sharing it, in input order
         readable = [i for i, text in enumerate(cleaned) if text]
-        probs = self.probabilities([cleaned[i] for i in readable])
-        results = [unclassifiable(lang=lang) for lang in langs]
-        for row, i in enumerate(readable):
-            results[i] = decide(probs[row], lang=langs[i], settings=self.settings)
-        return results
+        # Whole texts first, so a cut retweet finds its original even when both come in this batch.
+        for i in sorted(readable, key=lambda i: is_cut(cleaned[i])):
+            key = self._key(i, cleaned[i], waiting)
+            if key in waiting:
+                waiting[key].append(i)
+                self.cache.shared()
+            elif (known := self.cache.get(key)) is not None:
+                results[i] = known
+            else:
+                waiting[key] = [i]
+        firsts = [cleaned[positions[0]] for positions in waiting.values()]
+        langs = self.languages.detect(firsts) if self.languages else [None] * len(firsts)
+        probs = self.probabilities(firsts)
+        for row, (key, positions) in enumerate(waiting.items()):
+            sentiment = decide(probs[row], lang=langs[row], settings=self.settings)
+            self.cache.put(key, sentiment)
+            for i in positions:
+                results[i] = sentiment
+        return [r if r is not None else unclassifiable() for r in results]
+
+    def _key(self, position: int, text: str, waiting: Mapping[str, list[int]]) -> str:
+        """The key ``text`` is classified under: its cache key, or a whole text's key when it is a cut copy."""
+        if not self.cache.size:
+            return f"\0{position}"  # no cache: every text on its own
+        key = cache_key(text)
+        if not is_cut(text) or len(key) < MIN_CUT_KEY or key in waiting:
+            return key
+        whole = next((k for k in waiting if k.startswith(key)), None) or self.cache.key_starting_with(key)
+        return whole or key

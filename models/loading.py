@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Protocol
 
+from models import versions
 from models.base import Classifier, ModelLoadError
 from models.classifier import Backend, SentimentClassifier, Tokenizer
 from models.labels import folding_matrix, infer_mapping
@@ -44,6 +45,7 @@ def load_classifier(settings: ClassifierSettings) -> Classifier:
 
 def _load(settings: ClassifierSettings) -> SentimentClassifier:
     started, rss_before = time.monotonic(), rss_mb()
+    settings = versions.resolve(settings)  # a directory of tuned versions runs its active one
     if settings.backend == "onnx" and not Path(settings.onnx_model or "").expanduser().is_file():
         raise ModelLoadError(
             f"[classifier] onnx_model {settings.onnx_model!r} is not a file: write it with "
@@ -66,10 +68,13 @@ def _load(settings: ClassifierSettings) -> SentimentClassifier:
         folding=folding_matrix(mapping),
         max_tokens=max_tokens(config, tokenizer, settings.max_length),
         languages=languages,
+        version=versions.version_name(settings),
     )
     log.info(
-        "sentiment model %s loaded in %.1fs (%s on %s, labels %s, max %d tokens); memory %.0f MiB (+%.0f MiB)",
+        "sentiment model %s (version %s) loaded in %.1fs (%s on %s, labels %s, max %d tokens); "
+        "memory %.0f MiB (+%.0f MiB)",
         settings.onnx_model or settings.model,
+        classifier.version,
         time.monotonic() - started,
         backend.name,
         backend.device,
@@ -112,7 +117,7 @@ def _light_tokenizer_and_config(source: str) -> tuple[Tokenizer, ModelConfig]:
         raise _load_error(source, exc) from None
 
 
-def _library_output_to_logging() -> None:
+def library_output_to_logging() -> None:
     """transformers and huggingface_hub print warnings and progress bars on stderr themselves: send their
     warnings through our log handlers instead (so JSON logs stay JSON), and switch their progress bars off
     when ``HF_HUB_DISABLE_PROGRESS_BARS`` says so (JSON logging sets it; they read it only at import)."""
@@ -126,12 +131,15 @@ def _library_output_to_logging() -> None:
     if os.environ.get("HF_HUB_DISABLE_PROGRESS_BARS", "").lower() in {"1", "true", "yes", "on"}:
         transformers_logging.disable_progress_bar()
         hub_utils.disable_progress_bars()
+    else:  # an earlier command in this process may have switched them off
+        transformers_logging.enable_progress_bar()
+        hub_utils.enable_progress_bars()
 
 
 def _load_tokenizer_and_config(source: str) -> tuple[Tokenizer, ModelConfig]:
     from transformers import AutoConfig, AutoTokenizer
 
-    _library_output_to_logging()
+    library_output_to_logging()
 
     looks_local = source.startswith((".", "/", "~")) or Path(source).expanduser().exists()
     if looks_local and not Path(source).expanduser().is_dir():

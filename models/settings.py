@@ -34,6 +34,9 @@ class ClassifierSettings(BaseModel):
     # When no class reaches this probability the post is marked low-confidence (never alerted on).
     min_confidence: float = Field(default=0.4, ge=0, le=1)
     detect_language: bool = True
+    # Near-identical posts (retweets, copies, one post seen by two sources) are classified once: this many
+    # recent results are kept, keyed by normalised text (docs/classifier.md); 0 turns the cache off.
+    cache_size: int = Field(default=20_000, ge=0, le=10_000_000)
     # Override the label mapping inferred from the model config: {"LABEL_0" = "negative", ...}
     labels: dict[str, Target] = Field(default_factory=dict)
 
@@ -61,3 +64,12 @@ class ClassifierSettings(BaseModel):
         if lang is not None and lang in self.language_thresholds:
             return self.language_thresholds[lang]
         return self.negative_threshold
+
+
+def with_model(settings: ClassifierSettings, model: str) -> ClassifierSettings:
+    """``settings`` running ``model`` instead: a model id or directory (PyTorch), or an exported .onnx file."""
+    if model.endswith(".onnx"):
+        return ClassifierSettings.model_validate({**settings.model_dump(), "backend": "onnx", "onnx_model": model})
+    return ClassifierSettings.model_validate(
+        {**settings.model_dump(), "model": model, "backend": "transformers", "onnx_model": None}
+    )

@@ -10,11 +10,23 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from models.base import ModelLoadError
+from models.settings import ClassifierSettings, with_model
 from monitor import logs
 from monitor.clock import utc_now
-from monitor.config import Config, ConfigError, load_config, resolve_path
+from monitor.config import (
+    Config,
+    ConfigError,
+    has_section,
+    load_classifier_settings,
+    load_config,
+    resolve_path,
+)
+
+if TYPE_CHECKING:
+    from models.labelled import LabelledPost
 
 log = logging.getLogger("brand-monitor")
 
@@ -117,42 +129,25 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(config_path=args.config, model=args.model)
 
 
+def _classifier_settings(args: argparse.Namespace) -> ClassifierSettings:
+    """``[classifier]`` of the config when there is one (nothing else of it is needed), ``--model`` applied."""
+    path = resolve_path(args.config)
+    settings = load_classifier_settings(path if (args.config or path.exists()) else None)
+    return with_model(settings, args.model) if getattr(args, "model", None) else settings
+
+
 def cmd_classify(args: argparse.Namespace) -> int:
-    """Classify posts from stdin, one JSON object per line out."""
+    """Classify posts from stdin, one JSON object per input line out, each batch as soon as input pauses."""
     from models.loading import load_classifier
+    from models.stream import classify_stream
 
-    config = _load(args)
-    classifier = load_classifier(config.classifier)
-    batch: list[str] = []
-
-    def flush() -> None:
-        for sentiment in classifier.classify(batch):
-            out = {
-                "label": sentiment.label,
-                "score": round(sentiment.score, 4),
-                "negative": round(sentiment.negative, 4),
-                "low_confidence": sentiment.low_confidence,
-                "lang": sentiment.lang,
-            }
-            print(json.dumps(out, ensure_ascii=False), flush=True)
-        batch.clear()
-
-    for line in sys.stdin:
-        line = line.rstrip("\n")
-        if not line.strip():
-            continue
-        text = line
-        if line.lstrip().startswith("{"):
-            try:
-                data = json.loads(line)
-                text = str(data.get("text", "")) if isinstance(data, dict) else line
-            except json.JSONDecodeError:
-                text = line
-        batch.append(text)
-        if len(batch) >= config.classifier.batch_size:
-            flush()
-    if batch:
-        flush()
+    settings = _classifier_settings(args)
+    classifier = load_classifier(settings)
+    classified, errors = classify_stream(
+        sys.stdin, classifier, lambda line: print(line, flush=True), batch_size=settings.batch_size
+    )
+    if errors:
+        log.warning("classify: %d line(s) classified, %d could not be (see their \"error\")", classified, errors)
     return EXIT_OK
 
 
@@ -168,9 +163,101 @@ def cmd_model_export(args: argparse.Namespace) -> int:
         print("brand-monitor model export: give --model or a config with [classifier] model", file=sys.stderr)
         return EXIT_USAGE
     heldout = Path(args.heldout) if args.heldout else None
-    report, ok = run_export(model=model, output=Path(args.output), heldout=heldout, min_agreement=args.min_agreement)
+    report, ok = run_export(
+        model=model, output=Path(args.output), heldout=heldout, min_agreement=args.min_agreement,
+        min_correlation=args.min_correlation, min_median_agreement=args.min_median_agreement,
+    )
     print(json.dumps(report, ensure_ascii=False, indent=2))
     return EXIT_OK if ok else EXIT_FAILURE
+
+
+def cmd_model_evaluate(args: argparse.Namespace) -> int:
+    """Score the model on labelled posts and on the team's feedback, per language."""
+    from pathlib import Path
+
+    from models.assess import assess
+    from models.evaluation import table
+    from models.labelled import LabelledFileError, read_labelled
+    from models.loading import load_classifier
+
+    if not args.labelled and not args.from_feedback:
+        return _fail("model evaluate: give --labelled FILE, --from-feedback, or both", EXIT_USAGE)
+    if not 0 < args.precision <= 1:
+        return _fail(f"model evaluate: --precision {args.precision} must be in (0, 1], e.g. 0.8", EXIT_USAGE)
+    try:
+        posts = read_labelled(Path(args.labelled)) if args.labelled else []
+    except LabelledFileError as exc:
+        return _fail(str(exc), EXIT_USAGE)
+    if args.from_feedback:
+        posts += _feedback_posts(_load(args))
+        if not posts:
+            return _fail("model evaluate --from-feedback: no feedback stored yet (\"not negative\" in Slack, or "
+                         "negative posts the brand answered)", EXIT_FAILURE)
+    settings = _classifier_settings(args)
+    classifier = load_classifier(settings)
+    figures = assess(classifier, posts, precision=args.precision)
+    if args.json:
+        version = getattr(classifier, "version", None) or settings.onnx_model or settings.model
+        print(json.dumps({"model": version, "languages": figures}, ensure_ascii=False))
+    else:
+        print(table(figures))
+    return EXIT_OK
+
+
+def cmd_model_tune(args: argparse.Namespace) -> int:
+    """Fine-tune on the team's feedback and labelled posts; switch to the result only if it is better."""
+    from pathlib import Path
+
+    from models.evaluation import table
+    from models.labelled import LabelledFileError, read_labelled
+    from models.tune_command import TuneError, run_tune
+    from models.tuning import TuneOptions
+
+    if not 0 < args.heldout < 1:
+        return _fail(f"model tune: --heldout {args.heldout} must be between 0 and 1, e.g. 0.2", EXIT_USAGE)
+    try:
+        posts = read_labelled(Path(args.labelled)) if args.labelled else []
+    except LabelledFileError as exc:
+        return _fail(str(exc), EXIT_USAGE)
+    path = resolve_path(args.config)
+    if not args.no_feedback and (args.config or path.exists()):
+        if has_section(path, "storage"):
+            posts += _feedback_posts(_load(args))
+        else:
+            log.info("%s has no [storage]: tuning on the labelled file only, without the team's feedback", path)
+    options = TuneOptions(epochs=args.epochs, learning_rate=args.learning_rate, layers=args.layers,
+                          heldout=args.heldout, seed=args.seed)
+    try:
+        result = run_tune(settings=_classifier_settings(args), posts=posts, home=Path(args.output), options=options,
+                          now=args.clock(), precision=args.precision, export=not args.no_onnx)
+    except TuneError as exc:
+        return _fail(str(exc), EXIT_USAGE)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+        return EXIT_OK
+    print(f"held-out split ({result['heldout_posts']} posts), before:\n{table(result['before'])}\n")
+    print(f"after ({result['version']}, trained on {result['train_posts']} posts):\n{table(result['after'])}\n")
+    verdict = "better: now active" if result["activated"] else "not better: the current model stays active"
+    print(f"{result['directory']}: {verdict} ({result['heldout_score_before']} -> {result['heldout_score_after']})")
+    return EXIT_OK
+
+
+def _feedback_posts(config: Config) -> list[LabelledPost]:
+    """The team's feedback in the configured database, as labelled posts."""
+    from models.labelled import LabelledPost
+    from monitor.storage import migrate
+    from monitor.storage.engine import make_engine
+    from monitor.storage.feedback import feedback
+
+    engine = make_engine(config.storage.url)
+    try:
+        if migrate.current_revision(engine) is None:  # read-only: a database the daemon never used holds nothing
+            log.warning("the database at [storage] url has no tables yet: no feedback to read")
+            return []
+        with engine.connect() as conn:
+            return [LabelledPost(f.text, f.label, f.lang) for f in feedback(conn)]
+    finally:
+        engine.dispose()
 
 
 def cmd_backtest(args: argparse.Namespace) -> int:
@@ -312,7 +399,10 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--timeout", type=float, default=20.0, help="with --online: seconds to wait for each answer (default 20)"
     )
-    command("classify", cmd_classify, 'classify posts read from stdin (JSON {"text": ...} or plain text per line)')
+    classify = command(
+        "classify", cmd_classify, 'classify posts read from stdin (JSON {"text": ..., "id": ...} or plain text a line)'
+    )
+    classify.add_argument("--model", help="model id, local model directory or .onnx file (default: the configured one)")
     backtest = command(
         "backtest", cmd_backtest, "run the spike detector over a timestamp,value CSV, never looking ahead"
     )
@@ -344,7 +434,42 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--output", required=True, help="directory to write model.onnx, model.int8.onnx, tokenizer")
     export.add_argument("--heldout", help="held-out posts, one text or JSON per line (default: built-in)")
     export.add_argument("--min-agreement", type=float, default=0.95, help="least share of same labels (default 0.95)")
+    export.add_argument("--min-correlation", type=float, default=0.95,
+                        help="least correlation of int8's and fp32's P(negative) (default 0.95)")
+    export.add_argument("--min-median-agreement", type=float, default=0.85,
+                        help="least share of posts both put on the same side of their median P(negative) (0.85)")
     export.set_defaults(func=cmd_model_export)
+    evaluate = model_sub.add_parser(
+        "evaluate", help="how right the model is per language, on labelled posts and the team's feedback"
+    )
+    evaluate.add_argument("--config", help="config file (its [classifier] and, with --from-feedback, its storage)")
+    evaluate.add_argument("--model", help="model id, directory or .onnx file to evaluate (default: the configured one)")
+    evaluate.add_argument("--labelled", help="CSV (header text,label[,lang]) or JSON Lines with text, label, lang")
+    evaluate.add_argument("--from-feedback", action="store_true",
+                          help="also the labels the team gave in Slack and negative posts the brand answered")
+    evaluate.add_argument("--precision", type=float, default=0.8,
+                          help="the precision of 'negative' to find each language's threshold for (default 0.8)")
+    evaluate.add_argument("--json", action="store_true", help="JSON for CI instead of a table")
+    evaluate.set_defaults(func=cmd_model_evaluate)
+    tune = model_sub.add_parser(
+        "tune", help="fine-tune on the team's feedback and labelled posts; switch only to a better model"
+    )
+    tune.add_argument("--config", help="config file (its [classifier] model is the start; its storage the feedback)")
+    tune.add_argument("--model", help="model id or directory to start from (default: the configured, active one)")
+    tune.add_argument("--labelled", help="CSV (header text,label[,lang]) or JSON Lines with text, label, lang")
+    tune.add_argument("--no-feedback", action="store_true", help="leave out the feedback stored in the database")
+    tune.add_argument("--output", required=True,
+                      help="versions directory: each tune writes DIR/tuned-<time>/, DIR/ACTIVE names the one in use")
+    tune.add_argument("--epochs", type=int, default=3, help="passes over the training split (default 3)")
+    tune.add_argument("--learning-rate", type=float, default=5e-5, help="AdamW learning rate (default 5e-5)")
+    tune.add_argument("--layers", type=int, default=2,
+                      help="top encoder layers trained with the classification head (default 2; -1: all)")
+    tune.add_argument("--heldout", type=float, default=0.2, help="share held out per language and label (0.2)")
+    tune.add_argument("--seed", type=int, default=0, help="seed of the split and the training order")
+    tune.add_argument("--precision", type=float, default=0.8, help="precision for the per-language thresholds")
+    tune.add_argument("--no-onnx", action="store_true", help="skip the ONNX export of the tuned model")
+    tune.add_argument("--json", action="store_true", help="JSON instead of the tables")
+    tune.set_defaults(func=cmd_model_tune)
     held = sub.add_parser("quarantine", help="items a source returned that could not be read or stored")
     held_sub = held.add_subparsers(dest="action", required=True, metavar="ACTION")
     for action, help_text in (

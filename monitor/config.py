@@ -262,3 +262,35 @@ def _describe(err: Mapping[str, Any]) -> str:
     if kind.endswith("_type") or kind.endswith("_parsing"):
         return f"{where}: {msg} (got {got!r})"
     return f"{where}: {msg}"
+
+
+def load_classifier_settings(path: str | os.PathLike[str] | None) -> ClassifierSettings:
+    """Only the ``[classifier]`` section of the file at ``path`` (defaults when ``path`` is None).
+
+    Commands that only run the model (``classify``, ``model evaluate``) need no brands, sources or Slack.
+    """
+    if path is None:
+        return ClassifierSettings()
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(str(path), ["file not found: pass --config PATH or set $BRAND_MONITOR_CONFIG"]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(str(path), [f"cannot read the file: {exc}"]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(path), [f"not valid TOML: {exc}"]) from None
+    section = raw.get("classifier", {})
+    try:
+        return ClassifierSettings.model_validate(section)
+    except ValidationError as exc:
+        problems = [_describe({**err, "loc": ("classifier", *err["loc"])}) for err in exc.errors()]
+        raise ConfigError(str(path), problems) from None
+
+
+def has_section(path: str | os.PathLike[str], name: str) -> bool:
+    """Whether the TOML file at ``path`` has a ``[name]`` section (False when it cannot be read)."""
+    try:
+        return name in tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False

@@ -35,12 +35,13 @@ def configure(*, level: str = "INFO", json_lines: bool = False) -> None:
     """Send logs to stderr at ``level``, masking secrets (the installed redactor's) in every line.
 
     With ``json_lines`` every line on stderr is one JSON object: Python warnings become log records and
-    model-download progress bars are switched off.
+    model-download progress bars are switched off; so are they above INFO (a bar is progress, not a problem).
     """
     handler = logging.StreamHandler(sys.stderr)
+    if json_lines or logging.getLevelNamesMapping().get(level.upper(), logging.INFO) > logging.INFO:
+        os.environ[PROGRESS_BARS_OFF] = "1"
     if json_lines:
         handler.setFormatter(JsonFormatter())
-        os.environ[PROGRESS_BARS_OFF] = "1"
     else:
         handler.setFormatter(RedactingFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s")))
     root = logging.getLogger()

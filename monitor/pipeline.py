@@ -271,13 +271,15 @@ class Pipeline:
         """Labels and the alerts they cause, in the caller's transaction."""
         now = self.clock()
         labelled = list(zip((p.pk for p in pending), sentiments, strict=True))
+        # Test doubles and other Classifier implementations may have no version.
+        version = getattr(self.classifier(), "version", None) or None
         hits: dict[int, Hit] = {}
         if self.complaints is not None:
             for post in pending:
                 if (hit := self.complaints.find(post.text)) is not None:
                     hits[post.pk] = hit
         flags = {pk: hit.found[:COMPLAINT_MAX] for pk, hit in hits.items()}
-        post_store.save_sentiments(conn, labelled, now=now, complaints=flags)
+        post_store.save_sentiments(conn, labelled, now=now, complaints=flags, model_version=version)
         classified = _classified(conn, labelled, hits)
         for rule in self.rules:
             rule(conn, classified, now=now)

@@ -13,10 +13,12 @@ from monitor.digest.days import local_day, local_midnight
 from monitor.digest.model import BrandDay, BrandDigest, Digest, HourRow, Series
 from monitor.digest.settings import DigestSettings
 from monitor.digest.terms import complaint_terms
+from monitor.storage import feedback
 
 WEEK = 7
 TEXT_SAMPLE = 5000  # negative posts read for complaint terms (a week of a busy brand)
 BASELINE_SAMPLE = 2000
+ACCURACY_DAYS = 30  # feedback window for the classifier's agreement with the team
 
 
 def build_digest(
@@ -39,6 +41,7 @@ def build_digest(
     replies = queries.reply_quarters(conn, brands=brands, start=week_start, end=bounds[-1], as_of=now)
     staffing = _staffing(quarters, replies, tz=tz, start=week_start)
     series = tuple(_series(conn, brand, quarters, tz=tz, start=chart_start, end=bounds[-1]) for brand in brands)
+    checked = feedback.agreement(conn, since=now - timedelta(days=ACCURACY_DAYS))
     return Digest(
         day=day,
         timezone=tz.key,
@@ -47,6 +50,7 @@ def build_digest(
         staffing=staffing,
         series=series,
         spike_bucket_minutes=spike_bucket_minutes,
+        accuracy=tuple((a.lang, a.agreed, a.checked) for a in checked),
     )
 
 

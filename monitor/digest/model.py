@@ -166,3 +166,5 @@ class Digest:
     staffing: tuple[HourRow, ...]
     series: tuple[Series, ...] = field(default=())
     spike_bucket_minutes: int = 5
+    # The model's agreement with the team's feedback per language, last 30 days: (language, agreed, checked).
+    accuracy: tuple[tuple[str, int, int], ...] = ()

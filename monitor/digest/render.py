@@ -54,6 +54,8 @@ def render(digest: Digest) -> list[Part]:
         blocks.extend(_brand_blocks(brand, digest, tz))
     blocks.append({"type": "divider"})
     blocks.extend(_staffing_blocks(digest.staffing))
+    if digest.accuracy:
+        blocks.append(_context(_accuracy(digest.accuracy)))
     fallback = truncate(_fallback(digest), FALLBACK_LIMIT)
     chunks = [blocks[i : i + MAX_BLOCKS] for i in range(0, len(blocks), MAX_BLOCKS)]
     parts = [Part(fallback, chunks[0])]
@@ -281,6 +283,13 @@ def _staffing_blocks(rows: tuple[HourRow, ...]) -> list[dict[str, Any]]:
         _section("*Staffing: the last 7 days by local hour, all brands*\n```" + "\n".join(table) + "```"),
         _context(note),
     ]
+
+
+def _accuracy(rows: tuple[tuple[str, int, int], ...]) -> str:
+    """How far to trust the negative share: the model's agreement with the team's checks, per language."""
+    parts = [f"{escape(lang)} {fmt.share(agreed / checked)} of {fmt.count(checked)}" for lang, agreed, checked in rows]
+    return ("Sentiment checked by the team (Slack corrections, answered posts), last 30 days, model right in: "
+            + ", ".join(parts) + ".")
 
 
 def _fallback(digest: Digest) -> str:

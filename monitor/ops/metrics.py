@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
@@ -18,12 +18,14 @@ from models.base import Sentiment
 from monitor.alerts.outbox import Message
 from monitor.alerts.sink import Delivered, DeliveryError
 from monitor.ops import spike_state
-from monitor.storage import quarantine
+from monitor.storage import feedback, quarantine
 from monitor.storage.schema import outbox, posts, source_health
 
 log = logging.getLogger(__name__)
 
 # Transformer batches take from milliseconds (tiny test models) to seconds (a base model on CPU).
+# The classifier's agreement with the team's checks is reported over this window (as in the digest).
+FEEDBACK_DAYS = 30
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 
@@ -100,6 +102,7 @@ class DatabaseCollector(Collector):
             ).all()
             held = quarantine.counts(conn)
             detectors = spike_state.read(conn)
+            checked = feedback.agreement(conn, since=now - timedelta(days=FEEDBACK_DAYS))
         queue = GaugeMetricFamily("brand_monitor_unclassified_posts", "Stored posts waiting for a sentiment")
         queue.add_metric([], unclassified)
         yield queue
@@ -129,6 +132,21 @@ class DatabaseCollector(Collector):
             quarantined.add_metric([source, brand], count)
         yield quarantined
         yield from spike_state.gauges(detectors, now=now)
+        agreed = GaugeMetricFamily(
+            "brand_monitor_classifier_feedback_agreement",
+            f"Share of the posts the team checked in the last {FEEDBACK_DAYS} days whose label the model had right",
+            labels=["lang"],
+        )
+        checked_posts = GaugeMetricFamily(
+            "brand_monitor_classifier_feedback_posts",
+            f"Posts the team checked in the last {FEEDBACK_DAYS} days (Slack corrections, answered negative posts)",
+            labels=["lang"],
+        )
+        for row in checked:
+            agreed.add_metric([row.lang], row.share)
+            checked_posts.add_metric([row.lang], row.checked)
+        yield agreed
+        yield checked_posts
 
 
 def _aware(value: Any) -> datetime:

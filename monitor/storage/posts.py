@@ -174,8 +174,9 @@ def save_sentiments(
     *,
     now: datetime,
     complaints: Mapping[int, str] | None = None,
+    model_version: str | None = None,
 ) -> None:
-    """Store labels for posts and mark their mentions negative or not.
+    """Store labels for posts (and the model version that gave them) and mark their mentions negative or not.
 
     ``complaints`` maps a post to the complaint phrase found in it (the safety net): such a post counts as
     negative (``mentions.negative``, what the spike metrics and the digest count) whatever the model said.
@@ -194,6 +195,7 @@ def save_sentiments(
                 lang=sentiment.lang,
                 classified_at=now,
                 complaint_phrase=phrase,
+                model_version=model_version,
             )
         )
         negative = counts_as_negative(sentiment.label, unsure=sentiment.low_confidence, complaint=phrase)

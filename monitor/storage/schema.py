@@ -59,6 +59,8 @@ posts = Table(
     # The complaint phrase or escalation keyword found when it was classified (the safety net, 0007): the
     # post counts as negative (mentions.negative) whatever the model said.
     Column("complaint_phrase", String(191)),
+    # Which model gave the label: a tuned version's name, else the model id or directory (added in 0009).
+    Column("model_version", String(64)),
     UniqueConstraint("platform", "post_id"),
     # The classifier's work queue: small, because classified rows leave it.
     Index(

@@ -121,7 +121,8 @@ def test_results_come_back_in_input_order_after_length_sorting(tiny_model_dir: P
 
 
 def test_batches_hold_at_most_batch_tokens_padded_tokens(tiny_model_dir: Path) -> None:
-    classifier = load_classifier(ClassifierSettings(model=str(tiny_model_dir), batch_size=32, batch_tokens=64))
+    settings = ClassifierSettings(model=str(tiny_model_dir), batch_size=32, batch_tokens=64, cache_size=0)
+    classifier = load_classifier(settings)
     shapes: list[tuple[int, int]] = []
     logits = classifier.backend.logits
 
@@ -140,6 +141,46 @@ def test_batches_hold_at_most_batch_tokens_padded_tokens(tiny_model_dir: Path) -
     assert shapes[0][0] == 1 and shapes[0][1] == longest > 64  # a row over the budget runs alone
     assert all(rows * length <= 64 for rows, length in shapes[1:])
     assert sum(rows for rows, _ in shapes) == 21
+
+
+def test_near_identical_texts_are_classified_once(tiny_model_dir: Path) -> None:
+    classifier = load_classifier(ClassifierSettings(model=str(tiny_model_dir), cache_size=100, threads=1))
+    rows: list[int] = []
+    logits = classifier.backend.logits
+
+    def counting(input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
+        rows.append(input_ids.shape[0])
+        return logits(input_ids, attention_mask)
+
+    classifier.backend.logits = counting  # type: ignore[method-assign]
+    try:
+        copies = [
+            NEGATIVE_EN,
+            f"RT @dana: {NEGATIVE_EN}",  # a retweet
+            f"@acme_help {NEGATIVE_EN.upper()} https://t.co/x1",  # the same complaint, another handle and link
+            f"{NEGATIVE_EN}  ",
+        ]
+        first = classifier.classify([*copies, NEGATIVE_FA, "  "])
+        again = classifier.classify([f"RT @kim: {NEGATIVE_FA}", NEGATIVE_EN])  # an earlier call's results
+    finally:
+        del classifier.backend.logits
+    assert rows == [2], "two distinct texts reached the model, once"
+    assert len({(r.label, r.negative, r.lang) for r in first[:4]}) == 1 and first[0].label == "negative"
+    assert first[4].lang == "fa" and again == [first[4], first[0]]
+    assert first[5].low_confidence and first[5].score == 0.0
+    assert classifier.cache.hits == 5 and classifier.cache.misses == 2
+
+
+def test_a_retweet_cut_short_shares_its_originals_result(tiny_model_dir: Path) -> None:
+    classifier = load_classifier(ClassifierSettings(model=str(tiny_model_dir), cache_size=100, min_confidence=0.0))
+    whole = TRAINING[1][0]  # Polish complaint, 61 characters
+    cut = f"RT @ola: {whole[:40]}…"
+    results = classifier.classify([cut, whole])  # the cut copy first: the whole text is still classified first
+    assert results[0] is results[1]
+    assert classifier.cache.misses == 1
+    later = classifier.classify([f"RT @jan: {whole[:30]}...", "RT @jan: Obsługa…"])  # an earlier call's whole text
+    assert later[0] is results[1]
+    assert later[1] is not results[1], "a beginning too short to say which post it is shares nothing"
 
 
 def test_model_is_loaded_once_per_process(tiny_model_dir: Path) -> None:

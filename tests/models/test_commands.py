@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import queue
 import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from models.export import ExportedModel
@@ -38,21 +41,88 @@ def test_classify_reads_json_and_plain_lines_and_writes_json_lines(tmp_path, tin
     lines = [
         json.dumps({"text": TRAINING[0][0]}),
         TRAINING[2][0],
-        "",  # blank lines are skipped
         json.dumps({"text": TRAINING[3][0]}, ensure_ascii=False),
         json.dumps({"text": ""}),
-        "{not json at all",
         json.dumps({"text": TRAINING[6][0], "id": "42"}),
     ]
     code, out, _ = _run(monkeypatch, capsys, ["classify", "--config", str(config)], "\n".join(lines) + "\n")
     assert code == 0
     rows = [json.loads(line) for line in out]
-    assert len(rows) == 6
-    assert set(rows[0]) == {"label", "score", "negative", "lang", "low_confidence"}
-    assert [r["label"] for r in rows] == ["negative", "negative", "negative", "neutral", rows[4]["label"], "positive"]
+    assert len(rows) == 5
+    assert set(rows[0]) == {"line", "label", "score", "negative", "lang", "low_confidence"}
+    assert [r["label"] for r in rows] == ["negative", "negative", "negative", "neutral", "positive"]
     assert [r["lang"] for r in rows[:3]] == ["en", "ru", "fa"]
-    assert rows[3] == {"label": "neutral", "score": 0.0, "negative": 0.0, "lang": None, "low_confidence": True}
+    unreadable = {"line": 4, "label": "neutral", "score": 0.0, "negative": 0.0, "lang": None, "low_confidence": True}
+    assert rows[3] == unreadable
+    assert [r["line"] for r in rows] == [1, 2, 3, 4, 5] and rows[4]["id"] == "42"
     assert all(0.0 <= r["score"] <= 1.0 and isinstance(r["low_confidence"], bool) for r in rows)
+
+
+def test_classify_answers_bad_records_with_their_line_and_a_clear_error(tmp_path, tiny_model_dir, monkeypatch, capsys):
+    config = _config(tmp_path, f'model = "{tiny_model_dir}"')
+    lines = [
+        json.dumps({"id": 7, "text": TRAINING[0][0]}),
+        "",
+        json.dumps({"txt": "typo in the key", "id": "a"}),
+        json.dumps({"text": 5}),
+        "{not json at all",
+        "{}",
+        "   ",
+        TRAINING[6][0],
+    ]
+    code, out, err = _run(monkeypatch, capsys, ["classify", "--config", str(config)], "\n".join(lines) + "\n")
+    rows = [json.loads(line) for line in out]
+    assert code == 0 and len(rows) == len(lines)
+    assert rows[0]["id"] == 7 and rows[0]["label"] == "negative" and rows[7]["label"] == "positive"
+    errors = {r["line"]: r for r in rows if "error" in r}
+    assert sorted(errors) == [2, 3, 4, 5, 6, 7]
+    assert all("label" not in r for r in errors.values())
+    assert "blank line" in errors[2]["error"] and "blank line" in errors[7]["error"]
+    assert errors[3]["id"] == "a" and 'no "text" field (keys: id, txt)' in errors[3]["error"]
+    assert '"text" must be a string, got int' in errors[4]["error"]
+    assert "not valid JSON" in errors[5]["error"] and 'no "text" field (keys: none)' in errors[6]["error"]
+    assert "6 could not be" in err
+
+
+def test_classify_needs_no_brands_and_takes_model(tmp_path, tiny_model_dir, monkeypatch, capsys):
+    config = tmp_path / "only-classifier.toml"
+    config.write_text('[classifier]\nmodel = "nowhere"\n', encoding="utf-8")
+    argv = ["classify", "--config", str(config), "--model", str(tiny_model_dir)]
+    code, out, _ = _run(monkeypatch, capsys, argv, TRAINING[0][0] + "\n")
+    assert code == 0 and json.loads(out[0])["label"] == "negative"
+    monkeypatch.chdir(tmp_path)  # no config file at all: the defaults, with --model
+    monkeypatch.delenv("BRAND_MONITOR_CONFIG", raising=False)
+    code, out, _ = _run(monkeypatch, capsys, ["classify", "--model", str(tiny_model_dir)], TRAINING[6][0] + "\n")
+    assert code == 0 and json.loads(out[0])["label"] == "positive"
+    config.write_text("[classifier]\nbatch_size = 0\n", encoding="utf-8")
+    code, out, err = _run(monkeypatch, capsys, ["classify", "--config", str(config)], "hello\n")
+    assert code == 2 and out == [] and "classifier.batch_size" in err
+
+
+def test_classify_answers_each_line_while_the_input_stays_open(tmp_path, tiny_model_dir):
+    """A batch closes when input pauses: line 1's answer comes before line 2 is written, not at EOF."""
+    import os
+    import threading
+
+    from models.stream import classify_stream
+
+    classifier = load_classifier(ClassifierSettings(model=str(tiny_model_dir)))
+    read_end, write_end = os.pipe()
+    source = os.fdopen(read_end, encoding="utf-8")
+    sink = os.fdopen(write_end, "w", encoding="utf-8")
+    answers: queue.Queue[str] = queue.Queue()
+    worker = threading.Thread(target=classify_stream, args=(source, classifier, answers.put), kwargs={"batch_size": 32})
+    worker.start()
+    try:
+        for number, (text, label) in enumerate(TRAINING[:3], start=1):
+            sink.write(text + "\n")
+            sink.flush()
+            answer = json.loads(answers.get(timeout=30))  # the pipe is still open: no EOF has been seen
+            assert answer["line"] == number and answer["label"] == ("negative", "neutral", "positive")[label]
+    finally:
+        sink.close()
+        worker.join(timeout=30)
+    assert not worker.is_alive() and answers.empty()
 
 
 def test_classify_with_a_bad_model_path_says_so_without_a_traceback(tmp_path, monkeypatch, capsys):
@@ -68,15 +138,35 @@ def test_classify_with_a_bad_model_path_says_so_without_a_traceback(tmp_path, mo
 @pytest.fixture(scope="module")
 def exported(tiny_model_dir, tmp_path_factory) -> tuple[dict, Path]:
     output = tmp_path_factory.mktemp("onnx")
-    stdout = io.StringIO()
-    real = sys.stdout
-    sys.stdout = stdout
+    stdout, stderr = io.StringIO(), io.StringIO()
+    real = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = stdout, stderr
     try:
-        code = main(["model", "export", "--model", str(tiny_model_dir), "--output", str(output)])
+        argv = ["--log-level", "WARNING", "model", "export", "--model", str(tiny_model_dir), "--output", str(output)]
+        code = main(argv)
     finally:
-        sys.stdout = real
-    assert code == 0
-    return json.loads(stdout.getvalue()), output
+        sys.stdout, sys.stderr = real
+        os.environ.pop("HF_HUB_DISABLE_PROGRESS_BARS", None)  # set by --log-level WARNING; later tests start clean
+    assert code == 0, stderr.getvalue()
+    report = json.loads(stdout.getvalue())
+    report["stderr"] = stderr.getvalue()
+    return report, output
+
+
+def test_export_at_warning_level_prints_no_progress_bar_and_no_library_warning(exported) -> None:
+    report, _ = exported
+    assert report["stderr"] == "", report["stderr"]  # a clean export says nothing at WARNING
+
+
+def test_agreement_checks_look_at_p_negative_not_only_labels() -> None:
+    from models.export import correlation, same_side_of_median
+
+    flat = np.full(10, 0.31)
+    assert correlation(flat, flat) == 0.0, "a model whose outputs do not vary shows no agreement"
+    varied = np.linspace(0.05, 0.95, 10)
+    assert correlation(varied, varied + 0.01) == pytest.approx(1.0)
+    assert same_side_of_median(varied, varied) == 1.0
+    assert same_side_of_median(varied, varied[::-1]) == 0.0
 
 
 @pytest.mark.slow
@@ -88,6 +178,8 @@ def test_export_writes_fp32_and_int8_and_reports_their_agreement(exported) -> No
     agreement = report["agreement"]
     assert agreement["posts"] >= 40 and agreement["same_label"] >= 0.95
     assert 0 <= agreement["mean_negative_diff"] <= agreement["max_negative_diff"] < 0.2
+    assert agreement["negative_correlation"] >= 0.95 and agreement["same_side_of_median"] >= 0.85
+    assert report["failed"] == []
     assert 'backend = "onnx"' in report["config"]
 
 

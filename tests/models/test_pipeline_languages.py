@@ -45,7 +45,9 @@ def test_classify_pending_stores_language_and_low_confidence(tmp_path: Path, db_
     assert pipeline.classify_pending() == 4
     with engine.connect() as conn:
         rows = conn.execute(select(posts.c.post_id, posts.c.lang, posts.c.sentiment, posts.c.low_confidence)).all()
+        versions = set(conn.execute(select(posts.c.model_version)).scalars())
     engine.dispose()
+    assert versions == {tiny_model_dir.name}, "each label records the model that gave it"
     by_id = {r.post_id: (r.lang, r.sentiment, r.low_confidence) for r in rows}
     # Only Persian has a threshold under 1.0, so only the Persian complaint is negative.
     assert by_id == {

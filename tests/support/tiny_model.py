@@ -63,6 +63,7 @@ def cached_tiny_model(
     seed: int = 0,
     fit: bool = False,
     extra_corpus: tuple[str, ...] = (),
+    vocab_size: int = 300,
 ) -> Path:
     """:func:`build_tiny_model`'s output for these arguments, built once and reused while nothing it depends on
     changes (this file, the arguments, the versions of the libraries that build and read it).
@@ -76,6 +77,7 @@ def cached_tiny_model(
         "seed": seed,
         "fit": fit,
         "extra_corpus": list(extra_corpus),
+        "vocab_size": vocab_size,
     }
     versions = {name: _version(name) for name in ("torch", "transformers", "tokenizers")}
     recipe = json.dumps([Path(__file__).read_text(encoding="utf-8"), options, versions], sort_keys=True)
@@ -88,7 +90,8 @@ def cached_tiny_model(
     building = Path(tempfile.mkdtemp(prefix=f".tiny-model-{key}-", dir=root))
     try:
         build_tiny_model(
-            building, labels=labels, max_positions=max_positions, seed=seed, fit=fit, extra_corpus=extra_corpus
+            building, labels=labels, max_positions=max_positions, seed=seed, fit=fit, extra_corpus=extra_corpus,
+            vocab_size=vocab_size,
         )
         try:
             building.rename(target)
@@ -115,6 +118,7 @@ def build_tiny_model(
     seed: int = 0,
     fit: bool = False,
     extra_corpus: tuple[str, ...] = (),
+    vocab_size: int = 300,
 ) -> Path:
     """Save a random tiny XLMRobertaForSequenceClassification + tokenizer to ``directory``."""
     import torch
@@ -130,7 +134,7 @@ def build_tiny_model(
     tok.normalizer = normalizers.NFKC()
     tok.pre_tokenizer = pre_tokenizers.Metaspace()
     tok.decoder = decoders.Metaspace()
-    trainer = trainers.UnigramTrainer(vocab_size=300, special_tokens=specials, unk_token="<unk>")
+    trainer = trainers.UnigramTrainer(vocab_size=vocab_size, special_tokens=specials, unk_token="<unk>")
     tok.train_from_iterator((CORPUS + list(extra_corpus)) * 5, trainer=trainer)
     tok.post_processor = TemplateProcessing(
         single="<s> $A </s>",
