@@ -172,6 +172,7 @@ def bootstrap(
         # [spikes] lateness); only an all-clear waits until every source has polled past its buckets.
         settle=max(intervals, default=config.spikes.bucket),
         incidents=spike_incidents,
+        zone=config.schedule.tz,
     )
     reply_check, listener = None, None
     if replies.enabled:

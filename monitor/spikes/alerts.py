@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from sqlalchemy import Connection, and_, select
 
 from monitor.alerts.messages import platform_name
 from monitor.alerts.outbox import Message
-from monitor.alerts.slack_text import HEADER_LIMIT, date, inline, link, truncate
+from monitor.alerts.slack_text import HEADER_LIMIT, clock_text, date, inline, link, truncate
 from monitor.spikes.detector import SpikeEvent
 from monitor.spikes.settings import SpikeSettings
 from monitor.storage.schema import mentions, posts
@@ -104,7 +104,13 @@ def _baseline_records(conn: Connection, *, brand: str, metric: str, before: date
 
 
 def messages_for(
-    event: SpikeEvent, spike: dict[str, Any], *, channel: str, settings: SpikeSettings, thread: str | None = None
+    event: SpikeEvent,
+    spike: dict[str, Any],
+    *,
+    channel: str,
+    settings: SpikeSettings,
+    thread: str | None = None,
+    zone: tzinfo = UTC,
 ) -> Iterator[Message]:
     """The outbox messages for one event: the thread's first message, then replies and an edited summary.
 
@@ -112,13 +118,13 @@ def messages_for(
     """
     key = f"spike:{spike['spike_key']}"
     if event.kind == "opened":
-        yield _summary(spike, event, channel=channel, key=key, settings=settings, thread=thread)
+        yield _summary(spike, event, channel=channel, key=key, settings=settings, thread=thread, zone=zone)
         return
     n = spike["updates"]
     if event.kind == "resolved":
         text = (
-            f"Resolved: back to baseline since {date(event.at)}. Peak {spike['peak_count']:.0f} per "
-            f"{_bucket(settings)} at {date(spike['peak_at'])}."
+            f"Resolved: back to baseline since {date(event.at, zone)}. Peak {spike['peak_count']:.0f} per "
+            f"{_bucket(settings)} at {date(spike['peak_at'], zone)}."
         )
         yield Message(
             dedup_key=f"{key}:resolved:{spike['resolved_at'].isoformat()}",
@@ -136,7 +142,9 @@ def messages_for(
         yield Message(
             dedup_key=f"{key}:update:{n}", kind="spike_update", channel=channel, text=text, thread_key=thread or key
         )
-    yield _summary(spike, event, channel=channel, key=f"{key}:edit:{event.kind}:{n}", update_key=key, settings=settings)
+    yield _summary(
+        spike, event, channel=channel, key=f"{key}:edit:{event.kind}:{n}", update_key=key, settings=settings, zone=zone
+    )
 
 
 def _summary(
@@ -148,6 +156,7 @@ def _summary(
     settings: SpikeSettings,
     update_key: str | None = None,
     thread: str | None = None,
+    zone: tzinfo = UTC,
 ) -> Message:
     brand, metric = spike["brand"], spike["metric"]
     what = METRIC_NAMES.get(metric, metric)
@@ -157,7 +166,7 @@ def _summary(
     ratio = event.window_count / event.window_expected if event.window_expected > 0 else float("inf")
     headline = (
         f"*{event.window_count:.0f}* {what} in {_duration(span)} vs *{event.window_expected:.1f}* expected "
-        f"({'∞' if ratio == float('inf') else f'{ratio:.1f}×'}) · started {date(spike['opened_at'])} · "
+        f"({'∞' if ratio == float('inf') else f'{ratio:.1f}×'}) · started {date(spike['opened_at'], zone)} · "
         f"peak {spike['peak_count']:.0f} per {_bucket(settings)} · {status}"
     )
     late = int(d.get("seen_late_minutes") or 0)
@@ -221,7 +230,9 @@ def _summary(
     )
 
 
-def explanation(spike: dict[str, Any], event: SpikeEvent, *, settings: SpikeSettings) -> dict[str, Any]:
+def explanation(
+    spike: dict[str, Any], event: SpikeEvent, *, settings: SpikeSettings, zone: tzinfo = UTC
+) -> dict[str, Any]:
     """The spike in a few plain sentences, for the incident it opens: volume vs expected, what it is, terms."""
     what = METRIC_NAMES.get(spike["metric"], spike["metric"])
     span = settings.bucket * max(event.window, 1)
@@ -229,7 +240,7 @@ def explanation(spike: dict[str, Any], event: SpikeEvent, *, settings: SpikeSett
     return {
         "headline": (
             f"{event.window_count:.0f} {what} in {_duration(span)} vs {event.window_expected:.1f} expected "
-            f"(p={event.p_value:.1e}), since {spike['opened_at']:%Y-%m-%d %H:%M} UTC"
+            f"(p={event.p_value:.1e}), since {clock_text(spike['opened_at'], zone)}"
         ),
         "summary": str(d.get("summary") or d.get("nature") or ""),
         "terms": [str(t) for t in (d.get("terms") or [])[:8]],

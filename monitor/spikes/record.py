@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, Protocol
 
 from sqlalchemy import Connection, select, update
@@ -34,6 +34,7 @@ def record(
     settings: SpikeSettings,
     channel: str,
     incidents: IncidentHook | None = None,
+    zone: tzinfo = UTC,
 ) -> None:
     """Store ``event`` on its spike's row; with ``live``, queue its Slack messages (a late opening says how late).
 
@@ -72,7 +73,7 @@ def record(
             conn,
             brand=brand,
             spike_key=key,
-            explanation=spike_alerts.explanation(spike, event, settings=settings),
+            explanation=spike_alerts.explanation(spike, event, settings=settings, zone=zone),
             now=now,
         )
         if found is not None:
@@ -85,6 +86,7 @@ def record(
         channel=drivers.get("incident_channel") or channel,
         settings=settings,
         thread=drivers.get("incident"),
+        zone=zone,
     ):
         outbox.enqueue(conn, message, now=now)
 

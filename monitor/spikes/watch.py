@@ -23,7 +23,7 @@ import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, func, select
@@ -76,8 +76,10 @@ class SpikeWatch:
         clock: Callable[[], datetime],
         settle: timedelta,
         incidents: IncidentHook | None = None,
+        zone: tzinfo = UTC,
     ) -> None:
         self.engine = engine
+        self.zone = zone  # the team's: times in alert text
         self.brands = tuple(brands)
         self.settings = settings
         self.channel = channel
@@ -193,6 +195,7 @@ class SpikeWatch:
                 settings=self.settings,
                 channel=self.channel,
                 incidents=self.incidents,
+                zone=self.zone,
             )
             saved.emitted.add(key)
             acted.append(recorded)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from monitor.alerts.slack_text import inline
 from monitor.spikes import duplicates
-from monitor.spikes.alerts import messages_for
+from monitor.spikes.alerts import explanation, messages_for
 from monitor.spikes.detector import SpikeEvent
 from monitor.spikes.explain import explain
 from monitor.spikes.settings import SpikeSettings
@@ -164,3 +165,36 @@ def test_the_slack_summary_shows_the_drivers_and_never_lets_post_text_ping_or_fo
     assert inline("battery exploded", 40) in body
     assert "<https://x.com/a/status/1|open>" in body
     assert "*40* negative mentions in 15 min vs *5.0* expected (8.0×)" in body
+
+
+def test_spike_times_are_written_in_the_teams_zone() -> None:
+    """Slack's date tokens show each reader their own zone; the fallback and the incident's plain text the team's."""
+    warsaw = ZoneInfo("Europe/Warsaw")
+    opened = datetime(2026, 11, 20, 9, 15, tzinfo=UTC)
+    spike = {
+        "spike_key": "Acme:negative:1",
+        "brand": "Acme",
+        "metric": "negative",
+        "status": "open",
+        "opened_at": opened,
+        "peak_count": 20,
+        "peak_at": opened,
+        "updates": 0,
+        "drivers": {},
+    }
+    event = SpikeEvent(
+        kind="opened",
+        spike_id="1",
+        at=opened,
+        count=20,
+        expected=2.0,
+        window=3,
+        window_count=40,
+        window_expected=5.0,
+        p_value=1e-9,
+        peak_count=20,
+    )
+    said = explanation(spike, event, settings=SpikeSettings(), zone=warsaw)
+    assert said["headline"].endswith("since 2026-11-20 10:15 CET")
+    (message,) = messages_for(event, spike, channel="#alerts", settings=SpikeSettings(), zone=warsaw)
+    assert "|2026-11-20 10:15 CET>" in str(message.blocks)
