@@ -1,0 +1,131 @@
+"""Text folded for matching, and whole-word matching on it: the one place both brand queries and keyword rules use.
+
+Folding makes spellings that readers take as the same word compare equal:
+
+- case (``str.casefold``: ``Straße`` = ``strasse``);
+- diacritics and compatibility forms (NFKD without combining marks: ``é`` = ``e``,
+  ``ą`` = ``a``, fullwidth ``Ａ`` = ``a``, Arabic presentation forms = their letters),
+  plus the letters NFKD leaves alone (``ł`` = ``l``, ``đ`` = ``d``, ``ø`` = ``o``);
+  Russian ``ё`` = ``е`` follows, while ``й`` is kept: it is a letter of its own, not
+  ``и`` with a mark;
+- Arabic and Persian letter forms (Arabic ``ي``/``ى`` = Persian ``ی``, Arabic ``ك`` =
+  Persian ``ک``, ``ة`` = ``ه``, hamza seats = their base letter, tatweel dropped),
+  and Arabic-Indic and Persian digits = ASCII digits.
+
+Words are runs of letters, digits and ``_`` (Unicode-aware, so Persian and Russian
+words are words). A zero-width non-joiner (Persian writes it between a word and
+its suffix: ``ایرانسل‌ها``) separates words, so the stem matches on its own. A
+word written straight after ``#`` or ``@`` is a hashtag or a mention: a plain
+query word matches it too, ``#acme`` matches only the hashtag.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+
+# Letters NFKD does not decompose, and Arabic forms Persian writes differently.
+_LETTERS = {
+    "ł": "l",
+    "đ": "d",
+    "ø": "o",
+    "ı": "i",
+    "ħ": "h",
+    "\u064a": "\u06cc",  # Arabic yeh -> Persian yeh
+    "\u0649": "\u06cc",  # alef maksura -> Persian yeh
+    "\u0643": "\u06a9",  # Arabic kaf -> keheh
+    "\u0629": "\u0647",  # teh marbuta -> heh
+    "\u0671": "\u0627",  # alef wasla -> alef
+    "\u0640": "",  # tatweel (stretches a word, says nothing)
+    "\u200d": "",  # zero-width joiner
+    "\u00ad": "",  # soft hyphen
+    "\u200c": " ",  # zero-width non-joiner: a word boundary (Persian suffixes)
+}
+# Letters that carry a mark in NFD but are letters of their own.
+_KEEP = frozenset("йЙ")
+_WORD = re.compile(r"(?:(?<!\w)([#@]))?(\w+)")
+
+
+def _fold_char(ch: str) -> str:
+    if ch in _LETTERS:
+        return _LETTERS[ch]
+    if ch in _KEEP:
+        return ch
+    out = []
+    for part in unicodedata.normalize("NFKD", ch):
+        if unicodedata.combining(part):
+            continue
+        part = _LETTERS.get(part, part)
+        digit = unicodedata.decimal(part, None) if not part.isascii() else None
+        out.append(str(digit) if digit is not None else part)
+    return "".join(out).casefold()
+
+
+class _FoldTable(dict[int, str]):
+    """``str.translate``'s table, filled one character at a time as texts use them."""
+
+    def __missing__(self, code: int) -> str:
+        folded = self[code] = _fold_char(chr(code))
+        return folded
+
+
+_TABLE = _FoldTable()
+
+
+def fold(text: str) -> str:
+    """``text`` with case, diacritics, letter forms and digits folded (see the module docstring)."""
+    return text.casefold().translate(_TABLE)
+
+
+@dataclass(frozen=True, slots=True)
+class Word:
+    """One folded word, with the ``#`` or ``@`` written before it (``""`` for none)."""
+
+    text: str
+    sigil: str = ""
+
+    def matches(self, pattern: Word) -> bool:
+        """True when this word of a text is ``pattern``: same word, and the pattern's sigil if it has one."""
+        return self.text == pattern.text and (not pattern.sigil or pattern.sigil == self.sigil)
+
+
+def words(text: str) -> tuple[Word, ...]:
+    """The folded words of ``text``, in order."""
+    return tuple(Word(m.group(2), m.group(1) or "") for m in _WORD.finditer(fold(text)))
+
+
+class WordIndex:
+    """A text's words, indexed for finding words and phrases (whole words only) many times over."""
+
+    def __init__(self, text: str) -> None:
+        self.words = words(text)
+
+    @cached_property
+    def _positions(self) -> dict[str, list[int]]:
+        out: dict[str, list[int]] = {}
+        for i, word in enumerate(self.words):
+            out.setdefault(word.text, []).append(i)
+        return out
+
+    def find(self, phrase: Sequence[Word]) -> list[int]:
+        """Start positions where ``phrase`` (folded words, see :func:`words`) occurs as consecutive whole words."""
+        if not phrase:
+            return []
+        n = len(phrase)
+        return [
+            i
+            for i in self._positions.get(phrase[0].text, ())
+            if i + n <= len(self.words) and all(self.words[i + j].matches(phrase[j]) for j in range(n))
+        ]
+
+    def contains(self, phrase: Sequence[Word]) -> bool:
+        """True when ``phrase`` occurs."""
+        return bool(self.find(phrase))
+
+
+def contains_phrase(text: str, phrase: str) -> bool:
+    """True when ``phrase`` (a word, ``#tag``, ``@name`` or several words) occurs in ``text`` as whole words, folded."""
+    return WordIndex(text).contains(words(phrase))
