@@ -1,0 +1,339 @@
+"""A brand query, parsed once into a typed tree: terms, phrases, AND / OR / NOT, NEAR/n, ``lang:``, ``platform:``.
+
+Grammar (operators in capitals; lower-case ``and``/``or``/``not`` are words)::
+
+    query   := or
+    or      := and ("OR" and)*
+    and     := unary (["AND"] unary)*        # side by side means AND
+    unary   := "NOT" unary | near
+    near    := primary ("NEAR/" n primary)*  # both sides a term or a phrase
+    primary := "(" or ")" | "lang:" codes | "platform:" names | term | '"' phrase '"'
+    codes   := code | "(" code ("OR" code)* ")"
+
+A term is a word, ``#hashtag`` or ``@mention``; a word written with punctuation
+inside (``coca-cola``) is the phrase of its words. Errors name the position
+(0-based character offset) where the query stops making sense.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from values.textfold import Word, words
+
+MAX_NEAR = 50
+
+
+class QuerySyntaxError(ValueError):
+    """The query cannot be parsed; ``position`` is the character offset of the problem."""
+
+    def __init__(self, message: str, *, query: str, position: int) -> None:
+        self.position = position
+        self.query = query
+        self.reason = message
+        super().__init__(f"{message} at position {position}: {query[:position]}⟨here⟩{query[position:]}")
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """A word, ``#hashtag``, ``@mention`` or quoted phrase, as written; matched on its folded words."""
+
+    text: str
+    quoted: bool = False
+
+    @property
+    def words(self) -> tuple[Word, ...]:
+        """The folded words the term matches, in order."""
+        return words(self.text)
+
+    @property
+    def sigil(self) -> str:
+        """``#`` for a hashtag, ``@`` for a mention, else ``""``."""
+        return "" if self.quoted else self.text[:1] if self.text[:1] in "#@" else ""
+
+
+@dataclass(frozen=True, slots=True)
+class And:
+    """Every part matches."""
+
+    parts: tuple[Expr, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Or:
+    """At least one part matches."""
+
+    parts: tuple[Expr, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    """The part does not match."""
+
+    part: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Near:
+    """Both terms occur with at most ``distance`` words between them, in either order."""
+
+    left: Term
+    right: Term
+    distance: int
+
+
+@dataclass(frozen=True, slots=True)
+class Lang:
+    """The post is in one of these languages (ISO 639 codes, lower case)."""
+
+    codes: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Platform:
+    """The post comes from one of these platforms."""
+
+    names: tuple[str, ...]
+
+
+Expr = Term | And | Or | Not | Near | Lang | Platform
+
+_TOKEN = re.compile(
+    r"""\s*(?:
+        (?P<open>\() | (?P<close>\)) | (?P<quote>") |
+        (?P<near>NEAR/(?P<n>\S*?)(?=[\s()"]|$)) |
+        (?P<field>(?:lang|platform):) |
+        (?P<word>[^\s()"]+)
+    )""",
+    re.VERBOSE,
+)
+_CODE = re.compile(r"[a-z]{2,3}")
+_NAME = re.compile(r"[a-z0-9_]+")
+
+
+@dataclass(frozen=True, slots=True)
+class _Token:
+    kind: str  # open, close, phrase, near, field, word, AND, OR, NOT, end
+    text: str
+    at: int
+
+
+def _tokens(query: str) -> list[_Token]:
+    out: list[_Token] = []
+    pos = 0
+    while pos < len(query):
+        m = _TOKEN.match(query, pos)
+        if m is None:  # only trailing blanks are left
+            break
+        start = m.start(m.lastgroup or 0)
+        kind = m.lastgroup or ""
+        if kind == "n":
+            kind = "near"
+        if kind == "quote":
+            end = query.find('"', m.end())
+            if end < 0:
+                raise QuerySyntaxError("unterminated phrase: a \" without its closing \"", query=query, position=start)
+            out.append(_Token("phrase", query[m.end() : end], start))
+            pos = end + 1
+            continue
+        text = m.group(kind)
+        if kind == "word" and text in ("AND", "OR", "NOT"):
+            kind = text
+        if kind == "near":
+            text = m.group("n")
+        out.append(_Token(kind, text, start))
+        pos = m.end()
+    out.append(_Token("end", "", len(query)))
+    return out
+
+
+class _Parser:
+    def __init__(self, query: str, platforms: Collection[str] | None) -> None:
+        self.query = query
+        self.platforms = platforms
+        self.tokens = _tokens(query)
+        self.i = 0
+
+    @property
+    def peek(self) -> _Token:
+        return self.tokens[self.i]
+
+    def take(self) -> _Token:
+        token = self.tokens[self.i]
+        self.i += 1
+        return token
+
+    def fail(self, message: str, token: _Token | None = None) -> QuerySyntaxError:
+        return QuerySyntaxError(message, query=self.query, position=(token or self.peek).at)
+
+    def parse(self) -> Expr:
+        if self.peek.kind == "end":
+            raise self.fail("the query is empty")
+        expr = self.or_()
+        if self.peek.kind == "close":
+            raise self.fail("unexpected ')': no '(' opened it")
+        if self.peek.kind != "end":
+            raise self.fail(f"unexpected {self.peek.text!r}")
+        return expr
+
+    def or_(self) -> Expr:
+        parts = [self.and_()]
+        while self.peek.kind == "OR":
+            self.take()
+            parts.append(self.and_())
+        return parts[0] if len(parts) == 1 else Or(tuple(parts))
+
+    def and_(self) -> Expr:
+        parts = [self.unary()]
+        while self.peek.kind not in ("OR", "close", "end"):
+            if self.peek.kind == "AND":
+                self.take()
+            parts.append(self.unary())
+        return parts[0] if len(parts) == 1 else And(tuple(parts))
+
+    def unary(self) -> Expr:
+        if self.peek.kind == "NOT":
+            self.take()
+            return Not(self.unary())
+        return self.near()
+
+    def near(self) -> Expr:
+        left = self.primary()
+        while self.peek.kind == "near":
+            op = self.take()
+            if not op.text.isdigit() or not 0 <= int(op.text) <= MAX_NEAR:
+                raise self.fail(f"NEAR needs a distance in words from 0 to {MAX_NEAR}, e.g. NEAR/3", op)
+            right_at = self.peek
+            right = self.primary()
+            for side, token in ((left, op), (right, right_at)):
+                if not isinstance(side, Term):
+                    raise self.fail("NEAR/n joins two terms or phrases, not a group or a filter", token)
+            assert isinstance(left, Term) and isinstance(right, Term)
+            left = Near(left, right, int(op.text))
+        return left
+
+    def primary(self) -> Expr:
+        token = self.take()
+        if token.kind == "open":
+            if self.peek.kind == "close":
+                raise self.fail("empty parentheses")
+            expr = self.or_()
+            if self.peek.kind != "close":
+                raise self.fail("expected ')' to close the '(' opened at position " + str(token.at))
+            self.take()
+            return expr
+        if token.kind == "field":
+            return self.field(token)
+        if token.kind in ("word", "phrase"):
+            return self.term(token)
+        if token.kind == "end":
+            raise self.fail("the query ends where a term was expected", token)
+        if token.kind == "close":
+            raise self.fail("expected a term before ')'", token)
+        raise self.fail(f"expected a term, not {token.kind if token.kind != 'near' else 'NEAR'}", token)
+
+    def term(self, token: _Token) -> Term:
+        quoted = token.kind == "phrase"
+        if not quoted and token.text.startswith("-"):
+            raise self.fail(f"write NOT {token.text[1:]} instead of {token.text} (a leading '-' is not an operator here)", token)
+        term = Term(token.text.strip(), quoted=quoted)
+        if not term.words:
+            raise self.fail(f"{token.text!r} has no letters or digits to match", token)
+        if term.sigil and len(term.words) != 1:
+            raise self.fail(f"{token.text!r}: a hashtag or mention is one word", token)
+        return term
+
+    def field(self, token: _Token) -> Expr:
+        name = token.text.rstrip(":")
+        pattern, build = (_CODE, Lang) if name == "lang" else (_NAME, Platform)
+        values: list[str] = []
+        if self.peek.kind == "open":
+            self.take()
+            values.append(self.value(name, pattern))
+            while self.peek.kind == "OR":
+                self.take()
+                values.append(self.value(name, pattern))
+            if self.peek.kind != "close":
+                raise self.fail(f"expected OR or ')' in {name}:( ... )")
+            self.take()
+        else:
+            values.append(self.value(name, pattern))
+        return build(tuple(dict.fromkeys(values)))
+
+    def value(self, name: str, pattern: re.Pattern[str]) -> str:
+        token = self.take()
+        text = token.text.lower()
+        if token.kind != "word" or not pattern.fullmatch(text):
+            what = "a language code such as en, pl, ru, fa" if name == "lang" else "a platform name such as x"
+            raise self.fail(f"{name}: needs {what}", token)
+        if name == "platform" and self.platforms is not None and text not in self.platforms:
+            raise self.fail(f"platform:{text} is not a source; known: {', '.join(sorted(self.platforms))}", token)
+        return text
+
+
+def parse_query(query: str, *, platforms: Collection[str] | None = None) -> Expr:
+    """The typed tree of ``query``; raises :class:`QuerySyntaxError` with the position of the first problem.
+
+    ``platforms`` (the known source names) validates ``platform:``. A query must
+    require at least one term: one that only excludes or filters would match every post.
+    """
+    expr = _Parser(query, platforms).parse()
+    if not needs_term(expr):
+        raise QuerySyntaxError(
+            "the query must require at least one term (a query of only NOT, lang: or platform: matches every post;"
+            " an OR needs a term on each side)",
+            query=query,
+            position=0,
+        )
+    return expr
+
+
+def terms_query(terms: Collection[str]) -> Expr:
+    """The simple form: an OR of ``terms``, each a word, ``#hashtag``, ``@mention`` or several words (a phrase)."""
+    parts = tuple(Term(t.strip(), quoted=not _single(t)) for t in dict.fromkeys(t.strip() for t in terms) if t)
+    return parts[0] if len(parts) == 1 else Or(parts)
+
+
+def _single(term: str) -> bool:
+    return len(words(term)) <= 1 and not any(ch.isspace() for ch in term.strip())
+
+
+def needs_term(expr: Expr) -> bool:
+    """True when every way ``expr`` can match needs some term or phrase to occur."""
+    if isinstance(expr, Term | Near):
+        return True
+    if isinstance(expr, And):
+        return any(needs_term(p) for p in expr.parts)
+    if isinstance(expr, Or):
+        return all(needs_term(p) for p in expr.parts)
+    return False
+
+
+def positive_terms(expr: Expr) -> list[Term]:
+    """The terms a matching post may contain (those not under NOT), in order, without repeats."""
+    out: dict[Term, None] = {}
+
+    def walk(node: Expr, negated: bool) -> None:
+        if isinstance(node, Term) and not negated:
+            out[node] = None
+        elif isinstance(node, Near) and not negated:
+            out[node.left] = out[node.right] = None
+        elif isinstance(node, And | Or):
+            for part in node.parts:
+                walk(part, negated)
+        elif isinstance(node, Not):
+            walk(node.part, not negated)
+
+    walk(expr, False)
+    return list(out)
+
+
+def languages(expr: Expr) -> bool:
+    """True when ``expr`` filters on language somewhere."""
+    if isinstance(expr, Lang):
+        return True
+    if isinstance(expr, And | Or):
+        return any(languages(p) for p in expr.parts)
+    return isinstance(expr, Not) and languages(expr.part)
