@@ -89,6 +89,11 @@ class Query:
         return self.expr if self.expr is not None else terms_query(self.terms)
 
     @property
+    def searchable(self) -> bool:
+        """True when there is something to search for (a brand may list only its own accounts)."""
+        return self.expr is not None or any(t.strip() for t in self.terms)
+
+    @property
     def simple(self) -> bool:
         """True for the simple form (an OR of terms): connectors keep their per-term reads, and cursors."""
         return self.expr is None

@@ -68,7 +68,7 @@ class HackerNewsConnector:
         tags = "(story,poll,comment)" if self.settings.comments else "(story,poll)"
         now = self._clock().timestamp()
         searches = search_words(query)
-        if not searches:  # the query's platform: leaves Hacker News out
+        if not searches and query.searchable:  # the query's platform: leaves Hacker News out
             return
         listings = [
             Listing(f"search:{name}", self._pages(words, tags), lambda p: _matches(p, query))

@@ -141,7 +141,7 @@ class RedditConnector:
         params = {"sort": "new", "type": "link", "restrict_sr": "on" if subs else None, "t": "all"}
         path = f"/r/{subs or 'all'}/search"
         searches = search_queries(query)
-        if not searches:  # the query's platform: leaves Reddit out
+        if not searches and query.searchable:  # the query's platform: leaves Reddit out
             return []
         listings = [
             Listing("search" if i == 0 else f"search:{i + 1}", self._pages(path, {**params, "q": q}))

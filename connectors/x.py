@@ -349,7 +349,12 @@ def build_queries(query: Query, settings: XSettings) -> list[str]:
             f" even cut into several searches ({exc}): shorten its terms, or raise it if your plan allows"
         ) from None
     if len(pieces) > 1:
-        log.info("x (%s): the query is cut into %d searches to fit %d characters", query.brand, len(pieces), settings.max_query_length)
+        log.info(
+            "x (%s): the query is cut into %d searches of at most %d characters",
+            query.brand,
+            len(pieces),
+            settings.max_query_length,
+        )
     return [render(piece, own=i == 0) for i, piece in enumerate(pieces)]
 
 
@@ -524,7 +529,7 @@ def _part_cursors(cursor: Cursor, keys: list[str]) -> dict[str, Cursor]:
         known = {"": cursor.position} if cursor.position else {}
     since = [p.since_id for p in (_Position.load(Cursor(v)) for v in known.values()) if p.since_id]
     start = Cursor(json.dumps({"since_id": min(since, key=int)})) if since else Cursor()
-    return {k: Cursor(known[k], cursor.recent_ids) if k in known else Cursor(start.position, cursor.recent_ids) for k in keys}
+    return {k: Cursor(known.get(k, start.position), cursor.recent_ids) for k in keys}
 
 
 def _joined(parts: dict[str, Cursor]) -> Cursor:

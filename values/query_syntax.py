@@ -237,7 +237,8 @@ class _Parser:
     def term(self, token: _Token) -> Term:
         quoted = token.kind == "phrase"
         if not quoted and token.text.startswith("-"):
-            raise self.fail(f"write NOT {token.text[1:]} instead of {token.text} (a leading '-' is not an operator here)", token)
+            hint = f"write NOT {token.text[1:]} instead of {token.text} (a leading '-' is not an operator here)"
+            raise self.fail(hint, token)
         term = Term(token.text.strip(), quoted=quoted)
         if not term.words:
             raise self.fail(f"{token.text!r} has no letters or digits to match", token)
