@@ -33,7 +33,7 @@ class QuerySyntaxError(ValueError):
         self.position = position
         self.query = query
         self.reason = message
-        super().__init__(f"{message} at position {position}: {query[:position]}⟨here⟩{query[position:]}")
+        super().__init__(f"position {position}: {message}: {query[:position]}⟨here⟩{query[position:]}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,7 +221,7 @@ class _Parser:
                 raise self.fail("empty parentheses")
             expr = self.or_()
             if self.peek.kind != "close":
-                raise self.fail("expected ')' to close the '(' opened at position " + str(token.at))
+                raise self.fail(f"expected ')' to close the '(' at position {token.at}")
             self.take()
             return expr
         if token.kind == "field":
