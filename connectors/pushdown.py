@@ -110,17 +110,16 @@ def boolean_text(
     """``node`` in a boolean search syntax (X's by default: side by side is AND, ``-`` is NOT, ``(a OR b)``)."""
 
     def go(n: Expr, inside: bool) -> str:
+        # ``inside``: part of a bigger expression, so a group is written in parentheses (never trusting precedence).
         if isinstance(n, Term):
             return term(n)
         if isinstance(n, Lang):
-            return go(Or(tuple(Term(lang(c)) for c in n.codes)), inside) if len(n.codes) > 1 else lang(n.codes[0])
+            codes = " OR ".join(lang(c) for c in n.codes)
+            return f"({codes})" if len(n.codes) > 1 and inside else codes
         if isinstance(n, Not):
             return not_(go(n.part, True))
-        if isinstance(n, And):
-            text = and_.join(go(p, True) for p in n.parts)
-            return f"({text})" if inside and and_ != " " else text
-        if isinstance(n, Or):
-            text = " OR ".join(go(p, True) for p in n.parts)
+        if isinstance(n, And | Or):
+            text = (and_ if isinstance(n, And) else " OR ").join(go(p, True) for p in n.parts)
             return f"({text})" if inside else text
         raise TypeError(f"not pushed down: {n!r}")
 
