@@ -134,7 +134,7 @@ def _tokens(query: str) -> list[_Token]:
         if kind == "quote":
             end = query.find('"', m.end())
             if end < 0:
-                raise QuerySyntaxError("unterminated phrase: a \" without its closing \"", query=query, position=start)
+                raise QuerySyntaxError('unterminated phrase: a " without its closing "', query=query, position=start)
             out.append(_Token("phrase", query[m.end() : end], start))
             pos = end + 1
             continue

@@ -54,4 +54,4 @@ def test_check_config_exits_2_with_the_position_of_a_query_syntax_error(tmp_path
     err = capsys.readouterr().err
     assert code == 2
     assert "brands.0: query: position 35: expected ')' to close the '(' at position 15" in err
-    assert "(\"acme corp\" OR wile⟨here⟩" in err
+    assert '("acme corp" OR wile⟨here⟩' in err
