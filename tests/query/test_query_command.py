@@ -66,7 +66,8 @@ def test_a_narrower_and_wider_query_lists_what_it_would_gain_and_lose(db_url, tm
     out = capsys.readouterr().out.splitlines()
     assert code == 0
     assert out[0] == (
-        "Acme: 4 posts stored in the last 7 day(s); 2 mentions still match, 1 would match (+), 1 would no longer match (-)"
+        "Acme: 4 posts stored in the last 7 day(s); 2 mentions still match,"
+        " 1 would match (+), 1 would no longer match (-)"
     )
     assert out[1].startswith("+ ") and out[1].endswith("x:5 wile e coyote bought acmeproducts again")
     assert out[2].startswith("- ") and out[2].endswith("x:2 Acme Corp quarterly results")
