@@ -28,6 +28,7 @@ def build_digest(
     now: datetime,
     settings: DigestSettings,
     spike_bucket_minutes: int = 5,
+    competitors: Sequence[str] = (),
 ) -> Digest:
     """The digest for local ``day``, with SLA outcomes as of ``now``."""
     # bounds[i] .. bounds[i+1] is local day (day - 7 + i): index 7 is the digest day, 0 a week before.
@@ -47,6 +48,7 @@ def build_digest(
         staffing=staffing,
         series=series,
         spike_bucket_minutes=spike_bucket_minutes,
+        competitors=tuple(c for c in competitors if c in brands),
     )
 
 

@@ -166,3 +166,4 @@ class Digest:
     staffing: tuple[HourRow, ...]
     series: tuple[Series, ...] = field(default=())
     spike_bucket_minutes: int = 5
+    competitors: tuple[str, ...] = ()  # brands compared in the digest, never alerted on
