@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from values.query_match import Subject, matches
 from values.query_syntax import Expr, terms_query
+from values.textfold import WordIndex, words
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,13 +105,24 @@ class Query:
         return matches(self.tree, subject)
 
     def keeps(self, post: Post, *, text: str | None = None) -> bool:
-        """True for a post the query matches, or one by the brand's own accounts (its replies close threads)."""
-        return self.by_brand(post) or self.matches(post, text=text)
+        """True for a post the query matches, one by the brand's own accounts (its replies close threads), or
+        one that @-mentions them (it is addressed to the brand)."""
+        body = post.text if text is None else text
+        return self.by_brand(post) or addresses(body, self.handles) or self.matches(post, text=text)
 
     def by_brand(self, post: Post) -> bool:
         """True when one of the brand's own accounts on this platform wrote ``post``."""
         names = {h.strip().lstrip("@").lower() for h in self.handles}
         return post.author.strip().lstrip("@").lower() in names
+
+
+def addresses(text: str, handles: Iterable[str]) -> bool:
+    """True when ``text`` @-mentions one of ``handles`` (``acme``, ``@acme``, ``acme.bsky.social``, ``a@host``)."""
+    wanted = [words("@" + h.strip().lstrip("@").removeprefix("u/")) for h in handles if h.strip("@ ")]
+    if not wanted:
+        return False
+    index = WordIndex(text)
+    return any(index.contains(handle) for handle in wanted)
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,7 @@ from connectors.base import Cursor, Page, Post, Query, Rejected, Unavailable
 from connectors.matching import mentions, term_pattern
 from connectors.settings import SourceSettings
 from connectors.times import utc_time
+from values.query_syntax import positive_terms
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,8 @@ class ReplayConnector:
     def fetch(self, query: Query, cursor: Cursor) -> Iterator[Page]:
         """Yield pages of matching posts after line ``cursor.position``."""
         start = int(cursor.position or 0)
-        pattern = term_pattern(query.terms + query.handles)
+        # A garbled line is kept (quarantined) for this brand only when it names one of its terms or accounts.
+        pattern = term_pattern([t.text for t in positive_terms(query.tree)] + list(query.handles))
         lines = self._lines()
         release_until = self._release_horizon(lines)
         batch: list[Post] = []
@@ -79,7 +81,7 @@ class ReplayConnector:
             if post is not None and release_until is not None and post.created_at > release_until:
                 break  # not yet "live": resume from this line next time
             end = index + 1
-            if post is not None and (mentions(post.text, pattern) or _authored_by(post, query.handles)):
+            if post is not None and query.keeps(post):
                 batch.append(post)
             if len(batch) >= self.settings.page_size:
                 yield Page(tuple(batch), Cursor(str(end)), tuple(rejected))
@@ -189,11 +191,6 @@ def _optional_id(data: dict[str, Any], key: str) -> str | None:
 def _required_id(data: dict[str, Any], key: str) -> str:
     value = data.get(key)
     return str(value) if isinstance(value, int) and not isinstance(value, bool) else _required_string(data, key)
-
-
-def _authored_by(post: Post, handles: tuple[str, ...]) -> bool:
-    names = {h.lower().lstrip("@") for h in handles}
-    return post.author.lower().lstrip("@") in names
 
 
 def _first_time(lines: list[str]) -> datetime | None:

@@ -2,7 +2,8 @@
 
 Every source's posts pass here, whatever its connector pushed down into the
 platform's search, so all sources give the same answer for the same post. The
-brand's own posts (its replies close threads) are always kept.
+brand's own posts (its replies close threads) are always kept, and so are posts
+that @-mention one of its own accounts (they are addressed to the brand).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import urllib.parse
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from connectors.base import Post
+from connectors.base import Post, addresses
 from monitor.config import BrandSettings
 from values.query_match import Subject, matches
 from values.query_syntax import languages
@@ -51,6 +52,8 @@ class BrandFilter:
         if any(_on_site(url, d) for url in (link, post.url) for d in self.brand.exclude_domains):
             return False
         text = f"{post.text}\n{link}" if link else post.text
+        if addresses(text, self.own_handles):  # addressed to the brand, whatever its query says
+            return True
         return matches(self.brand.tree, Subject(text, post.platform, self._language(post)))
 
     def _language(self, post: Post) -> str | None:

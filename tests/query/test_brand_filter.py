@@ -53,6 +53,13 @@ def test_the_brands_own_posts_are_kept_whatever_the_query() -> None:
     assert not check.keeps(post("acme support is slow", author="ann"))
 
 
+def test_a_post_addressed_to_the_brands_own_account_is_its_mention() -> None:
+    check = BrandFilter(brand(query="acme NOT support"), ("AcmeSupport", "acme@mastodon.social"))
+    assert check.keeps(post("thanks @acmesupport, fixed!"))
+    assert check.keeps(post("@acme@mastodon.social my order?", platform="mastodon"))
+    assert not check.keeps(post("thanks acmesupport"))
+
+
 def test_lang_uses_the_platforms_hint_else_detects_the_language() -> None:
     asked: list[list[str]] = []
 
