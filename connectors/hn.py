@@ -115,7 +115,9 @@ def search_words(query: Query) -> dict[str, str]:
     out: dict[str, str] = {}
     for clause in clauses:
         terms = [p for p in clause if isinstance(p, Term)]
-        out[" ".join(t.text for t in terms)] = " ".join(w.text for t in terms for w in t.words)
+        text = " ".join(w.text for t in terms for w in t.words)
+        if text not in out.values():  # `acme` and `#acme` are one search: Algolia ignores the `#`
+            out[" ".join(t.text for t in terms)] = text
     return out
 
 
