@@ -17,7 +17,7 @@ def test_a_search_new_to_the_cursor_starts_where_the_others_had_got_to() -> None
         store.read(connector, Query("Acme", ("acme",)))
         assert store.ids() == {first}
         h.advance(60)
-        missed_by_a_fresh_start = h.server.story("gizmo by acme corp is out")  # only the new query's alternative
+        missed_by_a_fresh_start = h.server.story("gizmo launch day")  # only the new alternative finds it
         h.advance(3 * 3600)  # longer ago than a first read would look back
         later = h.server.story("the gizmo is back")
         h.advance(60)
