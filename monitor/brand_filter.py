@@ -13,10 +13,11 @@ import urllib.parse
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from connectors.base import Post, addresses
+from connectors.base import Post
 from monitor.config import BrandSettings
 from values.query_match import Subject, matches
 from values.query_syntax import languages
+from values.textfold import words
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,7 @@ class BrandFilter:
             platform, _, name = entry.rpartition(":") if ":" in entry else ("", "", entry)
             self._authors.setdefault(platform.lower(), set()).add(_account(name))
         self._own = {_account(h) for h in self.own_handles}
+        self._addressed = [words("@" + h) for h in self._own if h]  # as connectors.base.addresses reads them
         self._needs_lang = languages(self.brand.tree)
 
     def keeps(self, post: Post) -> bool:
@@ -49,12 +51,14 @@ class BrandFilter:
         if author in self._authors.get("", ()) or author in self._authors.get(post.platform.lower(), ()):
             return False
         link = shared_link(post)
-        if any(_on_site(url, d) for url in (link, post.url) for d in self.brand.exclude_domains):
+        if self.brand.exclude_domains and any(
+            _on_site(_host(url), d) for url in (link, post.url) if url for d in self.brand.exclude_domains
+        ):
             return False
-        text = f"{post.text}\n{link}" if link else post.text
-        if addresses(text, self.own_handles):  # addressed to the brand, whatever its query says
+        subject = Subject(f"{post.text}\n{link}" if link else post.text, post.platform, self._language(post))
+        if any(subject.index.contains(handle) for handle in self._addressed):  # addressed to the brand
             return True
-        return matches(self.brand.tree, Subject(text, post.platform, self._language(post)))
+        return matches(self.brand.tree, subject)
 
     def _language(self, post: Post) -> str | None:
         if post.lang or not self._needs_lang or self.detect is None:
@@ -71,8 +75,12 @@ def _account(name: str) -> str:
     return name.strip().lstrip("@").removeprefix("u/").lower()
 
 
-def _on_site(url: str | None, domain: str) -> bool:
-    if not url:
-        return False
-    host = (urllib.parse.urlsplit(url if "://" in url else f"//{url}").hostname or "").lower()
+def _host(url: str) -> str:
+    try:
+        return (urllib.parse.urlsplit(url if "://" in url else f"//{url}").hostname or "").lower()
+    except ValueError:  # a malformed URL (an invalid port, a bad IPv6 literal) names no site
+        return ""
+
+
+def _on_site(host: str, domain: str) -> bool:
     return host == domain or host.endswith("." + domain)

@@ -55,6 +55,8 @@ def _eval(expr: Expr, s: Subject, positive: bool) -> bool:
 
 def _near(expr: Near, index: WordIndex) -> bool:
     left, right = expr.left.words, expr.right.words
+    if not (index.contains(left) and index.contains(right)):  # a search each, before splitting into words
+        return False
     lefts = [(i, i + len(left)) for i in index.find(left)]
     rights = [(i, i + len(right)) for i in index.find(right)]
     for a_start, a_end in lefts:

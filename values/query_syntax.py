@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 from dataclasses import dataclass
+from functools import lru_cache
 
 from values.textfold import Word, words
 
@@ -36,6 +37,11 @@ class QuerySyntaxError(ValueError):
         super().__init__(f"position {position}: {message}: {query[:position]}⟨here⟩{query[position:]}")
 
 
+@lru_cache(maxsize=4096)
+def _term_words(text: str) -> tuple[Word, ...]:
+    return words(text)  # a query's terms are matched against every post: folded once
+
+
 @dataclass(frozen=True, slots=True)
 class Term:
     """A word, ``#hashtag``, ``@mention`` or quoted phrase, as written; matched on its folded words."""
@@ -46,7 +52,7 @@ class Term:
     @property
     def words(self) -> tuple[Word, ...]:
         """The folded words the term matches, in order."""
-        return words(self.text)
+        return _term_words(self.text)
 
     @property
     def sigil(self) -> str:

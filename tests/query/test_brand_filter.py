@@ -40,6 +40,7 @@ def test_excluded_domains_cover_subdomains_of_the_article_or_the_shared_link() -
     assert not check.keeps(post("Acme launch", platform="hn", extra={"link": "https://acme.com/blog"}))
     assert check.keeps(post("Acme launch", platform="rss", url="https://news.example/acme-launch"))
     assert check.keeps(post("Acme launch", platform="rss", url="https://notacme.com/x"))
+    assert check.keeps(post("Acme launch", platform="rss", url="http://[::1:80/broken")), "a bad URL is no site"
 
 
 def test_the_link_a_post_shares_is_matched_with_its_text() -> None:
