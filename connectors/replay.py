@@ -18,11 +18,11 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from connectors.base import Cursor, Page, Post, Query, Rejected, Unavailable
-from connectors.matching import mentions, term_pattern
+from connectors.base import Cursor, Page, Post, Query, Rejected, Unavailable, addresses
 from connectors.settings import SourceSettings
 from connectors.times import utc_time
 from values.query_syntax import positive_terms
+from values.textfold import Word, WordIndex
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ class ReplayConnector:
         """Yield pages of matching posts after line ``cursor.position``."""
         start = int(cursor.position or 0)
         # A garbled line is kept (quarantined) for this brand only when it names one of its terms or accounts.
-        pattern = term_pattern([t.text for t in positive_terms(query.tree)] + list(query.handles))
+        names = [t.words for t in positive_terms(query.tree)]
         lines = self._lines()
         release_until = self._release_horizon(lines)
         batch: list[Post] = []
@@ -75,7 +75,7 @@ class ReplayConnector:
                 except (ValueError, TypeError, KeyError, OverflowError) as exc:
                     # Kept for this brand only when the line could be about it: a garbled line naming no
                     # term of the brand is not one of its mentions, whatever it was meant to say.
-                    if mentions(line, pattern):
+                    if _names_brand(line, names, query.handles):
                         log.warning("replay %s line %d quarantined: %s", self.settings.path, index + 1, exc)
                         rejected.append(Rejected.of(line, f"line {index + 1}: {type(exc).__name__}: {exc}"))
             if post is not None and release_until is not None and post.created_at > release_until:
@@ -191,6 +191,11 @@ def _optional_id(data: dict[str, Any], key: str) -> str | None:
 def _required_id(data: dict[str, Any], key: str) -> str:
     value = data.get(key)
     return str(value) if isinstance(value, int) and not isinstance(value, bool) else _required_string(data, key)
+
+
+def _names_brand(line: str, names: list[tuple[Word, ...]], handles: tuple[str, ...]) -> bool:
+    index = WordIndex(line)
+    return any(index.contains(n) for n in names) or addresses(line, handles)
 
 
 def _first_time(lines: list[str]) -> datetime | None:
