@@ -22,10 +22,10 @@ from tests.connectors.harnesses import harness
 from values.query_match import Subject, matches
 from values.query_syntax import QuerySyntaxError, parse_query
 
-VOCABULARY = ("acme", "corp", "wile", "parcel", "late")
+VOCABULARY = ("acme", "corp", "wile")  # few words: most generated queries match some posts
 LANGS = ("en", "pl")
 EXAMPLES = settings(
-    max_examples=20,
+    max_examples=25,
     deadline=None,
     derandomize=True,  # the same examples every run: the suite stays deterministic
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
@@ -50,19 +50,21 @@ _term = st.one_of(
 _lang = st.sampled_from(("lang:en", "lang:pl", "lang:(en OR pl)"))
 
 
+_platform = st.sampled_from(("x", "reddit", "hn", "bluesky", "mastodon", "(x OR bluesky)"))
+_near = st.tuples(_term, st.integers(0, 3), _term).map(lambda t: f"({t[0]} NEAR/{t[1]} {t[2]})")
+
+
 def _extend(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
     return st.one_of(
         st.tuples(inner, inner).map(lambda ab: f"({ab[0]} AND {ab[1]})"),
         st.tuples(inner, inner).map(lambda ab: f"({ab[0]} OR {ab[1]})"),
         st.tuples(inner, inner).map(lambda ab: f"({ab[0]} NOT {ab[1]})"),
         st.tuples(inner, _lang).map(lambda ab: f"({ab[0]} {ab[1]})"),
+        st.tuples(inner, _platform).map(lambda ab: f"({ab[0]} platform:{ab[1]})"),
     )
 
 
-queries = st.one_of(
-    st.recursive(_term, _extend, max_leaves=5),
-    st.tuples(_term, st.integers(0, 3), _term).map(lambda t: f"{t[0]} NEAR/{t[1]} {t[2]}"),
-)
+queries = st.recursive(st.one_of(_term, _term, _near), _extend, max_leaves=5)
 
 
 def _publisher(platform: str, server: Any) -> Callable[[str, str], None]:
