@@ -190,7 +190,7 @@ class Pipeline:
 
     def brand_filter(self, brand: BrandSettings) -> BrandFilter:
         """The check every post fetched for ``brand`` passes before it is stored (one per brand, reused)."""
-        key = (brand.name, brand.query or "\n".join(brand.terms))
+        key = (brand.name, brand.model_dump_json())  # the same brand, configured the same
         if key not in self._filters:
             self._filters[key] = BrandFilter(brand, all_handles(brand), detect=self._languages)
         return self._filters[key]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from values.query_syntax import And, Lang, Near, Not, Or, Platform, QuerySyntaxError, Term, parse_query, terms_query
 
@@ -54,3 +56,22 @@ def test_a_syntax_error_names_its_position(query: str, position: int, reason: st
         parse_query(query, platforms={"x", "reddit", "hn"})
     assert raised.value.position == position and reason in str(raised.value)
     assert str(raised.value).startswith(f"position {position}: ")
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(
+    st.one_of(
+        st.text(max_size=40),
+        st.lists(st.sampled_from([*'ab #@"()-:/ёی', " AND ", " OR ", "NOT ", " NEAR/2 ", "lang:", "platform:"])).map(
+            "".join
+        ),
+    )
+)
+def test_any_input_parses_or_says_where_it_stops_making_sense(query: str) -> None:
+    error: QuerySyntaxError | None = None
+    try:
+        parse_query(query, platforms={"x"})
+    except QuerySyntaxError as exc:  # anything else (an IndexError, a RecursionError) fails the test
+        error = exc
+    if error is not None:
+        assert 0 <= error.position <= len(query) and str(error).startswith(f"position {error.position}: ")
