@@ -25,6 +25,7 @@ from functools import lru_cache
 from values.textfold import Word, words
 
 MAX_NEAR = 50
+MAX_DEPTH = 64  # parentheses and NOTs inside each other: deeper is a mistake, and would exhaust the stack
 
 
 class QuerySyntaxError(ValueError):
@@ -161,6 +162,7 @@ class _Parser:
         self.platforms = platforms
         self.tokens = _tokens(query)
         self.i = 0
+        self.depth = 0
 
     @property
     def peek(self) -> _Token:
@@ -201,9 +203,17 @@ class _Parser:
 
     def unary(self) -> Expr:
         if self.peek.kind == "NOT":
+            self.deeper()
             self.take()
-            return Not(self.unary())
+            part = self.unary()
+            self.depth -= 1
+            return Not(part)
         return self.near()
+
+    def deeper(self, token: _Token | None = None) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise self.fail(f"nested more than {MAX_DEPTH} deep", token)
 
     def near(self) -> Expr:
         left = self.primary()
@@ -225,10 +235,12 @@ class _Parser:
         if token.kind == "open":
             if self.peek.kind == "close":
                 raise self.fail("empty parentheses")
+            self.deeper(token)
             expr = self.or_()
             if self.peek.kind != "close":
                 raise self.fail(f"expected ')' to close the '(' at position {token.at}")
             self.take()
+            self.depth -= 1
             return expr
         if token.kind == "field":
             return self.field(token)

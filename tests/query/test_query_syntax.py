@@ -49,6 +49,8 @@ def test_terms_are_the_simple_form_an_or_of_terms() -> None:
         ("acme OR lang:en", 0, "at least one term"),
         ("acme !!!", 5, "no letters or digits"),
         ("", 0, "empty"),
+        ("(" * 65 + "acme" + ")" * 65, 64, "nested more than 64 deep"),
+        ("NOT " * 65 + "acme", 256, "nested more than 64 deep"),
     ],
 )
 def test_a_syntax_error_names_its_position(query: str, position: int, reason: str) -> None:
