@@ -28,7 +28,8 @@ from connectors.base import Post  # noqa: E402
 from monitor.brand_filter import BrandFilter  # noqa: E402
 from monitor.config import parse_config  # noqa: E402
 from values.query_match import Subject, matches  # noqa: E402
-from values.query_syntax import parse_query, terms_query  # noqa: E402
+from values.query_syntax import parse_query  # noqa: E402
+from values.query_tree import terms_query  # noqa: E402
 
 TERMS = ("acme", "#acme", "acme bank", "acme mobile")
 QUERY = '("acme" OR #acme OR @AcmeHelp OR "acme bank") AND NOT ("acme mobile" OR wile) acme NEAR/8 support'

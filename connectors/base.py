@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from values.query_match import Subject, matches
-from values.query_syntax import Expr, terms_query
+from values.query_tree import Expr, terms_query
 from values.textfold import WordIndex, words
 
 

@@ -40,7 +40,7 @@ from connectors.pushdown import QueryTooLong, conjunctions, positive_only, quote
 from connectors.settings import ListingSettings
 from connectors.times import utc_time
 from values.durations import Duration
-from values.query_syntax import Lang, Term
+from values.query_tree import Lang, Term
 
 log = logging.getLogger(__name__)
 

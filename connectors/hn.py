@@ -29,7 +29,7 @@ from connectors.incremental import Listing, StreamState, read_listings
 from connectors.pushdown import QueryTooLong, conjunctions, positive_only, relax
 from connectors.settings import ListingSettings
 from values.durations import Duration
-from values.query_syntax import Term
+from values.query_tree import Term
 
 log = logging.getLogger(__name__)
 

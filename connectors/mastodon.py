@@ -39,7 +39,7 @@ from connectors.pushdown import QueryTooLong, conjunctions, positive_only, quote
 from connectors.settings import ListingSettings
 from connectors.times import utc_time
 from values.durations import Duration
-from values.query_syntax import Term, positive_terms
+from values.query_tree import Term, positive_terms
 
 log = logging.getLogger(__name__)
 

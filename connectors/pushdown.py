@@ -14,7 +14,7 @@ from collections.abc import Callable
 from itertools import product
 
 from connectors.base import SourceError
-from values.query_syntax import And, Expr, Lang, Near, Not, Or, Platform, Term
+from values.query_tree import And, Expr, Lang, Near, Not, Or, Platform, Term
 
 Node = Expr | bool
 # How a platform takes a term, NEAR or lang: given whether it is wanted (True) or excluded (False).

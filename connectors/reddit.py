@@ -41,7 +41,7 @@ from connectors.failures import Kind, failure, kind_of_status, kind_of_transport
 from connectors.incremental import FetchPage, Listing, StreamState, read_listings
 from connectors.pushdown import QueryTooLong, boolean_text, positive_only, relax, split_to_fit
 from connectors.settings import ListingSettings
-from values.query_syntax import Expr, Term
+from values.query_tree import Expr, Term
 
 log = logging.getLogger(__name__)
 

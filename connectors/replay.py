@@ -21,7 +21,7 @@ from pydantic import Field, ValidationInfo, field_validator
 from connectors.base import Cursor, Page, Post, Query, Rejected, Unavailable, addresses
 from connectors.settings import SourceSettings
 from connectors.times import utc_time
-from values.query_syntax import positive_terms
+from values.query_tree import positive_terms
 from values.textfold import Word, WordIndex
 
 log = logging.getLogger(__name__)

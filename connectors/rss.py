@@ -38,7 +38,7 @@ from connectors.language import language_hint
 from connectors.pushdown import Node, boolean_text, quoted, relax
 from connectors.settings import SourceSettings
 from values.durations import Duration
-from values.query_syntax import And, Lang, Near, Term
+from values.query_tree import And, Lang, Near, Term
 
 log = logging.getLogger(__name__)
 

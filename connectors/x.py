@@ -42,7 +42,7 @@ from connectors.ratelimit import RateWindow
 from connectors.settings import SourceSettings
 from connectors.times import utc_time
 from values.durations import Duration
-from values.query_syntax import And, Expr, Lang, Near, Or, Term
+from values.query_tree import And, Expr, Lang, Near, Or, Term
 
 log = logging.getLogger(__name__)
 

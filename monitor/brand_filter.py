@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from connectors.base import Post
 from monitor.config import BrandSettings
 from values.query_match import Subject, matches
-from values.query_syntax import languages
+from values.query_tree import languages
 from values.textfold import words
 
 log = logging.getLogger(__name__)

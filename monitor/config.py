@@ -32,7 +32,8 @@ from monitor.replies.settings import ReplySettings
 from monitor.spikes.settings import SpikeSettings
 from monitor.zones import ZoneName
 from values.durations import Duration
-from values.query_syntax import Expr, QuerySyntaxError, parse_query, terms_query
+from values.query_syntax import QuerySyntaxError, parse_query
+from values.query_tree import Expr, terms_query
 from values.secrets import Secret, SecretSettings, secrets_in
 
 DEFAULT_PATH = Path("config.toml")

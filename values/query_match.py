@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from values.query_syntax import And, Expr, Lang, Near, Not, Or, Term
+from values.query_tree import And, Expr, Lang, Near, Not, Or, Term
 from values.textfold import WordIndex
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from monitor import cli
 from monitor.config import ConfigError, parse_config
-from values.query_syntax import Or, Term
+from values.query_tree import Or, Term
 
 
 def problems(brand: dict) -> list[str]:

@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from values.query_syntax import And, Lang, Near, Not, Or, Platform, QuerySyntaxError, Term, parse_query, terms_query
+from values.query_syntax import QuerySyntaxError, parse_query
+from values.query_tree import And, Lang, Near, Not, Or, Platform, Term, terms_query
 
 
 def test_the_tree_of_a_query_with_every_operator() -> None:
