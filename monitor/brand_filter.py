@@ -63,7 +63,11 @@ class BrandFilter:
     def _language(self, post: Post) -> str | None:
         if post.lang or not self._needs_lang or self.detect is None:
             return post.lang
-        return self.detect()([post.text])[0]
+        try:
+            return self.detect()([post.text])[0]
+        except Exception as exc:  # noqa: BLE001 - a broken detector must not stop the source: language unknown
+            log.warning("%s: language not detected for %s:%s (%s)", self.brand.name, post.platform, post.post_id, exc)
+            return None
 
 
 def shared_link(post: Post) -> str | None:

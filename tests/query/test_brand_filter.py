@@ -120,3 +120,12 @@ def test_a_competitor_is_monitored_but_pages_no_one(db_url) -> None:
     assert rival == 2, "the competitor's mentions are stored (for the digest)"
     # Three negative posts, two of them the competitor's: one alert, for Acme's post in its reply queue.
     assert queued == {"Acme"} and len(alerts) == 1, alerts
+
+
+def test_a_failing_language_detector_leaves_the_language_unknown_and_stops_nothing() -> None:
+    def broken(texts):
+        raise RuntimeError("model file missing")
+
+    check = BrandFilter(brand(query="allegro NOT lang:en"), (), detect=lambda: broken)
+    assert check.keeps(post("Allegro nie działa"))  # unknown: not English
+    assert not BrandFilter(brand(query="allegro lang:pl"), (), detect=lambda: broken).keeps(post("Allegro"))
