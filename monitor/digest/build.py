@@ -38,7 +38,9 @@ def build_digest(
     week_start = bounds[1]
     quarters = queries.mention_quarters(conn, brands=brands, start=min(chart_start, week_start), end=bounds[-1])
     replies = queries.reply_quarters(conn, brands=brands, start=week_start, end=bounds[-1], as_of=now)
-    staffing = _staffing(quarters, replies, tz=tz, start=week_start)
+    # Staffing is the work of answering: a competitor's mentions are no one's to answer.
+    own = [q for q in quarters if q[0] not in competitors]
+    staffing = _staffing(own, replies, tz=tz, start=week_start)
     series = tuple(_series(conn, brand, quarters, tz=tz, start=chart_start, end=bounds[-1]) for brand in brands)
     return Digest(
         day=day,

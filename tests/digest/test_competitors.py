@@ -59,6 +59,13 @@ def test_share_of_voice_and_negative_share_side_by_side(db_url: str) -> None:
     assert rival.share_of_voice == pytest.approx(0.4) and rival.negative_share == pytest.approx(2 / 3)
 
 
+def test_a_competitors_mentions_are_no_staffing_work(db_url: str) -> None:
+    _seed(db_url)
+    noon = next(r for r in _digest(db_url, ["Rival"]).staffing if r.hour == 12)
+    assert noon.mentions == 6, "Acme's mentions of the last 7 days, not Rival's"
+    assert next(r for r in _digest(db_url, []).staffing if r.hour == 12).mentions == 6 + 4
+
+
 def test_the_digest_compares_competitors_and_gives_them_no_section(db_url: str) -> None:
     _seed(db_url)
     text = as_text(render(_digest(db_url, ["Rival"])))
