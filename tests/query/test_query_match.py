@@ -76,3 +76,38 @@ def test_the_issues_example_query() -> None:
     assert not hit(query, "Acme Corp quarterly results", lang="en")
     assert not hit(query, "acme and wile", lang="en")
     assert not hit(query, "acme", lang="ru")
+
+
+# Every operator in every language: the brand as the query writes it (b) and as a post spells it (B, folded alike).
+WORDS = {
+    "en": {"b": "acme", "B": "ACME", "o": "parcel", "t": "refund", "T": "Refund"},
+    "pl": {"b": "zabka", "B": "Żabka", "o": "paczka", "t": "zwrot", "T": "ZWROT"},
+    "ru": {"b": "сбербанк", "B": "СБЕРБАНК", "o": "приложение", "t": "ёлка", "T": "Елка"},
+    "fa": {"b": "ایرانسل", "B": "ايرانسل", "o": "اینترنت", "t": "پشتیبانی", "T": "پشتيبانی"},  # Arabic yeh in B, T
+}
+OPERATORS = [
+    ("word", "{b}", "x {B} x", "{o} {T}"),
+    ("phrase", '"{b} {o}"', "{B} {o}", "{o} {B}"),
+    ("AND", "{b} AND {o}", "{o} x {B}", "{B} {T}"),
+    ("OR", "{o} OR {t}", "{T}", "{B}"),
+    ("NOT", "{b} NOT {o}", "{B} {T}", "{B} {o}"),
+    ("parentheses", "({o} OR {t}) {b}", "{B} {T}", "{o} {T}"),
+    ("hashtag", "#{b}", "#{B}", "{B}"),
+    ("mention", "@{b}", "@{B}", "#{B}"),
+    ("NEAR", "{b} NEAR/1 {o}", "{o} {T} {B}", "{o} {T} {T} {B}"),
+]
+
+
+@pytest.mark.parametrize("lang", WORDS)
+@pytest.mark.parametrize(("name", "query", "yes", "no"), OPERATORS, ids=[o[0] for o in OPERATORS])
+def test_every_operator_in_en_pl_ru_fa(lang: str, name: str, query: str, yes: str, no: str) -> None:
+    w = WORDS[lang]
+    assert hit(query.format(**w), yes.format(**w), lang=lang), f"{name}: {query.format(**w)!r} vs {yes.format(**w)!r}"
+    assert not hit(query.format(**w), no.format(**w), lang=lang), f"{name}: {query.format(**w)!r} vs {no.format(**w)!r}"
+
+
+@pytest.mark.parametrize("lang", WORDS)
+def test_lang_in_en_pl_ru_fa(lang: str) -> None:
+    w = WORDS[lang]
+    other = "en" if lang != "en" else "pl"
+    assert hit(f"{w['b']} lang:{lang}", w["B"], lang=lang) and not hit(f"{w['b']} lang:{lang}", w["B"], lang=other)
