@@ -8,6 +8,9 @@ fetched posts, and compared with what is stored as the brand's mentions now:
 - ``+`` would match and is not a mention of the brand yet (the new query widens);
 - ``-`` is a mention now and would no longer match (the new query narrows).
 
+It also prints what each enabled source would send its platform for the query
+(or why it cannot), as check-config checks it.
+
 Only stored posts can be checked: a post no brand's query ever fetched is not here.
 Nothing is written; a query change takes effect at the daemon's next poll, from
 the cursors it has (no post is read twice or skipped).
@@ -22,7 +25,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, and_, select
 
-from connectors.base import Post
+from connectors.base import Post, SourceError
+from connectors.registry import SOURCES
 from monitor.brand_filter import BrandFilter
 from monitor.config import Config
 from monitor.pipeline import all_handles
@@ -90,6 +94,21 @@ def _stored(engine: Engine, *, brand: str, since: datetime) -> Iterator[tuple[Po
             yield post, row.mention is not None
 
 
+def searches(config: Config, brand: str) -> dict[str, list[str] | str]:
+    """What each enabled source would send its platform for ``brand``: its searches, or why it cannot."""
+    settings = config.brand(brand)
+    out: dict[str, list[str] | str] = {}
+    for platform, source in config.enabled_sources().items():
+        translate = SOURCES[platform].searches
+        if translate is None or (source.brands is not None and brand not in source.brands):
+            continue
+        try:
+            out[platform] = translate(settings.search_query(platform, settings.handles_on(platform)), source)
+        except SourceError as exc:
+            out[platform] = f"cannot search: {exc}"
+    return out
+
+
 def run(
     config: Config,
     *,
@@ -112,6 +131,7 @@ def run(
                     "still_matching": diff.kept,
                     "would_match": [_record(p) for p in diff.gained],
                     "would_no_longer_match": [_record(p) for p in diff.lost],
+                    "searches": searches(config, brand),
                 },
                 ensure_ascii=False,
             )
@@ -121,6 +141,9 @@ def run(
         f"{brand}: {diff.checked} posts stored in the last {days} day(s); {diff.kept} mentions still match,"
         f" {len(diff.gained)} would match (+), {len(diff.lost)} would no longer match (-)"
     )
+    for platform, sent in searches(config, brand).items():
+        for line in [sent] if isinstance(sent, str) else sent or ["nothing (platform: leaves it out)"]:
+            write(f"  {platform} sends: {line}")
     for sign, listed in (("+", diff.gained), ("-", diff.lost)):
         for post in listed[:SHOWN]:
             write(f"{sign} {post.created_at:%Y-%m-%d %H:%M} {post.platform}:{post.post_id} {_line(post.text)}")

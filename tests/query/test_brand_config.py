@@ -55,3 +55,31 @@ def test_check_config_exits_2_with_the_position_of_a_query_syntax_error(tmp_path
     assert code == 2
     assert "brands.0: query: position 35: expected ')' to close the '(' at position 15" in err
     assert '("acme corp" OR wile⟨here⟩' in err
+
+
+def test_check_config_names_a_query_an_enabled_source_cannot_send(tmp_path: Path, capsys) -> None:
+    firsts, seconds = (" OR ".join(f"{c}{i}" for i in range(6)) for c in "ab")
+    path = tmp_path / "config.toml"
+    path.write_text(
+        f'[storage]\nurl = "sqlite:///{tmp_path}/b.db"\n[slack]\nconsole = true\n[sources.hn]\n'
+        f"[[brands]]\nname = \"Acme\"\nquery = '({firsts}) ({seconds})'\n"
+        '[[brands]]\nname = "Fine"\nterms = ["fine"]\n',
+        encoding="utf-8",
+    )
+    code = cli.main(["check-config", "--config", str(path)])
+    err = capsys.readouterr().err
+    assert code == 2 and "1 problem(s)" in err
+    assert "brands.0.query: sources.hn cannot search for it:" in err and "needs 36 searches" in err
+
+
+def test_query_test_shows_what_each_enabled_source_sends(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(
+        f'[storage]\nurl = "sqlite:///{tmp_path}/q.db"\n[slack]\nconsole = true\n[sources.hn]\n'
+        "[[brands]]\nname = \"Acme\"\nquery = '(acme OR #acme) NOT wile'\n",
+        encoding="utf-8",
+    )
+    assert cli.main(["db", "upgrade", "--config", str(path)]) == 0
+    assert cli.main(["query", "test", "--brand", "Acme", "--config", str(path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "  hn sends: acme" in lines
