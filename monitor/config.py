@@ -270,7 +270,11 @@ def parse_config(
     try:
         return Config.model_validate(raw, context={"env": env, "base_dir": base_dir})
     except ValidationError as exc:
-        raise ConfigError(source, [_describe(err) for err in exc.errors()]) from None
+        errors = exc.errors()
+        # A brand that fails leaves the list "too short" as well: say what is wrong with the brand, not that too.
+        inside = {err["loc"][0] for err in errors if len(err["loc"]) > 1}
+        errors = [e for e in errors if not (e["type"] == "too_short" and len(e["loc"]) == 1 and e["loc"][0] in inside)]
+        raise ConfigError(source, [_describe(err) for err in errors]) from None
 
 
 def _anchor_sqlite_path(raw: dict[str, Any], base_dir: Path | None) -> dict[str, Any]:

@@ -52,7 +52,7 @@ def test_check_config_exits_2_with_the_position_of_a_query_syntax_error(tmp_path
     )
     code = cli.main(["check-config", "--config", str(path)])
     err = capsys.readouterr().err
-    assert code == 2
+    assert code == 2 and "1 problem(s)" in err, "the brand's problem, not also an empty brand list"
     assert "brands.0: query: position 35: expected ')' to close the '(' at position 15" in err
     assert '("acme corp" OR wile⟨here⟩' in err
 
