@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from connectors.base import Post
+from connectors.registry import SOURCES
 from monitor.config import BrandSettings
 from values.query_match import Subject, matches
 from values.query_tree import languages
@@ -37,7 +38,9 @@ class BrandFilter:
     def __post_init__(self) -> None:
         self._authors = {}
         for entry in self.brand.exclude_authors:
-            platform, _, name = entry.rpartition(":") if ":" in entry else ("", "", entry)
+            platform, _, name = entry.partition(":")
+            if platform.lower() not in SOURCES:  # no platform named: the whole entry is the author (did:plc:…)
+                platform, name = "", entry
             self._authors.setdefault(platform.lower(), set()).add(_account(name))
         self._own = {_account(h) for h in self.own_handles}
         self._addressed = [words("@" + h) for h in self._own if h]  # as connectors.base.addresses reads them

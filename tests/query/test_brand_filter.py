@@ -27,7 +27,8 @@ def post(text: str, *, platform: str = "x", author: str = "ann", url: str | None
 
 
 def test_excluded_authors_on_every_platform_or_on_one() -> None:
-    check = BrandFilter(brand(terms=["acme"], exclude_authors=["@SpamBot", "reddit:deals_bot"]), ())
+    check = BrandFilter(brand(terms=["acme"], exclude_authors=["@SpamBot", "reddit:deals_bot", "did:plc:abc"]), ())
+    assert not check.keeps(post("acme is down", platform="bluesky", author="did:plc:abc")), "no platform named"
     assert check.keeps(post("acme is down"))
     assert not check.keeps(post("acme is down", author="spambot"))
     assert not check.keeps(post("acme is down", platform="reddit", author="Deals_Bot"))
