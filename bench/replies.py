@@ -38,16 +38,18 @@ class Clock:
         return self.now
 
 
-def run(n: int, batch: int, *, replies: bool, directory: Path) -> dict[str, float]:
+def run(n: int, batch: int, *, replies: bool, directory: Path, incidents: bool = True) -> dict[str, float]:
     clock = Clock()
+    name = ("r" if incidents else "n") if replies else "b"
     raw = {
-        "storage": {"url": f"sqlite:///{directory / ('r.db' if replies else 'b.db')}"},
+        "storage": {"url": f"sqlite:///{directory / (name + '.db')}"},
         "classifier": {"batch_size": batch},
         "slack": {"console": True},  # nothing is delivered here: the bench times intake, not Slack
         "brands": [{"name": "Acme", "terms": ["acme"], "handles": {"x": "AcmeSupport"}}],
         "replies": {
             "enabled": replies,
             "categories": [{"name": "billing", "keywords": ["refund", "invoice"], "channel": "#billing"}],
+            "incidents": {"enabled": incidents},
         },
     }
     app = bootstrap(parse_config(raw, env={}), clock=clock, classifier=KeywordClassifier(), connectors={})
@@ -83,6 +85,14 @@ def run(n: int, batch: int, *, replies: bool, directory: Path) -> dict[str, floa
     return {"intake_s": intake, "check_s": check, "outbox_rows": queued}
 
 
+def _line(label: str, n: int, result: dict[str, float], base: dict[str, float]) -> str:
+    ratio = result["intake_s"] / base["intake_s"]
+    return (
+        f"  {label:<30} intake {result['intake_s']:.2f}s ({n / result['intake_s']:,.0f} posts/s, x{ratio:.2f} "
+        f"baseline), {result['outbox_rows']} outbox rows before the check; check {result['check_s']:.2f}s"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, default=2000)
@@ -91,16 +101,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         base = run(args.posts, args.batch, replies=False, directory=Path(tmp))
         with_replies = run(args.posts, args.batch, replies=True, directory=Path(tmp))
+        no_incidents = run(args.posts, args.batch, replies=True, directory=Path(tmp), incidents=False)
     n = args.posts
     print(f"{n} posts (2/3 negative), classify batches of {args.batch}, SQLite")
     print(f"  baseline (negative-post rule): intake {base['intake_s']:.2f}s ({n / base['intake_s']:,.0f} posts/s), "
           f"{base['outbox_rows']} outbox rows")  # fmt: skip
-    ratio = with_replies["intake_s"] / base["intake_s"]
-    print(f"  reply queue on:                intake {with_replies['intake_s']:.2f}s "
-          f"({n / with_replies['intake_s']:,.0f} posts/s, x{ratio:.2f} baseline), "
-          f"{with_replies['outbox_rows']} outbox rows before the check")  # fmt: skip
-    print(f"  reply check with every item past due: {with_replies['check_s']:.2f}s")
-
+    print(_line("reply queue, incidents off:", n, no_incidents, base))
+    print(_line("reply queue, incidents on:", n, with_replies, base))
+    print("  (the reply check runs with every item past due)")
 
 if __name__ == "__main__":
     main()

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from values.query_match import Subject, matches
 from values.query_tree import Expr, terms_query
-from values.textfold import WordIndex, words
+from values.textfold import WordIndex, tagged_words
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +118,7 @@ class Query:
 
 def addresses(text: str, handles: Iterable[str]) -> bool:
     """True when ``text`` @-mentions one of ``handles`` (``acme``, ``@acme``, ``acme.bsky.social``, ``a@host``)."""
-    wanted = [words("@" + h.strip().lstrip("@").removeprefix("u/")) for h in handles if h.strip("@ ")]
+    wanted = [tagged_words("@" + h.strip().lstrip("@").removeprefix("u/")) for h in handles if h.strip("@ ")]
     if not wanted:
         return False
     index = WordIndex(text)

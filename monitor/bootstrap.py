@@ -29,6 +29,7 @@ from monitor.ops.runtime import Heartbeat
 from monitor.pipeline import NegativePostRule, Pipeline, Rule
 from monitor.replies.intake import NegativeUnlessQueued, ReplyRule
 from monitor.replies.socket import InteractionListener
+from monitor.replies.spike_incidents import SpikeIncidents
 from monitor.replies.timers import ReplyCheck
 from monitor.spikes.watch import SpikeWatch
 from monitor.storage import migrate
@@ -130,6 +131,11 @@ def bootstrap(
     uploader = SlackChartUploader(sink.client) if isinstance(sink, SlackSink) else FileChartUploader()
     digest = DigestService(engine, config, clock=clock, uploader=uploader)
     intervals = [s.interval for s in config.enabled_sources().values()]
+    spike_incidents = None
+    if replies.enabled:
+        spike_incidents = SpikeIncidents(
+            settings=replies, brands={b.name: b for b in config.brands}, default_channel=config.slack.alerts_channel
+        )
     spike_watch = SpikeWatch(
         engine,
         brands=[b.name for b in config.brands if not b.competitor],  # a competitor's spike pages no one
@@ -138,6 +144,7 @@ def bootstrap(
         clock=clock,
         # A bucket's count is final once every source has polled past it.
         settle=min(max(intervals, default=config.spikes.bucket), timedelta(minutes=15)),
+        incidents=spike_incidents,
     )
     reply_check, listener = None, None
     if replies.enabled:

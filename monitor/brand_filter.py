@@ -18,7 +18,7 @@ from connectors.registry import SOURCES
 from monitor.config import BrandSettings
 from values.query_match import Subject, matches
 from values.query_tree import languages
-from values.textfold import words
+from values.textfold import tagged_words
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ class BrandFilter:
                 platform, name = "", entry
             self._authors.setdefault(platform.lower(), set()).add(_account(name))
         self._own = {_account(h) for h in self.own_handles}
-        self._addressed = [words("@" + h) for h in self._own if h]  # as connectors.base.addresses reads them
+        self._addressed = [tagged_words("@" + h) for h in self._own if h]  # as connectors.base.addresses reads them
         self._needs_lang = languages(self.brand.tree)
 
     def keeps(self, post: Post) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Protocol
@@ -28,8 +28,11 @@ from monitor.storage import ingest
 from monitor.storage import posts as post_store
 from monitor.storage.error_text import error_text
 from monitor.storage.schema import mentions, posts
+from values.phrases import Hit, PhraseMatcher
 
 log = logging.getLogger(__name__)
+# posts.complaint_phrase: the words found as written (a prefix phrase can match a word of any length).
+COMPLAINT_MAX: int = getattr(posts.c.complaint_phrase.type, "length", None) or 191
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +44,7 @@ class ClassifiedPost:
     sentiment: Sentiment
     alert: messages.AlertPost
     from_brand: bool
+    complaint: Hit | None = None  # a complaint phrase or escalation keyword found (the safety net)
 
 
 class Rule(Protocol):
@@ -74,8 +78,14 @@ class Pipeline:
     clock: Callable[[], datetime]
     classifier: Callable[[], Classifier]  # loaded lazily, once
     rules: list[Rule] = field(default_factory=list)
+    # The safety net's phrases ([replies] escalation_keywords and complaint_phrases); None: built from config.
+    complaints: PhraseMatcher | None = None
     _filters: dict[tuple[str, str], BrandFilter] = field(default_factory=dict, init=False, repr=False)
     _detector: LanguageDetector | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.complaints is None and self.config.replies.needs_reply.complaints:
+            self.complaints = PhraseMatcher(self.config.replies.safety_net())
 
     def poll(self, source: str, connector: Connector, brand: BrandSettings, *, force: bool = False) -> PollResult:
         """Fetch new posts for one brand from one source and store them page by page; never raises.
@@ -281,9 +291,18 @@ class Pipeline:
         """Labels and the alerts they cause, in the caller's transaction."""
         now = self.clock()
         labelled = list(zip((p.pk for p in pending), sentiments, strict=True))
-        post_store.save_sentiments(conn, labelled, now=now)
+        hits: dict[int, Hit] = {}
+        if self.complaints is not None:
+            for post in pending:
+                if (hit := self.complaints.find(post.text)) is not None:
+                    hits[post.pk] = hit
+        flags = {pk: hit.found[:COMPLAINT_MAX] for pk, hit in hits.items()}
+        post_store.save_sentiments(conn, labelled, now=now, complaints=flags)
+        # Competitors are monitored, never paged: the rules (alerts, reply queue) see only the brands that page.
         paging = {b.name for b in self.config.brands if not b.competitor}
-        classified = [replace(c, brands=tuple(b for b in c.brands if b in paging)) for c in _classified(conn, labelled)]
+        classified = [
+            replace(c, brands=tuple(b for b in c.brands if b in paging)) for c in _classified(conn, labelled, hits)
+        ]
         for rule in self.rules:
             rule(conn, classified, now=now)
 
@@ -301,7 +320,9 @@ def all_handles(brand: BrandSettings) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _classified(conn: Connection, labelled: Sequence[tuple[int, Sentiment]]) -> list[ClassifiedPost]:
+def _classified(
+    conn: Connection, labelled: Sequence[tuple[int, Sentiment]], hits: Mapping[int, Hit]
+) -> list[ClassifiedPost]:
     by_pk = dict(labelled)
     brands: dict[int, list[str]] = {}
     for pk, brand in conn.execute(select(mentions.c.post_pk, mentions.c.brand).where(mentions.c.post_pk.in_(by_pk))):
@@ -336,7 +357,10 @@ def _classified(conn: Connection, labelled: Sequence[tuple[int, Sentiment]]) -> 
             negative=sentiment.negative,
             lang=row.lang,
         )
-        out.append(ClassifiedPost(row.id, tuple(sorted(brands.get(row.id, []))), sentiment, alert, row.from_brand))
+        post = ClassifiedPost(
+            row.id, tuple(sorted(brands.get(row.id, []))), sentiment, alert, row.from_brand, hits.get(row.id)
+        )
+        out.append(post)
     out.sort(key=lambda c: c.pk)
     return out
 

@@ -11,12 +11,12 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from functools import lru_cache
 
-from values.textfold import Word, words
+from values.textfold import Word, tagged_words
 
 
 @lru_cache(maxsize=4096)
 def _term_words(text: str) -> tuple[Word, ...]:
-    return words(text)  # a query's terms are matched against every post: folded once
+    return tagged_words(text)  # a query's terms are matched against every post: folded once
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +91,7 @@ def terms_query(terms: Collection[str]) -> Expr:
 
 
 def _single(term: str) -> bool:
-    return len(words(term)) <= 1 and not any(ch.isspace() for ch in term.strip())
+    return len(tagged_words(term)) <= 1 and not any(ch.isspace() for ch in term.strip())
 
 
 def needs_term(expr: Expr) -> bool:

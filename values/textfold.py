@@ -1,22 +1,22 @@
-"""Text folded for matching, and whole-word matching on it: the one place both brand queries and keyword rules use.
+"""Text folded for matching, and whole-word matching on it: the one module brand queries, complaint phrases and
+post similarity use, so the same word compares equal however it was typed, everywhere.
 
-Folding makes spellings that readers take as the same word compare equal:
+Folding:
 
 - case (``str.casefold``: ``Straße`` = ``strasse``);
-- diacritics and compatibility forms (NFKD without combining marks: ``é`` = ``e``,
-  ``ą`` = ``a``, fullwidth ``Ａ`` = ``a``, Arabic presentation forms = their letters),
-  plus the letters NFKD leaves alone (``ł`` = ``l``, ``đ`` = ``d``, ``ø`` = ``o``);
-  Russian ``ё`` = ``е`` follows, while ``й`` is kept: it is a letter of its own, not
-  ``и`` with a mark;
-- Arabic and Persian letter forms (Arabic ``ي``/``ى`` = Persian ``ی``, Arabic ``ك`` =
-  Persian ``ک``, ``ة`` = ``ه``, hamza seats = their base letter, tatweel dropped),
-  and Arabic-Indic and Persian digits = ASCII digits.
+- diacritics and compatibility forms (NFKD without combining marks: ``złożę`` = ``zloze``,
+  ``café`` = ``cafe``, fullwidth ``Ａ`` = ``a``, Arabic presentation forms = their letters),
+  plus the letters NFKD leaves alone (``ł`` = ``l``, ``đ`` = ``d``, ``ø`` = ``o``, ``æ`` = ``ae``);
+  Russian ``ё`` = ``е`` (and ``й`` = ``и``) follow;
+- Arabic-script letter forms (Arabic ``ي``/``ى`` = Persian ``ی``, Arabic ``ك`` = Persian
+  ``ک``, ``ة`` = ``ه``, hamza seats = their base letter; harakat and tatweel dropped), the
+  Persian zero-width non-joiner (``نمی‌کند`` = ``نمیکند``), and Arabic-Indic and Persian
+  digits = ASCII digits.
 
-Words are runs of letters, digits and ``_`` (Unicode-aware, so Persian and Russian
-words are words). A zero-width non-joiner (Persian writes it between a word and
-its suffix: ``ایرانسل‌ها``) separates words, so the stem matches on its own. A
-word written straight after ``#`` or ``@`` is a hashtag or a mention: a plain
-query word matches it too, ``#acme`` matches only the hashtag.
+Words are runs of letters, digits and ``_`` (Unicode-aware, so Persian and Russian words are
+words). :func:`words` gives the folded words; :func:`tagged_words` also says which were
+written as a ``#hashtag`` or an ``@mention`` (a plain query word matches those too, ``#acme``
+matches only the hashtag). What is shown to people is always the original text.
 """
 
 from __future__ import annotations
@@ -27,37 +27,42 @@ from collections.abc import Sequence
 from functools import cached_property, lru_cache
 from typing import NamedTuple
 
-# Letters NFKD does not decompose, and Arabic forms Persian writes differently.
+# Letters NFKD does not decompose into a base letter plus a mark, and Arabic forms Persian writes differently.
 _LETTERS = {
     "ł": "l",
     "đ": "d",
     "ø": "o",
+    "ß": "ss",
+    "æ": "ae",
+    "œ": "oe",
     "ı": "i",
     "ħ": "h",
     "\u064a": "\u06cc",  # Arabic yeh -> Persian yeh
     "\u0649": "\u06cc",  # alef maksura -> Persian yeh
-    "\u0643": "\u06a9",  # Arabic kaf -> keheh
+    "\u0626": "\u06cc",  # yeh with hamza
+    "\u0643": "\u06a9",  # Arabic kaf -> Persian kaf (keheh)
     "\u0629": "\u0647",  # teh marbuta -> heh
-    "\u0671": "\u0627",  # alef wasla -> alef
-    "\u0640": "",  # tatweel (stretches a word, says nothing)
+    "\u06c0": "\u0647",  # heh with yeh above
+    "\u0623": "\u0627",  # alef with hamza above
+    "\u0625": "\u0627",  # alef with hamza below
+    "\u0671": "\u0627",  # alef wasla
+    "\u0624": "\u0648",  # waw with hamza
+    "\u0640": "",  # tatweel: a stretch, not a letter
+    "\u200c": "",  # zero-width non-joiner: نمی‌کند and نمیکند are one word as people type it
     "\u200d": "",  # zero-width joiner
     "\u00ad": "",  # soft hyphen
-    "\u200c": " ",  # zero-width non-joiner: a word boundary (Persian suffixes)
 }
-# Letters that carry a mark in NFD but are letters of their own.
-_KEEP = frozenset("йЙ")
-_WORD = re.compile(r"[#@]?\w+")
+_WORD = re.compile(r"\w+")
+_TAGGED = re.compile(r"[#@]?\w+")
 _WORD_CHAR = re.compile(r"\w")
 
 
 def _fold_char(ch: str) -> str:
     if ch in _LETTERS:
         return _LETTERS[ch]
-    if ch in _KEEP:
-        return ch
     out = []
     for part in unicodedata.normalize("NFKD", ch):
-        if unicodedata.combining(part):
+        if unicodedata.combining(part):  # diacritics in Latin and Cyrillic, harakat in Arabic script
             continue
         part = _LETTERS.get(part, part)
         digit = unicodedata.decimal(part, None) if not part.isascii() else None
@@ -77,10 +82,15 @@ _TABLE = _FoldTable()
 
 
 def fold(text: str) -> str:
-    """``text`` with case, diacritics, letter forms and digits folded (see the module docstring)."""
+    """``text`` case-folded, without diacritics or letter-form variants (see the module docstring)."""
     if text.isascii():  # most posts: nothing to fold but case (ten times faster than the table)
         return text.lower()
-    return text.casefold().translate(_TABLE)
+    return unicodedata.normalize("NFC", text.casefold().translate(_TABLE))
+
+
+def words(text: str) -> list[str]:
+    """The folded words of ``text``, in order (whole words in any script)."""
+    return _WORD.findall(fold(text))
 
 
 class Word(NamedTuple):
@@ -94,14 +104,14 @@ class Word(NamedTuple):
         return self.text == pattern.text and (not pattern.sigil or pattern.sigil == self.sigil)
 
 
-def words(text: str) -> tuple[Word, ...]:
-    """The folded words of ``text``, in order."""
-    return _words_of_folded(fold(text))
+def tagged_words(text: str) -> tuple[Word, ...]:
+    """The folded words of ``text``, in order, each with the ``#`` or ``@`` it was written with."""
+    return _tagged(fold(text))
 
 
-def _words_of_folded(folded: str) -> tuple[Word, ...]:
+def _tagged(folded: str) -> tuple[Word, ...]:
     out = []
-    for m in _WORD.finditer(folded):
+    for m in _TAGGED.finditer(folded):
         token = m.group()
         if token[0] not in "#@":
             out.append(Word(token))
@@ -114,7 +124,7 @@ def _words_of_folded(folded: str) -> tuple[Word, ...]:
 
 @lru_cache(maxsize=4096)
 def _phrase_pattern(phrase: tuple[Word, ...]) -> re.Pattern[str]:
-    """The phrase as one search over folded text: the same whole-word rule as :func:`words`, in C."""
+    """The phrase as one search over folded text: the same whole-word rule as :func:`tagged_words`, in C."""
     between = r"\W+"  # whatever separates two words (a sigil before the next one included)
     body = between.join(re.escape(w.sigil + w.text) for w in phrase)
     return re.compile(rf"(?<!\w){body}(?!\w)")
@@ -129,7 +139,7 @@ class WordIndex:
     @cached_property
     def words(self) -> tuple[Word, ...]:
         """The folded words, in order (split only when positions are asked for: NEAR)."""
-        return _words_of_folded(self.folded)
+        return _tagged(self.folded)
 
     @cached_property
     def _positions(self) -> dict[str, list[int]]:
@@ -139,7 +149,7 @@ class WordIndex:
         return out
 
     def find(self, phrase: Sequence[Word]) -> list[int]:
-        """Start positions (in :attr:`words`) where ``phrase`` (see :func:`words`) occurs as consecutive words."""
+        """Start positions (in :attr:`words`) where ``phrase`` (:func:`tagged_words`) occurs as consecutive words."""
         if not phrase:
             return []
         n = len(phrase)
@@ -156,4 +166,4 @@ class WordIndex:
 
 def contains_phrase(text: str, phrase: str) -> bool:
     """True when ``phrase`` (a word, ``#tag``, ``@name`` or several words) occurs in ``text`` as whole words, folded."""
-    return WordIndex(text).contains(words(phrase))
+    return WordIndex(text).contains(tagged_words(phrase))

@@ -26,8 +26,9 @@ _USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
 class Action:
     """One thing a person did: ``action`` on the items behind ``target`` (``item:ID`` or ``summary:KEY``).
 
-    ``channel``/``ts`` are the message it was done on: a button's message, or the message a reaction was
-    added to. A button acts only when they are where its item's alert (or burst summary) was delivered.
+    ``summary:KEY`` is an incident: the action applies to every post in it. ``channel``/``ts`` are the
+    message it was done on: a button's message, or the message a reaction was added to. A button acts
+    only when they are where its item's alert (or incident) was delivered.
     """
 
     action: str
@@ -45,20 +46,20 @@ def apply(conn: Connection, act: Action, settings: ReplySettings, *, now: dateti
     user = act.user if _USER.match(act.user or "") else "unknown"
     item_ids = _targets(conn, act)
     changed = 0
-    bursts: dict[str, int] = {}
+    grouped: dict[str, int] = {}
     for item_id in item_ids:
         outcome = _apply_one(conn, item_id, act.action, user, settings, now=now)
         if outcome is None:
             continue
         changed += 1
-        summary_key, note = outcome
-        if summary_key:
-            bursts[summary_key] = bursts.get(summary_key, 0) + 1  # one summary edit for the lot, below
-        else:
-            threads.refresh(conn, item_id, settings, now=now, note=note)
-    for key, count in bursts.items():
-        threads.refresh_burst(conn, key, now=now, force=True)
-        threads.burst_note(conn, key, now=now, note=f"{_VERB[act.action]} {count:,} posts: {_who(user)}.")
+        row, note = outcome
+        if row.incident_key:
+            grouped[row.incident_key] = grouped.get(row.incident_key, 0) + 1  # one incident edit for the lot
+        if not row.summary_key:
+            threads.refresh(conn, item_id, settings, now=now, note=note)  # its own thread
+    for key, count in grouped.items():
+        threads.render_incident(conn, key, settings, now=now, force=True)
+        threads.incident_note(conn, key, now=now, note=f"{_VERB[act.action]} {count:,} posts: {_who(user)}.")
     if not item_ids:
         log.info("replies: %s by %s matched no queued post (%s)", act.action, user, act.target or act.ts)
     return changed
@@ -98,8 +99,8 @@ def _clicked_on(conn: Connection, key: str, act: Action) -> bool:
 
 def _apply_one(
     conn: Connection, item_id: int, action: str, user: str, settings: ReplySettings, *, now: datetime
-) -> tuple[str | None, str] | None:
-    """Change one item; (its burst summary key, a note for its thread) if it changed."""
+) -> tuple[store.Item, str] | None:
+    """Change one item; (the item as it was, a note for its thread) if it changed."""
     row = store.item(conn, item_id)
     if row is None or row.status not in store.ACTIVE:
         return None  # closed already (a double click, or the brand answered meanwhile)
@@ -130,7 +131,7 @@ def _apply_one(
                 )
             )
         note = f":ok_hand: Marked not negative by {who}; kept as feedback on the classifier."
-    return (row.summary_key, note) if ok else None
+    return (row, note) if ok else None
 
 
 _VERB = {ACKNOWLEDGE: "Acknowledged", HANDLED: "Handled", NOT_NEGATIVE: "Marked not negative", SNOOZE: "Snoozed"}

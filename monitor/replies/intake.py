@@ -14,7 +14,7 @@ from monitor.alerts import outbox
 from monitor.alerts.messages import negative_post
 from monitor.config import BrandSettings
 from monitor.pipeline import ClassifiedPost
-from monitor.replies import messages, priority, routing, rules, sla, store, threads
+from monitor.replies import announce, grouping, incidents, priority, routing, rules, similarity, sla, store, threads
 from monitor.replies.settings import ReplySettings
 from monitor.storage.schema import posts, reply_items
 
@@ -27,11 +27,14 @@ class _New:
     level: str
     score: float
     channel: str
+    brand: str
+    category: str | None
+    text: str
 
 
 @dataclass
 class ReplyRule:
-    """Queues every newly classified post that needs a reply, and opens its thread (or a burst summary)."""
+    """Queues every newly classified post that needs a reply; its thread opens, or it joins an incident."""
 
     settings: ReplySettings
     brands: Mapping[str, BrandSettings]
@@ -68,6 +71,9 @@ class ReplyRule:
             in_brand_thread=store.in_brand_thread(
                 conn, platform=platform, reply_to=detail.get("reply_to"), thread_id=detail.get("thread_id")
             ),
+            complaint=post.complaint.found if post.complaint else None,
+            model_label=post.sentiment.label,
+            model_score=post.sentiment.score,
         )
         decision = rules.decide(candidate, settings.needs_reply)
         if not decision.needed:
@@ -111,14 +117,41 @@ class ReplyRule:
         )
         if item_id is None:
             return None  # already queued (a re-run of the same batch)
-        return _New(item_id, urgency.level, urgency.score, where.channel)
+        return _New(item_id, urgency.level, urgency.score, where.channel, brand, where.category, post.alert.text)
 
     def _announce(self, conn: Connection, new: Sequence[_New], *, now: datetime) -> None:
-        """A thread per post, until a channel gets more than the burst threshold in the burst window."""
+        """Group the new posts into incidents, then a thread for each post outside one (and for high priority)."""
         settings = self.settings
-        since = now - settings.burst_window
         batch_ids = [n.item_id for n in new]
         # The brand may have answered already (its reply came in the same poll): record it, send nothing.
+        answered = self._answered(conn, batch_ids, now=now)
+        new = [n for n in new if n.item_id not in answered]
+        plan = grouping.plan(
+            conn,
+            [grouping.Newcomer(n.item_id, n.brand, n.channel, n.category, n.level, n.text) for n in new],
+            settings.incidents,
+            brand_words=self._brand_words,
+            now=now,
+        )
+        for record in plan.opened:
+            incidents.create(conn, record)
+            log.warning(
+                "replies: incident %s opened: similar posts about %s close together", record.incident_key, record.brand
+            )
+        announcer = announce.Announcer(settings)
+        for earlier, key in plan.earlier:
+            announcer.move_into(conn, earlier, key, now=now)
+        announcer.place(
+            conn,
+            [announce.Placement(n.item_id, n.level, n.channel) for n in new],
+            incident_of=plan.of_item,
+            hold=plan.forming if settings.incidents.hold else (),
+            now=now,
+            exclude=batch_ids,
+        )
+        announcer.finish(conn, opened=[r.incident_key for r in plan.opened], now=now)
+
+    def _answered(self, conn: Connection, batch_ids: Sequence[int], *, now: datetime) -> set[int]:
         answered: dict[int, tuple[str, datetime]] = {}
         if batch_ids:
             for item_id, reply_id, replied_at in store.answered_on_platform(
@@ -138,41 +171,11 @@ class ReplyRule:
                 closed_by="platform",
                 within_sla=bool(due and replied_at <= due.due_at),
             )
-        new = [n for n in new if n.item_id not in answered]
-        counts: dict[str, list[int]] = {}
-        opened_bursts: dict[str, str] = {}
-        for entry in new:
-            if entry.channel not in counts:
-                counts[entry.channel] = list(
-                    store.recent_threads(conn, channel=entry.channel, since=since, exclude=batch_ids)
-                )
-            threads_now, high_now = counts[entry.channel]
-            own_thread = threads_now < settings.burst_threshold or (
-                entry.level == "high" and high_now < settings.burst_high
-            )
-            key = threads.thread_key(entry.item_id)
-            if own_thread:
-                store.set_alert_key(conn, entry.item_id, key, summary_key=None)
-                threads.open_thread(conn, entry.item_id, settings, now=now)
-                counts[entry.channel][0] += 1
-                counts[entry.channel][1] += entry.level == "high"
-                continue
-            window = _window_start(now, settings)
-            summary_key = f"reply-burst:{entry.channel}:{int(window.timestamp())}"[:191]
-            store.set_alert_key(conn, entry.item_id, key, summary_key=summary_key)
-            if store.join_burst(conn, key=summary_key, channel=entry.channel, window_start=window, now=now):
-                opened_bursts[summary_key] = entry.channel
-        for summary_key in opened_bursts:
-            # The summary goes out once, after the whole batch is in it; later growth is an edit.
-            burst = store.burst(conn, summary_key)
-            if burst is None:
-                continue
-            store.burst_rendered(conn, summary_key, posts_shown=burst.posts)
-            burst = store.burst(conn, summary_key) or burst
-            stats = store.burst_stats(conn, summary_key)
-            top = store.top_of_burst(conn, summary_key, limit=messages.TOP_IN_SUMMARY)
-            outbox.enqueue(conn, messages.summary(burst, stats, top), now=now)
-            log.warning("replies: burst in %s; posts beyond the threshold go into one summary", burst.channel)
+        return set(answered)
+
+    @property
+    def _brand_words(self) -> dict[str, frozenset[str]]:
+        return {name: similarity.brand_words((name, *b.terms)) for name, b in self.brands.items()}
 
 
 @dataclass(frozen=True)
@@ -206,8 +209,3 @@ def _details(conn: Connection, pks: Sequence[int]) -> dict[int, dict[str, Any]]:
         r.id: {"reply_to": r.reply_to, "thread_id": r.thread_id, "metrics": r.metrics or {}}
         for r in conn.execute(query)
     }
-
-
-def _window_start(now: datetime, settings: ReplySettings) -> datetime:
-    seconds = settings.burst_window.total_seconds()
-    return datetime.fromtimestamp((now.timestamp() // seconds) * seconds, UTC)

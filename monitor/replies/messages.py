@@ -10,7 +10,7 @@ from monitor.alerts.messages import platform_name
 from monitor.alerts.outbox import Message
 from monitor.alerts.slack_text import HEADER_LIMIT, MAX_BLOCKS, clean, date, escape, inline, link, plain, truncate
 from monitor.replies.priority import reach
-from monitor.replies.store import Burst, BurstStats, History, Item
+from monitor.replies.store import History, Item
 
 ACTION_PREFIX = "reply_"  # action_id of our buttons: reply_acknowledge, reply_handled, ...
 BUTTONS = (
@@ -32,7 +32,6 @@ STATUS_TEXT = {
     "replied": "Replied on the platform",
     "not_negative": "Marked not negative",
 }
-TOP_IN_SUMMARY = 10
 
 
 def mention(ids: Sequence[str]) -> str:
@@ -143,7 +142,12 @@ def reminder(row: Item, *, key: str) -> Message:
 
 def escalation(row: Item, *, key: str, page: Sequence[str], cover: str) -> Message:
     """In the thread, at the deadline: pages whoever covers the time."""
-    who = mention(page) if page else "nobody is configured to page ([replies] on_call)"
+    if page:
+        who = mention(page)
+    elif row.priority != "high" and row.incident_key is None:
+        who = "on-call is paged for high priority and incidents only"
+    else:
+        who = "nobody is configured to page ([replies] on_call)"
     when = "on call now" if cover == "on_call" else "escalation"
     text = (
         f":rotating_light: Past the deadline ({date(row.due_at)}) with no reply. {who} ({when}): "
@@ -165,76 +169,21 @@ def state_note(row: Item, *, key: str, revision: int, note: str) -> Message:
     )
 
 
-def summary(
-    burst: Burst, stats: BurstStats, top: Sequence[Item], *, update_rev: int = 0
-) -> Message:
-    """One bounded message for a burst: counts, the earliest deadline, the most urgent posts, bulk buttons."""
-    key = burst.summary_key
-    total = burst.posts
-    by_priority = ", ".join(f"{n} {p}" for p, n in sorted(stats.priority.items()))
-    by_category = ", ".join(
-        f"{inline(str(c), 40)} {n}" for c, n in sorted(stats.category.items(), key=lambda kv: -kv[1])[:8]
-    )
-    by_platform = ", ".join(f"{platform_name(str(p))} {n}" for p, n in stats.platform.items())
-    by_status = ", ".join(f"{n} {STATUS_TEXT.get(s, s).lower()}" for s, n in stats.status.items())
-    earliest = f"earliest deadline {date(stats.earliest_due)}" if stats.earliest_due else "none left open"
-    blocks: list[dict[str, Any]] = [
-        {
-            "type": "header",
-            "text": {
-                "type": "plain_text",
-                "text": truncate(f"Burst: {total:,} more posts due for reply", HEADER_LIMIT),
-            },
-        },
-        {
-            "type": "section",
-            "text": {
-                "type": "mrkdwn",
-                "text": truncate(
-                    f"Too many at once for one thread each since {date(burst.window_start)}; every post is in "
-                    f"the reply queue.\n*Priority:* {by_priority}\n*Category:* {by_category or 'none'}\n"
-                    f"*Where:* {by_platform}\n*Status:* {by_status} · {earliest}",
-                    2900,
-                ),
-            },
-        },
-    ]
-    if top:
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": f"*Most urgent {len(top)}:*"}})
-    for row in top[:TOP_IN_SUMMARY]:
-        body = (
-            f"{PRIORITY_MARK.get(row.priority, row.priority)} · {inline(row.post_author or 'unknown', 60)} · "
-            f"{platform_name(row.platform)} · due {date(row.due_at)} · {link(row.post_url, 'open')}\n"
-            f"{inline(row.post_text or '', 280)}"
-        )
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": truncate(body, 2900)}})
-    blocks.append(_buttons(f"summary:{key}", bulk=True))
-    text = f"Burst: {total:,} more posts due for reply ({by_priority})"
-    return Message(
-        dedup_key=f"{key}:state:{update_rev}" if update_rev else key,
-        kind="reply_summary_update" if update_rev else "reply_summary",
-        channel=burst.channel,
-        text=text,
-        blocks=blocks[:MAX_BLOCKS],
-        update_key=key if update_rev else None,
-    )
-
-
-def burst_timer(
+def incident_timer(
     channel: str, *, key: str, kind: str, count: int, first: tuple[datetime, int], page: Sequence[str]
 ) -> Message:
-    """One reminder or escalation line, per check, for all the burst's posts that reached it (in its thread).
+    """One reminder or escalation line, per check, for all the incident's grouped posts that reached it.
 
     ``first`` is (deadline, item id) of the post with the earliest deadline; the id keys the message,
     since each item is reminded and escalated only once.
     """
     due, first_item = first
     if kind == "reminder":
-        text = f":hourglass_flowing_sand: Reminder: {count:,} posts of this burst are due, the first {date(due)}."
+        text = f":hourglass_flowing_sand: Reminder: {count:,} posts of this incident are due, the first {date(due)}."
     else:
         who = mention(page) if page else "nobody is configured to page ([replies] on_call)"
         text = (
-            f":rotating_light: {count:,} posts of this burst passed their deadline (the first {date(due)}) "
+            f":rotating_light: {count:,} posts of this incident passed their deadline (the first {date(due)}) "
             f"unanswered. {who}"
         )
     return Message(
@@ -244,6 +193,11 @@ def burst_timer(
         text=text,
         thread_key=key,
     )
+
+
+def bulk_buttons(value: str) -> dict[str, Any]:
+    """Acknowledge all / Handled all / Not negative all: for every post of an incident."""
+    return _buttons(value, bulk=True)
 
 
 def _buttons(value: str, *, bulk: bool = False) -> dict[str, Any]:

@@ -6,8 +6,10 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from monitor.replies.settings import PrioritySettings
+from values.phrases import PhraseMatcher
 
 RANK = {"high": 0, "normal": 1, "low": 2}  # queue order
 _REACH_KEYS = ("followers", "link_karma", "comment_karma")
@@ -41,15 +43,14 @@ def engagement(metrics: Mapping[str, object]) -> int:
 
 
 def escalation_keyword(text: str, keywords: Mapping[str, tuple[str, ...]]) -> str | None:
-    """The first escalation keyword (any language) found in ``text``."""
-    folded = text.casefold()
-    for words in keywords.values():
-        for word in words:
-            w = word.casefold()
-            # Whole words for short Latin/Cyrillic words ("sue" is not "issue"); substrings otherwise.
-            if (len(w) <= 4 and _whole_word(folded, w)) or (len(w) > 4 and w in folded):
-                return word
-    return None
+    """The first escalation keyword (any language) found in ``text``, as whole words on folded text."""
+    hit = _matcher(tuple((lang, tuple(words)) for lang, words in keywords.items())).find(text)
+    return hit.found if hit else None
+
+
+@lru_cache(maxsize=8)
+def _matcher(keywords: tuple[tuple[str, tuple[str, ...]], ...]) -> PhraseMatcher:
+    return PhraseMatcher(dict(keywords))
 
 
 def score(
@@ -91,14 +92,3 @@ def score(
     else:
         level = "normal"
     return Priority(level, round(value, 4), tuple(reasons), word)
-
-
-def _whole_word(folded: str, word: str) -> bool:
-    start = folded.find(word)
-    while start >= 0:
-        before = folded[start - 1] if start else " "
-        after = folded[start + len(word)] if start + len(word) < len(folded) else " "
-        if not before.isalnum() and not after.isalnum():
-            return True
-        start = folded.find(word, start + 1)
-    return False

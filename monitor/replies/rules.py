@@ -22,6 +22,9 @@ class Candidate:
     negative_score: float
     handles: tuple[str, ...]  # the brand's own accounts on the post's platform
     in_brand_thread: bool  # it answers, or sits in a conversation started by, one of the brand's posts
+    complaint: str | None = None  # the complaint phrase or escalation keyword found in it (the safety net)
+    model_label: str = "neutral"  # what the model said, shown when the safety net overrules it
+    model_score: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,14 +50,13 @@ def decide(candidate: Candidate, rules: NeedsReply) -> Decision:
     why: list[str] = []
     if rules.negative and candidate.negative and (addressed or not rules.addressed_only):
         why.append(f"negative ({candidate.negative_score:.0%})")
-    if rules.complaints and addressed:
-        word = _first(folded, rules.complaint_words)
-        if word:
-            why.append(f"a complaint (“{word.strip()}”)")
+    if rules.complaints and candidate.complaint and not candidate.negative and (addressed or not rules.addressed_only):
+        # The safety net: a phrase caught a clear complaint the model missed; the reason says what the model said.
+        why.append(f"keyword “{candidate.complaint}”, model said {candidate.model_label} {candidate.model_score:.0%}")
     if rules.questions and addressed and _question(folded, rules):
         why.append("a question")
     if not why:
-        return Decision(False, "not negative, nor a question or complaint addressed to the brand")
+        return Decision(False, "not negative, no complaint phrase, nor a question addressed to the brand")
     if addressed:
         why.append(addressed)
     else:

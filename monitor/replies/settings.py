@@ -17,13 +17,36 @@ DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # A Slack user (U…/W…) or user group (S…) id: what an escalation may mention.
 _MENTION = re.compile(r"^[UWS][A-Z0-9]{2,}$")
 
-# Words that make a post urgent whatever its score, in the languages the classifier reads.
+# Words that make a post urgent whatever its score, in the languages the classifier reads. Matched as whole
+# words on folded text (values.phrases): case, diacritics, ё/е and Arabic/Persian letter forms do not matter;
+# a trailing * makes the last word a prefix.
 DEFAULT_ESCALATION_KEYWORDS: dict[str, tuple[str, ...]] = {
-    "en": ("lawsuit", "sue", "lawyer", "scam", "fraud", "refund", "boycott", "chargeback", "police"),
-    "pl": ("pozew", "pozwę", "prawnik", "oszustwo", "oszuści", "zwrot pieniędzy", "bojkot", "reklamacja"),
-    "ru": ("суд", "иск", "адвокат", "мошенники", "мошенничество", "развод", "возврат денег", "бойкот"),
-    "fa": ("شکایت", "دادگاه", "وکیل", "کلاهبرداری", "کلاه‌برداری", "بازپرداخت", "پس دادن پول", "تحریم"),
+    "en": ("lawsuit*", "sue", "lawyer*", "scam*", "fraud*", "refund", "boycott*", "chargeback", "police"),
+    "pl": ("pozew", "pozwę", "pozwiemy", "prawnik*", "oszust*", "oszuści", "zwrot pieniędzy", "bojkot*", "reklamacj*"),
+    "ru": ("суд", "суда", "иск", "адвокат*", "мошенни*", "развод", "развели", "возврат денег", "бойкот*"),
+    "fa": ("شکایت*", "دادگاه", "وکیل", "کلاهبردار*", "کلاه‌بردار*", "بازپرداخت", "پس دادن پول", "تحریم"),
 }
+# Complaint phrases: with an escalation keyword, they queue a post for reply even when the model called it
+# neutral (the safety net), and count the post as negative in the spike metrics. Matched like the keywords.
+DEFAULT_COMPLAINT_PHRASES: dict[str, tuple[str, ...]] = {
+    "en": (
+        "not working", "doesn't work", "does not work", "stopped working", "broken", "is down", "still down",
+        "down again", "fix it", "fix this", "still waiting", "never arrived", "charged twice", "double charged",
+        "worst", "rip off", "ripoff", "money back", "unacceptable",
+    ),
+    "pl": (
+        "nie działa", "nie działają", "zepsut*", "wciąż czekam", "nadal czekam", "nie dotarł*", "najgorsz*",
+        "złodziej*", "skandal*", "oddajcie pieniądze", "pobrali dwa razy", "awaria",
+    ),
+    "ru": (
+        "не работает", "не работают", "сломал*", "до сих пор жду", "не пришл*", "не пришел", "худш*", "верните деньги",
+        "списали дважды", "обман*", "позор",
+    ),
+    "fa": (
+        "کار نمی‌کند", "کار نمیکنه", "خراب", "هنوز منتظر", "نرسید", "بدترین", "پولم را پس", "پولمو پس",
+        "افتضاح",
+    ),
+}  # fmt: skip
 # Question markers (besides "?" / "؟"): a question addressed to the brand needs an answer even if neutral.
 DEFAULT_QUESTION_WORDS: tuple[str, ...] = (
     "how do i", "how can i", "why is", "why does", "when will", "where is", "can you", "is there",
@@ -31,14 +54,6 @@ DEFAULT_QUESTION_WORDS: tuple[str, ...] = (
     "как ", "почему", "когда", "где ", "можно ли",
     "چطور", "چرا", "کی ", "کجا", "آیا",
 )  # fmt: skip
-# Complaint markers: a complaint addressed to the brand needs an answer even when the model is unsure.
-DEFAULT_COMPLAINT_WORDS: tuple[str, ...] = (
-    "not working", "doesn't work", "broken", "still waiting", "never arrived", "charged twice", "worst",
-    "nie działa", "zepsut", "wciąż czekam", "nie dotarł", "najgorsz",
-    "не работает", "сломал", "до сих пор жду", "не пришл", "худш",
-    "کار نمی‌کند", "خراب", "هنوز منتظر", "نرسید", "بدترین",
-)  # fmt: skip
-
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -101,11 +116,13 @@ class NeedsReply(_Section):
 
     negative: bool = True  # negative posts about the brand
     questions: bool = True  # questions addressed to the brand (handle mentioned or a reply in its thread)
-    complaints: bool = True  # complaint wording addressed to the brand, even when the model said neutral
+    # The safety net: a complaint phrase or escalation keyword queues the post even when the model said
+    # neutral, addressed to the brand or not; it also counts as negative in the spike metrics.
+    complaints: bool = True
     # When true, negative posts must be addressed to the brand too; else naming the brand is enough.
     addressed_only: bool = False
     question_words: tuple[str, ...] = DEFAULT_QUESTION_WORDS
-    complaint_words: tuple[str, ...] = DEFAULT_COMPLAINT_WORDS
+    complaint_words: tuple[str, ...] = ()  # more complaint phrases, any language (see [replies] complaint_phrases)
     # Spam: more links or hashtags than this, or any of the spam words.
     max_links: int = Field(default=3, ge=0)
     max_hashtags: int = Field(default=8, ge=0)
@@ -134,6 +151,23 @@ class PrioritySettings(_Section):
         return self
 
 
+class IncidentSettings(_Section):
+    """``[replies.incidents]``: similar posts due for reply close together become one incident thread."""
+
+    enabled: bool = True
+    posts: int = Field(default=5, ge=2)  # this many similar posts ...
+    window: Duration = timedelta(minutes=10)  # ... within this long open an incident
+    # Similar: the same category and brand, and near-duplicate text (word-set Jaccard at least `near_duplicate`)
+    # or at least `shared_terms` content words in common.
+    near_duplicate: float = Field(default=0.6, gt=0, le=1)
+    shared_terms: int = Field(default=2, ge=1)
+    # An incident takes in new similar posts until it has had none for this long.
+    idle: Duration = timedelta(hours=1)
+    # A normal or low priority post similar to a recent one (a cluster forming, short of `posts`) waits this
+    # long for its thread, so a crisis that trickles in joins its incident instead. 0s: never wait.
+    hold: Duration = timedelta(minutes=3)
+
+
 class ReplySettings(_Section, SecretSettings):
     """``[replies]``: the reply queue with its SLA timers and one Slack thread per post."""
 
@@ -153,7 +187,9 @@ class ReplySettings(_Section, SecretSettings):
     needs_reply: NeedsReply = NeedsReply()
     priority: PrioritySettings = PrioritySettings()
     escalation_keywords: dict[str, tuple[str, ...]] = Field(default_factory=lambda: dict(DEFAULT_ESCALATION_KEYWORDS))
+    complaint_phrases: dict[str, tuple[str, ...]] = Field(default_factory=lambda: dict(DEFAULT_COMPLAINT_PHRASES))
     categories: tuple[Category, ...] = ()
+    incidents: IncidentSettings = IncidentSettings()
     default_playbook: str = (
         "Hi {author}, thanks for telling us and sorry about this. Could you send us a DM with the details "
         "so we can sort it out?"
@@ -193,6 +229,14 @@ class ReplySettings(_Section, SecretSettings):
                 if unknown:
                     raise ValueError(f"sla.{platform}: unknown priority {unknown}; use {list(PRIORITIES)}")
         return sla
+
+    def safety_net(self) -> dict[str, tuple[str, ...]]:
+        """Every phrase that queues a post whatever the model said: escalation keywords, then complaints."""
+        merged: dict[str, tuple[str, ...]] = {}
+        for lists in (self.escalation_keywords, self.complaint_phrases, {"any": self.needs_reply.complaint_words}):
+            for lang, phrases in lists.items():
+                merged[lang] = merged.get(lang, ()) + tuple(phrases)
+        return merged
 
     @field_validator("on_call")
     @classmethod

@@ -1,7 +1,7 @@
 """The reply queue in the database: items, their state changes, and what the alerts show about them.
 
-What it reads comes out as typed, frozen records (:class:`Item`, :class:`Burst`, :class:`BurstStats`,
-:class:`History`), not as rows or dicts.
+What it reads comes out as typed, frozen records (:class:`Item`, :class:`History`), not as rows or dicts.
+Incidents themselves are in ``incidents.py``.
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, RowMapping, and_, case, func, or_, select, update
 from sqlalchemy.orm import aliased
 
+from monitor.alerts.outbox import PENDING, SENDING
 from monitor.replies.priority import RANK
-from monitor.storage.schema import mentions, outbox, posts, reply_bursts, reply_items
+from monitor.storage.schema import mentions, outbox, posts, reply_items
 from monitor.storage.upsert import insert
 
 OPEN, ACKNOWLEDGED, SNOOZED = "open", "acknowledged", "snoozed"
@@ -41,7 +42,7 @@ class NewItem:
     due_at: datetime
     created_at: datetime
     status: str = OPEN
-    alert_key: str = ""  # set once its alert (or the burst summary it goes into) is decided
+    alert_key: str = ""  # set once its alert (or the incident it goes into) is decided; empty while held
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +75,8 @@ class Item:
     closed_by: str | None = None
     within_sla: bool | None = None
     alert_key: str = ""
-    summary_key: str | None = None  # the burst summary it went into, instead of a thread of its own
+    summary_key: str | None = None  # the incident it went into, instead of a thread of its own
+    incident_key: str | None = None  # the incident it belongs to (also with a thread of its own)
     revision: int = 0
     post_author: str | None = None
     post_text: str | None = None
@@ -83,30 +85,6 @@ class Item:
     post_metrics: Mapping[str, Any] = field(default_factory=dict)
     post_sentiment: str | None = None
     post_negative: float | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Burst:
-    """A burst summary: many posts in one channel at once, in one message instead of a thread each."""
-
-    summary_key: str
-    channel: str
-    window_start: datetime
-    posts: int  # posts folded into it so far
-    rendered_posts: int = 0  # the count its message shows
-    revision: int = 0
-    created_at: datetime | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class BurstStats:
-    """A burst's posts counted by status, priority, category and platform, and its earliest open deadline."""
-
-    status: Mapping[str, int]
-    priority: Mapping[str, int]
-    category: Mapping[str, int]
-    platform: Mapping[str, int]
-    earliest_due: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +97,7 @@ class EarlierPost:
     sentiment: str | None
 
 
-_Record = TypeVar("_Record", Burst, EarlierPost)
+_Record = TypeVar("_Record", bound=EarlierPost)
 
 
 def _record(kind: type[_Record], row: RowMapping) -> _Record:
@@ -138,7 +116,7 @@ def add(conn: Connection, new: NewItem) -> int | None:
 
 
 def set_alert_key(conn: Connection, item_id: int, key: str, *, summary_key: str | None) -> None:
-    """Record the outbox key of the item's thread (or of the burst summary it went into)."""
+    """Record the outbox key of the item's thread (and, with ``summary_key``, the incident it went into)."""
     conn.execute(update(reply_items).where(reply_items.c.id == item_id).values(alert_key=key, summary_key=summary_key))
 
 
@@ -317,99 +295,64 @@ def at_message(conn: Connection, *, channel: str, ts: str) -> str | None:
 
 
 def for_key(conn: Connection, key: str) -> list[int]:
-    """Items whose thread is ``key``, or every item of the burst summary ``key``."""
+    """Items whose thread is ``key``, or every item of the incident ``key`` (its own-thread posts too)."""
     query = select(reply_items.c.id).where(
         or_(
             and_(reply_items.c.alert_key == key, reply_items.c.summary_key.is_(None)),
             reply_items.c.summary_key == key,
+            reply_items.c.incident_key == key,
         )
     )
     return [r[0] for r in conn.execute(query.order_by(reply_items.c.id))]
 
 
-# -- bursts -----------------------------------------------------------------------------------
+# -- incidents -----------------------------------------------------------------------------------
 
 
-def recent_threads(conn: Connection, *, channel: str, since: datetime, exclude: Sequence[int] = ()) -> tuple[int, int]:
-    """(threads, of which high priority) opened in ``channel`` since ``since``, not counting ``exclude``."""
-    query = select(func.count(), func.count().filter(reply_items.c.priority == "high")).where(
-        reply_items.c.channel == channel,
+def queued_message(conn: Connection, key: str) -> bool:
+    """Whether the message with outbox key ``key`` is still on its way (pending or being sent)."""
+    query = select(outbox.c.id).where(outbox.c.dedup_key == key, outbox.c.status.in_([PENDING, SENDING]))
+    return conn.execute(query.limit(1)).first() is not None
+
+
+def members(conn: Connection, key: str, *, limit: int = 2000) -> list[Item]:
+    """The posts of incident ``key`` (grouped into it, or with a thread of their own), most urgent first."""
+    query = _with_post().where(reply_items.c.incident_key == key).order_by(*queue_order()).limit(limit)
+    return [_item(r) for r in conn.execute(query).mappings()]
+
+
+def recent_ungrouped(
+    conn: Connection, *, brands: Sequence[str], since: datetime, exclude: Sequence[int] = (), limit: int = 500
+) -> list[Item]:
+    """Active posts of ``brands`` queued since ``since`` that belong to no incident (they may form one)."""
+    query = _with_post().where(
+        reply_items.c.brand.in_(list(brands)),
         reply_items.c.created_at >= since,
-        reply_items.c.summary_key.is_(None),
+        reply_items.c.incident_key.is_(None),
+        reply_items.c.status.in_(ACTIVE),
     )
     if exclude:
         query = query.where(reply_items.c.id.notin_(list(exclude)))
-    row = conn.execute(query).one()
-    return int(row[0]), int(row[1])
+    return [_item(r) for r in conn.execute(query.order_by(reply_items.c.id).limit(limit)).mappings()]
 
 
-def join_burst(conn: Connection, *, key: str, channel: str, window_start: datetime, now: datetime) -> bool:
-    """Count one more post into the burst ``key``; True when the burst is new (its message must be queued)."""
-    created = conn.execute(
-        insert(conn, reply_bursts)
-        .values(summary_key=key, channel=channel, window_start=window_start, created_at=now, posts=1)
-        .on_conflict_do_nothing(index_elements=["summary_key"])
-        .returning(reply_bursts.c.summary_key)
-    ).first()
-    if created is None:
-        conn.execute(
-            update(reply_bursts).where(reply_bursts.c.summary_key == key).values(posts=reply_bursts.c.posts + 1)
-        )
-    return created is not None
-
-
-def burst(conn: Connection, key: str) -> Burst | None:
-    """One burst."""
-    row = conn.execute(select(reply_bursts).where(reply_bursts.c.summary_key == key)).mappings().first()
-    return _record(Burst, row) if row else None
-
-
-def stale_bursts(conn: Connection, *, limit: int = 50) -> list[Burst]:
-    """Bursts whose summary is out of date: more posts joined, or some changed state."""
-    query = select(reply_bursts).where(reply_bursts.c.rendered_posts < reply_bursts.c.posts).limit(limit)
-    return [_record(Burst, r) for r in conn.execute(query).mappings()]
-
-
-def touch_burst(conn: Connection, key: str) -> None:
-    """Mark a burst summary as out of date (a post in it changed state); the next check edits it."""
-    conn.execute(update(reply_bursts).where(reply_bursts.c.summary_key == key).values(rendered_posts=0))
-
-
-def burst_rendered(conn: Connection, key: str, *, posts_shown: int) -> int:
-    """Record what the summary now shows; returns the new revision (for the update's outbox key)."""
-    conn.execute(
-        update(reply_bursts)
-        .where(reply_bursts.c.summary_key == key)
-        .values(rendered_posts=posts_shown, revision=reply_bursts.c.revision + 1)
+def held(conn: Connection, *, before: datetime, limit: int = 500) -> list[Item]:
+    """Active posts held for a forming incident (no message yet) since before ``before``: their hold is over."""
+    query = _with_post().where(
+        reply_items.c.alert_key == "",
+        reply_items.c.incident_key.is_(None),
+        reply_items.c.status.in_(ACTIVE),
+        reply_items.c.created_at <= before,
     )
-    return int(conn.execute(select(reply_bursts.c.revision).where(reply_bursts.c.summary_key == key)).scalar_one())
+    return [_item(r) for r in conn.execute(query.order_by(*queue_order()).limit(limit)).mappings()]
 
 
-def burst_stats(conn: Connection, key: str) -> BurstStats:
-    """Counts for a burst summary: by status, priority, category, platform, and the earliest deadline."""
-    where = reply_items.c.summary_key == key
-    counts: dict[str, dict[str, int]] = {}
-    for column in ("status", "priority", "category", "platform"):
-        col = reply_items.c[column]
-        counts[column] = {
-            (value or "uncategorised"): int(n)
-            for value, n in conn.execute(select(col, func.count()).where(where).group_by(col).order_by(col))
-        }
-    earliest = conn.execute(
-        select(func.min(reply_items.c.due_at)).where(where, reply_items.c.status.in_(ACTIVE))
-    ).scalar()
-    return BurstStats(**counts, earliest_due=earliest)
-
-
-def top_of_burst(conn: Connection, key: str, *, limit: int) -> list[Item]:
-    """The burst's most urgent still-active posts."""
-    query = (
-        _with_post()
-        .where(reply_items.c.summary_key == key, reply_items.c.status.in_(ACTIVE))
-        .order_by(*queue_order())
-        .limit(limit)
-    )
-    return [_item(r) for r in conn.execute(query).mappings()]
+def group_into(conn: Connection, item_id: int, key: str, *, own_thread: bool) -> None:
+    """Make the item part of incident ``key``; without ``own_thread`` its timers go to the incident's thread."""
+    values: dict[str, Any] = {"incident_key": key}
+    if not own_thread:
+        values["summary_key"] = key
+    conn.execute(update(reply_items).where(reply_items.c.id == item_id).values(**values))
 
 
 def _item(row: RowMapping) -> Item:

@@ -1,4 +1,4 @@
-"""The periodic reply check: close what the brand answered, end snoozes, remind, escalate, refresh bursts.
+"""The periodic reply check: close what the brand answered, end snoozes, remind, escalate, edit incidents.
 
 Each step changes items and enqueues their Slack messages in the same transaction (up to BATCH
 items per transaction), with outbox keys that make a repeated check send nothing twice; a check
@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, Engine, select
 
 from monitor.alerts import outbox
-from monitor.replies import messages, sla, store, threads
+from monitor.replies import announce, incidents, messages, paging, sla, store, threads
 from monitor.replies.settings import ReplySettings
 from monitor.storage.schema import reply_items
 from values.jobs import DELIVER, Interval, Job, Lease, Outcome
@@ -29,17 +29,25 @@ BATCH = 500
 class CheckReport:
     """What one reply check did."""
 
+    released: int = 0  # held posts whose thread opened (no incident formed while they waited)
     replied: int = 0
     unsnoozed: int = 0
     reminded: int = 0
     escalated: int = 0
-    bursts_refreshed: int = 0
+    incidents_refreshed: int = 0
     details: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
         """True when anything was enqueued."""
-        return bool(self.replied or self.unsnoozed or self.reminded or self.escalated or self.bursts_refreshed)
+        return bool(
+            self.released
+            or self.replied
+            or self.unsnoozed
+            or self.reminded
+            or self.escalated
+            or self.incidents_refreshed
+        )
 
 
 class ReplyCheck:
@@ -56,7 +64,7 @@ class ReplyCheck:
 
         def run() -> Outcome:
             report = self.check()
-            timers = report.reminded + report.escalated + report.replied + report.unsnoozed
+            timers = report.reminded + report.escalated + report.replied + report.unsnoozed + report.released
             return Outcome(changed=report.changed, counts={"reply_timers": timers})
 
         return Job("replies", Interval(every), run, lease=Lease.singleton(), wakes=(DELIVER,))
@@ -74,9 +82,14 @@ class ReplyCheck:
                     conn, item_id, only_if=(store.HANDLED,), first_reply_at=replied_at, first_reply_id=reply_id
                 )
         with self.engine.begin() as conn:
+            # Before reminders and escalations: a thread they go into must be queued first.
+            announcer = announce.Announcer(self.settings)
+            report.released += announcer.release(conn, now=self.clock())
+            announcer.finish(conn, now=self.clock())
+        with self.engine.begin() as conn:
             for item_id in store.snooze_over(conn, now=self.clock()):
                 report.unsnoozed += self._unsnooze(conn, item_id)
-        # In transactions of at most BATCH items, until none is left (a burst can put thousands due at once).
+        # In transactions of at most BATCH items, until none is left (an incident can put thousands due at once).
         while True:
             with self.engine.begin() as conn:
                 done = self._escalate(conn)
@@ -90,16 +103,18 @@ class ReplyCheck:
             if done < BATCH:
                 break
         with self.engine.begin() as conn:
-            for burst in store.stale_bursts(conn):
-                report.bursts_refreshed += threads.refresh_burst(conn, burst.summary_key, now=self.clock())
+            for record in incidents.stale(conn):
+                report.incidents_refreshed += threads.render_incident(
+                    conn, record.incident_key, self.settings, now=self.clock()
+                )
         if report.changed:
             log.info(
-                "replies: %d answered by the brand, %d snoozes over, %d reminders, %d escalations, %d bursts",
+                "replies: %d answered by the brand, %d snoozes over, %d reminders, %d escalations, %d incidents edited",
                 report.replied,
                 report.unsnoozed,
                 report.reminded,
                 report.escalated,
-                report.bursts_refreshed,
+                report.incidents_refreshed,
             )
         return report
 
@@ -139,7 +154,7 @@ class ReplyCheck:
     def _remind(self, conn: Connection) -> int:
         now = self.clock()
         done = 0
-        burst_groups: dict[str, list[tuple[datetime, int]]] = {}  # summary key -> (deadline, item) in this pass
+        grouped: dict[str, list[tuple[datetime, int]]] = {}  # incident key -> (deadline, item) in this pass
         for item_id in store.due_for_reminder(conn, now=now, lead=self.settings.reminder_before, limit=BATCH):
             row = store.item(conn, item_id)
             if row is None or not store.change(
@@ -147,13 +162,13 @@ class ReplyCheck:
             ):
                 continue
             if row.summary_key:
-                burst_groups.setdefault(row.summary_key, []).append((row.due_at, item_id))
+                grouped.setdefault(row.summary_key, []).append((row.due_at, item_id))
             else:
                 outbox.enqueue(conn, messages.reminder(row, key=threads.thread_key(item_id)), now=now)
             done += 1
-        for key, deadlines in burst_groups.items():
-            channel = self._burst_channel(conn, key)
-            message = messages.burst_timer(
+        for key, deadlines in grouped.items():
+            channel = self._incident_channel(conn, key)
+            message = messages.incident_timer(
                 channel, key=key, kind="reminder", count=len(deadlines), first=min(deadlines), page=()
             )
             outbox.enqueue(conn, message, now=now)
@@ -162,7 +177,7 @@ class ReplyCheck:
     def _escalate(self, conn: Connection) -> int:
         now = self.clock()
         done = 0
-        burst_groups: dict[str, list[tuple[datetime, int]]] = {}  # summary key -> (deadline, item) in this pass
+        grouped: dict[str, list[tuple[datetime, int]]] = {}  # incident key -> (deadline, item) in this pass
         for item_id in store.due_for_escalation(conn, now=now, limit=BATCH):
             row = store.item(conn, item_id)
             values = {"escalated_at": now}
@@ -174,40 +189,31 @@ class ReplyCheck:
             if not store.change(conn, item_id, only_if=active, unset=("escalated_at",), **values):
                 continue
             if row.summary_key:
-                burst_groups.setdefault(row.summary_key, []).append((row.due_at, item_id))
+                grouped.setdefault(row.summary_key, []).append((row.due_at, item_id))
                 done += 1
                 continue
             covered_by = sla.cover(now, self.settings.hours.get(row.channel))
-            page = self._page(row.channel, covered_by, row.category)
+            if paging.pages_on_call(priority=row.priority, incident_key=row.incident_key):
+                page = paging.on_call(self.settings, row.channel, now=now, category=row.category)
+            else:
+                page = paging.category_team(row.category, self.settings)
             key = threads.thread_key(item_id)
             outbox.enqueue(conn, messages.escalation(row, key=key, page=page, cover=covered_by), now=now)
             threads.refresh(conn, item_id, self.settings, now=now)  # the status line shows "escalated"
             done += 1
-        for key, deadlines in burst_groups.items():
-            channel = self._burst_channel(conn, key)
-            page = self._page(channel, sla.cover(now, self.settings.hours.get(channel)), None)
-            message = messages.burst_timer(
+        for key, deadlines in grouped.items():
+            channel = self._incident_channel(conn, key)
+            record = incidents.get(conn, key)
+            page = paging.on_call(self.settings, channel, now=now, category=record.category if record else None)
+            message = messages.incident_timer(
                 channel, key=key, kind="escalation", count=len(deadlines), first=min(deadlines), page=page
             )
             outbox.enqueue(conn, message, now=now)
         return done
 
-    def _page(self, channel: str, covered_by: str, category: str | None) -> tuple[str, ...]:
-        """Who an escalation mentions: the on-call people (per channel while on call), then the category's team."""
-        hours = self.settings.hours.get(channel)
-        people: list[str] = []
-        if covered_by == "on_call" and hours and hours.on_call_mention:
-            people.extend(hours.on_call_mention)
-        else:
-            people.extend(self.settings.on_call)
-        for person in threads.mentions_for(category, self.settings):
-            if person not in people:
-                people.append(person)
-        return tuple(people)
-
-    def _burst_channel(self, conn: Connection, key: str) -> str:
-        burst = store.burst(conn, key)
-        if burst is not None:
-            return str(burst.channel)
+    def _incident_channel(self, conn: Connection, key: str) -> str:
+        record = incidents.get(conn, key)
+        if record is not None:
+            return record.channel
         row = conn.execute(select(reply_items.c.channel).where(reply_items.c.summary_key == key).limit(1)).first()
         return str(row[0]) if row else ""

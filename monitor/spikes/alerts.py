@@ -104,12 +104,15 @@ def _baseline_records(conn: Connection, *, brand: str, metric: str, before: date
 
 
 def messages_for(
-    event: SpikeEvent, spike: dict[str, Any], *, channel: str, settings: SpikeSettings
+    event: SpikeEvent, spike: dict[str, Any], *, channel: str, settings: SpikeSettings, thread: str | None = None
 ) -> Iterator[Message]:
-    """The outbox messages for one event: the thread's first message, then replies and an edited summary."""
+    """The outbox messages for one event: the thread's first message, then replies and an edited summary.
+
+    With ``thread`` (an incident's key) the spike lives in that thread instead of starting its own.
+    """
     key = f"spike:{spike['spike_key']}"
     if event.kind == "opened":
-        yield _summary(spike, event, channel=channel, key=key, settings=settings)
+        yield _summary(spike, event, channel=channel, key=key, settings=settings, thread=thread)
         return
     n = spike["updates"]
     if event.kind == "resolved":
@@ -122,7 +125,7 @@ def messages_for(
             kind="spike_update",
             channel=channel,
             text=text,
-            thread_key=key,
+            thread_key=thread or key,
         )
     else:
         verb = "Flaring up again" if event.reopened else "Still growing"
@@ -130,7 +133,9 @@ def messages_for(
             f"{verb}: {event.count:.0f} in the last {_bucket(settings)} (expected {event.expected:.1f}); "
             f"peak so far {spike['peak_count']:.0f}."
         )
-        yield Message(dedup_key=f"{key}:update:{n}", kind="spike_update", channel=channel, text=text, thread_key=key)
+        yield Message(
+            dedup_key=f"{key}:update:{n}", kind="spike_update", channel=channel, text=text, thread_key=thread or key
+        )
     yield _summary(spike, event, channel=channel, key=f"{key}:edit:{event.kind}:{n}", update_key=key, settings=settings)
 
 
@@ -142,6 +147,7 @@ def _summary(
     key: str,
     settings: SpikeSettings,
     update_key: str | None = None,
+    thread: str | None = None,
 ) -> Message:
     brand, metric = spike["brand"], spike["metric"]
     what = METRIC_NAMES.get(metric, metric)
@@ -200,7 +206,30 @@ def _summary(
         f"Spike in {what} of {brand}: {event.window_count:.0f} in {_duration(span)} vs "
         f"{event.window_expected:.1f} expected ({status})"
     )
-    return Message(dedup_key=key, kind="spike", channel=channel, text=text, blocks=blocks[:50], update_key=update_key)
+    return Message(
+        dedup_key=key,
+        kind="spike",
+        channel=channel,
+        text=text,
+        blocks=blocks[:50],
+        update_key=update_key,
+        thread_key=thread if update_key is None else None,
+    )
+
+
+def explanation(spike: dict[str, Any], event: SpikeEvent, *, settings: SpikeSettings) -> dict[str, Any]:
+    """The spike in a few plain sentences, for the incident it opens: volume vs expected, what it is, terms."""
+    what = METRIC_NAMES.get(spike["metric"], spike["metric"])
+    span = settings.bucket * max(event.window, 1)
+    d = spike.get("drivers") or {}
+    return {
+        "headline": (
+            f"{event.window_count:.0f} {what} in {_duration(span)} vs {event.window_expected:.1f} expected "
+            f"(p={event.p_value:.1e}), since {spike['opened_at']:%Y-%m-%d %H:%M} UTC"
+        ),
+        "summary": str(d.get("summary") or d.get("nature") or ""),
+        "terms": [str(t) for t in (d.get("terms") or [])[:8]],
+    }
 
 
 def _bucket(settings: SpikeSettings) -> str:

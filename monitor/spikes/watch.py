@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Connection, Engine, and_, func, select, update
 
@@ -32,6 +32,14 @@ HISTORY_ON_START = timedelta(days=14)
 # Events for buckets older than this (a catch-up after downtime) are recorded, not paged.
 PAGE_WITHIN = timedelta(hours=2)
 MAX_BUCKETS_PER_RUN = 20_000
+
+
+class IncidentHook(Protocol):
+    """Opens (or joins) the incident a spike belongs to; its (thread key, channel), or None to keep its own."""
+
+    def __call__(
+        self, conn: Connection, *, brand: str, spike_key: str, explanation: dict[str, Any], now: datetime
+    ) -> tuple[str, str] | None: ...
 
 
 @dataclass(frozen=True)
@@ -56,6 +64,7 @@ class SpikeWatch:
         channel: str,
         clock: Callable[[], datetime],
         settle: timedelta,
+        incidents: IncidentHook | None = None,
     ) -> None:
         self.engine = engine
         self.brands = tuple(brands)
@@ -63,6 +72,7 @@ class SpikeWatch:
         self.channel = channel
         self.clock = clock
         self.settle = settle
+        self.incidents = incidents  # a spike in negative mentions opens one incident thread (the reply queue's)
 
     def job(self, *, every: timedelta) -> Job:
         """The spike check as a job: one instance at a time (the detectors' state is shared); events wake delivery."""
@@ -205,7 +215,25 @@ class SpikeWatch:
             event = SpikeEvent(**{**event.__dict__, "kind": "opened"}) if event.kind != "resolved" else event
             if event.kind == "resolved":
                 return
-        for message in spike_alerts.messages_for(event, dict(row), channel=self.channel, settings=self.settings):
+        if event.kind == "opened" and self.incidents is not None and metric != "volume" and "incident" not in drivers:
+            found = self.incidents(
+                conn,
+                brand=brand,
+                spike_key=key,
+                explanation=spike_alerts.explanation(dict(row), event, settings=self.settings),
+                now=now,
+            )
+            if found is not None:
+                drivers["incident"], drivers["incident_channel"] = found
+                conn.execute(update(spikes).where(spikes.c.id == row["id"]).values(drivers=drivers))
+        spike = {**dict(row), "drivers": drivers}
+        for message in spike_alerts.messages_for(
+            event,
+            spike,
+            channel=drivers.get("incident_channel") or self.channel,
+            settings=self.settings,
+            thread=drivers.get("incident"),
+        ):
             outbox.enqueue(conn, message, now=now)
 
 

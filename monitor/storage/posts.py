@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -105,11 +105,15 @@ def _post_keys(conn: Connection, posts_in: Sequence[Post]) -> list[tuple[int, da
         for chunk_start in range(0, len(ids), 500):
             chunk = ids[chunk_start : chunk_start + 500]
             query = select(
-                posts.c.id, posts.c.created_at, posts.c.sentiment, posts.c.low_confidence, posts.c.from_brand
+                posts.c.id,
+                posts.c.created_at,
+                posts.c.sentiment,
+                posts.c.low_confidence,
+                posts.c.complaint_phrase,
+                posts.c.from_brand,
             ).where(posts.c.platform == platform, posts.c.post_id.in_(chunk))
-            for pk, created, sentiment, unsure, from_brand in conn.execute(query):
-                negative = None if sentiment is None else (sentiment == "negative" and not unsure)
-                out.append((pk, created, negative, from_brand))
+            for pk, created, sentiment, unsure, phrase, from_brand in conn.execute(query):
+                out.append((pk, created, counts_as_negative(sentiment, unsure=unsure, complaint=phrase), from_brand))
     return out
 
 
@@ -164,9 +168,21 @@ def claim_unclassified(conn: Connection, *, limit: int) -> list[PendingPost]:
     return [PendingPost(pk, text) for pk, text in conn.execute(query)]
 
 
-def save_sentiments(conn: Connection, results: Sequence[tuple[int, Sentiment]], *, now: datetime) -> None:
-    """Store labels for posts and mark their mentions negative or not."""
+def save_sentiments(
+    conn: Connection,
+    results: Sequence[tuple[int, Sentiment]],
+    *,
+    now: datetime,
+    complaints: Mapping[int, str] | None = None,
+) -> None:
+    """Store labels for posts and mark their mentions negative or not.
+
+    ``complaints`` maps a post to the complaint phrase found in it (the safety net): such a post counts as
+    negative (``mentions.negative``, what the spike metrics and the digest count) whatever the model said.
+    """
+    complaints = complaints or {}
     for pk, sentiment in results:
+        phrase = complaints.get(pk)
         conn.execute(
             update(posts)
             .where(posts.c.id == pk)
@@ -177,6 +193,18 @@ def save_sentiments(conn: Connection, results: Sequence[tuple[int, Sentiment]], 
                 low_confidence=sentiment.low_confidence,
                 lang=sentiment.lang,
                 classified_at=now,
+                complaint_phrase=phrase,
             )
         )
-        conn.execute(update(mentions).where(mentions.c.post_pk == pk).values(negative=sentiment.is_negative))
+        negative = counts_as_negative(sentiment.label, unsure=sentiment.low_confidence, complaint=phrase)
+        conn.execute(update(mentions).where(mentions.c.post_pk == pk).values(negative=negative))
+
+
+def counts_as_negative(label: str | None, *, unsure: bool | None, complaint: str | None) -> bool | None:
+    """A post's effective label for counting: negative and confident, or flagged by a complaint phrase.
+
+    None while it is unclassified. The one definition behind ``mentions.negative``.
+    """
+    if label is None:
+        return None
+    return (label == "negative" and not unsure) or complaint is not None

@@ -56,6 +56,9 @@ posts = Table(
     Column("negative_score", Float),
     Column("low_confidence", Boolean),
     Column("classified_at", UTCDateTime),
+    # The complaint phrase or escalation keyword found when it was classified (the safety net, 0007): the
+    # post counts as negative (mentions.negative) whatever the model said.
+    Column("complaint_phrase", String(191)),
     UniqueConstraint("platform", "post_id"),
     # The classifier's work queue: small, because classified rows leave it.
     Index(
@@ -197,12 +200,14 @@ reply_items = Table(
     Column("closed_by", String(64)),  # a Slack user id, or "platform" for the brand's own reply
     Column("within_sla", Boolean),  # set when closed: first response before due_at
     Column("alert_key", String(191), nullable=False),  # outbox key of the thread's first message
-    # Set when the post came in a burst and has no thread of its own: the burst summary's outbox key
-    # (its reminders and escalation go to that summary's thread). Added in 0003.
+    # Set when the post is grouped into an incident and has no thread of its own: the incident's outbox key
+    # (its reminders and escalation go to the incident's thread). Added in 0003 (for bursts).
     Column("summary_key", String(191)),
     Column("revision", Integer, nullable=False, server_default="0"),  # bumped per state change (chat.update keys)
     Column("snoozed_by", String(64)),
     Column("first_reply_id", String(191)),  # the brand's reply on the platform that closed it
+    # The incident it belongs to, also when it keeps a thread of its own (high priority). Added in 0007.
+    Column("incident_key", String(191)),
     UniqueConstraint("brand", "post_pk"),
     Index("ix_reply_items_status_due_at", "status", "due_at"),
     Index("ix_reply_items_brand_posted_at", "brand", "posted_at"),
@@ -210,19 +215,33 @@ reply_items = Table(
     Index("ix_reply_items_channel_created_at", "channel", "created_at"),
     Index("ix_reply_items_summary_key", "summary_key"),
     Index("ix_reply_items_alert_key", "alert_key"),
+    Index("ix_reply_items_incident_key", "incident_key"),
 )
 
-# A burst of posts due for reply shown as one summary message per (channel, window) (added in 0003).
-reply_bursts = Table(
-    "reply_bursts",
+# One crisis, one incident (0007; replaces 0003's reply_bursts): posts due for reply grouped into one Slack
+# thread, because they are similar (kind "similar"), came with a spike ("spike"), or are simply too many for
+# one channel at once ("burst").
+reply_incidents = Table(
+    "reply_incidents",
     metadata,
-    Column("summary_key", String(191), primary_key=True),
+    Column("incident_key", String(191), primary_key=True),  # also the outbox key of its message
+    Column("kind", String(16), nullable=False),  # similar | spike | burst
+    Column("brand", String(128)),  # null for a burst, which is per channel
     Column("channel", String(128), nullable=False),
+    Column("category", String(64)),
+    Column("title", String(300), nullable=False),
+    Column("terms", JSON, nullable=False),  # folded words a post shares with it to join
+    Column("spike_key", String(191)),  # the spike it came with, if any
+    Column("explanation", JSON),  # the spike's explanation, shown in the incident
     Column("window_start", UTCDateTime, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
-    Column("posts", Integer, nullable=False, server_default="0"),  # posts folded into it so far
+    Column("last_post_at", UTCDateTime, nullable=False),  # when a post last joined
+    Column("posts", Integer, nullable=False, server_default="0"),  # posts in it so far
     Column("rendered_posts", Integer, nullable=False, server_default="0"),  # the count its message shows
     Column("revision", Integer, nullable=False, server_default="0"),
+    Column("paged_at", UTCDateTime),  # on-call was paged for it (once)
+    Index("ix_reply_incidents_brand_last_post_at", "brand", "last_post_at"),
+    Index("ix_reply_incidents_spike_key", "spike_key"),
 )
 
 # "Not negative" and similar corrections from people, kept for evaluation and retraining.

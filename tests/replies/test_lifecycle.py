@@ -74,12 +74,12 @@ def test_full_lifecycle_closed_by_the_brands_reply(db_url, fake_slack) -> None:
     assert app.replies.check().reminded == 0
     drain(app)
     assert any("Reminder: a reply is due" in t for t in _thread(fake_slack, alert.ts))
-    # At the deadline: escalation, paging on-call.
+    # At the deadline: escalation in the thread; a normal-priority post does not page on-call.
     clock.now = item["due_at"] + timedelta(seconds=30)
     assert app.replies.check().escalated >= 1
     drain(app)
     escalation = next(t for t in _thread(fake_slack, alert.ts) if "Past the deadline" in t)
-    assert "<@U0ONCALL>" in escalation and "<!subteam^S0SUPPORT>" in escalation
+    assert "<@U0ONCALL>" not in escalation and "<!subteam^S0SUPPORT>" not in escalation
     assert "escalated" in visible(alert.blocks)  # the first message was edited to say so
 
     # The brand answers on X: the connector stores it as from_brand with reply_to = the post.

@@ -1,4 +1,4 @@
-"""Snapshots of the Slack payloads a reviewer signs off: the alert, a closed alert, a burst summary.
+"""Snapshots of the Slack payloads a reviewer signs off: the alert, a closed alert, an incident.
 
 Regenerate after an intended change with ``BRAND_MONITOR_SNAPSHOTS=update pytest tests/replies/test_snapshots.py``
 and review the diff.
@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from monitor.replies import messages
-from monitor.replies.store import Burst, BurstStats, EarlierPost, History, Item
+from monitor.replies import incident_message, messages
+from monitor.replies.incidents import Incident
+from monitor.replies.store import EarlierPost, History, Item
 
 HERE = Path(__file__).parent / "snapshots"
 POSTED = datetime(2026, 11, 20, 9, 15, tzinfo=UTC)
@@ -100,15 +101,36 @@ def test_closed_alert_snapshot() -> None:
     _check("alert_closed", _payload(message))
 
 
-def test_burst_summary_snapshot() -> None:
-    burst = Burst(summary_key="reply-burst:#brand-replies:1795166100", channel="#brand-replies",
-                  window_start=POSTED, posts=480)  # fmt: skip
-    stats = BurstStats(
-        status={"open": 470, "replied": 10},
-        priority={"high": 12, "normal": 400, "low": 68},
-        category={"outage": 300, "uncategorised": 180},
-        platform={"x": 450, "reddit": 30},
-        earliest_due=POSTED + timedelta(hours=1),
+def test_incident_snapshot() -> None:
+    record = Incident(
+        incident_key="incident:Acme:100",
+        kind="similar",
+        channel="#brand-replies",
+        title="@AcmeSupport app is down <!channel> *again*",
+        window_start=POSTED,
+        brand="Acme",
+        category="outage",
+        explanation={
+            "headline": "18 negative mentions in 5 min vs 0.4 expected (p=1.2e-09), since 2026-11-20 09:15 UTC",
+            "summary": "many independent voices",
+            "terms": ["down", "app"],
+        },
+        posts=4,
+        paged_at=POSTED,
     )
-    top = [_row(id=100 + i, post_author=f"user{i}", post_text=f"acme is down again {i}") for i in range(3)]
-    _check("burst_summary", _payload(messages.summary(burst, stats, top)))
+    members = [
+        _row(id=100, priority="high", post_author="big", post_metrics={"followers": 45000}),
+        *(
+            _row(id=101 + i, priority="normal", summary_key="incident:Acme:100", post_author=f"user{i}",
+                 post_text=f"app is down {i}", post_lang="pl" if i else "en", platform="reddit" if i == 2 else "x")
+            for i in range(3)
+        ),
+    ]  # fmt: skip
+    message = incident_message.incident(
+        record,
+        members,
+        playbook="Hi {author}, we know {brand} is down and are on it.",
+        page=("U0ONCALL", "S0SUPPORT"),
+        threads={100: "https://slack.com/archives/C1/p1795166100000100"},
+    )
+    _check("incident", _payload(message))

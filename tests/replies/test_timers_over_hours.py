@@ -66,7 +66,8 @@ def test_reminder_then_escalation_then_the_brands_reply_closes_it(db_url, fake_s
     runner.advance(minutes=15)
     thread = thread_of(fake_slack, key)
     assert [k for k, _ in thread] == [f"{key}:reminder", f"{key}:escalation"]
-    assert "<@U0ONCALL>" in thread[1][1] and "<!subteam^S0SUPPORT>" in thread[1][1]
+    # A normal-priority post: its escalation tells the channel; on-call is paged for high priority and incidents.
+    assert "<@U0ONCALL>" not in thread[1][1] and "paged for high priority and incidents only" in thread[1][1]
     assert sent_at(app, f"{key}:escalation") == FRIDAY + timedelta(hours=1)
     assert items(app)[0]["escalated_at"] == FRIDAY + timedelta(hours=1)
 

@@ -9,12 +9,17 @@ import pytest
 from monitor.config import ConfigError, parse_config
 from monitor.replies import interactions, priority, routing, rules, sla
 from monitor.replies.settings import ChannelHours, NeedsReply, PrioritySettings, ReplySettings, Window
+from values.phrases import PhraseMatcher
 
 RULES = NeedsReply()
+SAFETY_NET = PhraseMatcher(ReplySettings().safety_net())
 
 
 def candidate(text: str, **kw) -> rules.Candidate:
+    hit = SAFETY_NET.find(text)
     base = {
+        "complaint": hit.found if hit else None,
+        "model_score": 0.62,
         "text": text,
         "from_brand": False,
         "negative": False,
@@ -31,8 +36,8 @@ def candidate(text: str, **kw) -> rules.Candidate:
         ("acme is awful", {"negative": True, "negative_score": 0.9}, True, "negative (90%); names the brand"),
         ("@AcmeSupport how do I export my data", {}, True, "a question; mentions @AcmeSupport"),
         ("@acmesupport czy to działa?", {}, True, "a question"),
-        ("@AcmeSupport мой заказ не пришл до сих пор", {}, True, "a complaint"),
-        ("@AcmeSupport سفارش من هنوز نرسید", {}, True, "a complaint"),
+        ("@AcmeSupport мой заказ не пришёл до сих пор", {}, True, "keyword “не пришёл”, model said neutral 62%"),
+        ("@AcmeSupport سفارش من هنوز نرسید", {}, True, "keyword “نرسید”, model said neutral 62%"),
         ("thanks @AcmeSupport, all good", {}, False, "not negative"),
         ("is acme any good?", {}, False, "not negative"),  # a question, but not addressed to the brand
         ("why is it still broken", {"in_brand_thread": True}, True, "replies in the brand's thread"),
@@ -172,6 +177,8 @@ def test_config_defaults_and_errors_name_the_field() -> None:
                 "reactions": {"eyes": "explode"},
                 "categories": [{"name": "a", "keywords": ["x"]}, {"name": "a", "keywords": ["y"]}],
                 "burst_threshold": 0,
+                "incidents": {"posts": 1, "hold": "soon"},
+                "complaint_phrases": {"pl": "pozew"},
             }
         )
     text = str(raised.value)
@@ -184,7 +191,34 @@ def test_config_defaults_and_errors_name_the_field() -> None:
         "replies.hours.#c.business.0.days",
         "replies.reactions",
         "replies.burst_threshold",
+        "replies.incidents.posts",
+        "replies.incidents.hold",
+        "replies.complaint_phrases.pl",
     ):
         assert expected in text, expected
     with pytest.raises(ConfigError, match="duplicate name"):
         _config({"categories": [{"name": "a", "keywords": ["x"]}, {"name": "a", "keywords": ["y"]}]})
+
+
+def test_similar_posts_near_duplicates_or_shared_terms() -> None:
+    from monitor.replies import similarity
+    from monitor.replies.settings import IncidentSettings
+
+    settings = IncidentSettings()
+    brand = similarity.brand_words(("Acme", "acme"))
+
+    def fp(text: str) -> similarity.Fingerprint:
+        return similarity.fingerprint(text, exclude=brand)
+
+    down = fp("@AcmeSupport acme app is down. Fix it!")
+    assert "acmesupport" not in down.words and "acme" not in down.terms  # mentions and the brand say nothing
+    assert down.terms == {"app", "down", "fix"}  # "down" names an outage, though it is a stopword
+    assert similarity.similar(down, fp("acme app is down again, fix it please"), settings)  # shared terms
+    assert similarity.similar(fp("Приложение ACME не работает"), fp("приложение acme не работает!!"), settings)
+    assert not similarity.similar(down, fp("acme charged me twice"), settings)
+    assert not similarity.similar(fp("acme is worst"), fp("acme is scam"), settings)  # one word apart is not enough
+    group = [down, fp("acme app down, fix it"), fp("the acme app is down")]
+    signature = similarity.signature(group)
+    assert set(signature["terms"]) == {"app", "down", "fix"}
+    assert similarity.joins(signature, fp("app down since 9am"), settings)
+    assert not similarity.joins(signature, fp("love the new acme logo"), settings)
