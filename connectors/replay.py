@@ -110,7 +110,7 @@ class ReplayConnector:
 
 
 def parse_post(data: Any) -> Post:
-    """Build a :class:`Post` from one JSON object in the replay format (see DESIGN.md).
+    """Build a :class:`Post` from one JSON object in the replay format (README.md, "The replay source").
 
     The format is also how a post is kept in quarantine (:func:`post_record`), so it
     reads every field of a post; a missing, null or blank platform or id is refused

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from connectors.base import Connector
 from connectors.registry import SOURCES
+from connectors.settings import ListingSettings, SourceSettings
 from models.base import Classifier
 from monitor import health
 from monitor.alerts.console import ConsoleSink
@@ -26,7 +27,7 @@ from monitor.ops.coordination import Coordinator, migration_lock
 from monitor.ops.job_health import JobHealth
 from monitor.ops.metrics import InstrumentedClassifier, InstrumentedConnector, InstrumentedSink, Metrics
 from monitor.ops.runtime import Heartbeat
-from monitor.pipeline import NegativePostRule, Pipeline, Rule
+from monitor.pipeline import FreshOnly, NegativePostRule, Pipeline, Rule
 from monitor.replies.intake import NegativeUnlessQueued, ReplyRule
 from monitor.replies.socket import InteractionListener
 from monitor.replies.spike_incidents import SpikeIncidents
@@ -58,11 +59,24 @@ def make_sink(config: Config) -> Sink:
     """The console when ``[slack] console`` is on, else Slack with the bot token the config read."""
     if config.slack.console:
         log.info("alerts are printed to the console ([slack] console = true)")
-        return ConsoleSink()
+        return ConsoleSink(zone=config.schedule.tz)
     token = config.slack.token
     if token is None:
         raise ConfigError("[slack]", [str(preflight.slack_token_problem(config))])
     return SlackSink(token, base_url=config.slack.base_url, timeout=config.slack.timeout)
+
+
+def warm_start_reads(settings: SourceSettings, warm_start: timedelta) -> SourceSettings:
+    """A source that pages back through time (Reddit, Hacker News, Bluesky, Mastodon) reads a new brand's last
+    ``[spikes] warm_start`` on its first poll, so the spike baseline learns from it before alerting live.
+
+    Bounded as every read is (``max_pages`` requests per stream per poll, the source's request budget). A
+    ``first_read_window`` set in the config wins. X keeps its own (1 hour): it is charged per post read against a
+    monthly cap, and its reads are paced by it, so a week's backfill would starve live reads for days.
+    """
+    if not isinstance(settings, ListingSettings) or "first_read_window" in settings.model_fields_set:
+        return settings
+    return settings.model_copy(update={"first_read_window": max(settings.first_read_window, warm_start)})
 
 
 def bootstrap(
@@ -89,7 +103,8 @@ def bootstrap(
             health.enable_all(conn)
     if connectors is None:
         connectors = {
-            name: SOURCES[name].build(settings, clock=clock) for name, settings in config.enabled_sources().items()
+            name: SOURCES[name].build(warm_start_reads(settings, config.spikes.warm_start), clock=clock)
+            for name, settings in config.enabled_sources().items()
         }
     if classifier is None:
         from models.loading import load_classifier
@@ -111,11 +126,22 @@ def bootstrap(
     if replies.enabled:
         brands = {b.name: b for b in config.brands}
         rules.append(ReplyRule(settings=replies, brands=brands, default_channel=config.slack.alerts_channel))
+    # A post more than [replies] max_age older than its brand's newest mention (a warm start's history) is not news.
     if config.alerts.negative_posts and replies.enabled and replies.replaces_negative_alerts:
         # The reply alert replaces the plain one for posts in the reply queue; other negatives still alert.
-        rules.append(NegativeUnlessQueued(channel=config.slack.alerts_channel))
+        rules.append(
+            FreshOnly(
+                NegativeUnlessQueued(channel=config.slack.alerts_channel, zone=config.schedule.tz),
+                max_age=replies.max_age,
+            )
+        )
     elif config.alerts.negative_posts:
-        rules.append(NegativePostRule(channel=config.slack.alerts_channel))
+        rules.append(
+            FreshOnly(
+                NegativePostRule(channel=config.slack.alerts_channel, zone=config.schedule.tz),
+                max_age=replies.max_age,
+            )
+        )
     pipeline = Pipeline(engine=engine, config=config, clock=clock, classifier=classifier_factory, rules=rules)
     sink = sink or make_sink(config)
     worker = worker_id()
@@ -142,8 +168,9 @@ def bootstrap(
         settings=config.spikes,
         channel=config.slack.alerts_channel,
         clock=clock,
-        # A bucket's count is final once every source has polled past it.
-        settle=min(max(intervals, default=config.spikes.bucket), timedelta(minutes=15)),
+        # Spikes open on counts as they stand and are re-evaluated as late posts arrive (up to
+        # [spikes] lateness); only an all-clear waits until every source has polled past its buckets.
+        settle=max(intervals, default=config.spikes.bucket),
         incidents=spike_incidents,
     )
     reply_check, listener = None, None

@@ -1,4 +1,4 @@
-"""``brand-monitor``: the command line (contract in DESIGN.md). Exit 0 ok, 1 runtime failure, 2 bad usage/config."""
+"""``brand-monitor``: the command line (commands in README.md). Exit 0 ok, 1 runtime failure, 2 bad usage/config."""
 
 from __future__ import annotations
 
@@ -112,6 +112,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     """The whole pipeline on the sample posts shipped with the package."""
     from monitor.demo import run_demo
 
+    if args.log_level == "INFO":  # the default: the demo's own output tells the story, routine logs would bury it
+        logging.getLogger().setLevel(logging.WARNING)
     return run_demo(config_path=args.config, model=args.model)
 
 
@@ -187,6 +189,39 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_spikes_explain(args: argparse.Namespace) -> int:
+    """Why the spike detector did or did not fire for a brand (its latest check, or recomputed at ``--at``)."""
+    from monitor.spikes.why import explain_command
+    from monitor.storage.engine import make_engine
+
+    config = _load(args)
+    engine = make_engine(config.storage.url)
+    try:
+        known = explain_command(
+            engine,
+            brand=args.brand,
+            brands=[b.name for b in config.brands],
+            settings=config.spikes,
+            at=args.at,
+            clock=args.clock,
+            write=print,
+        )
+    finally:
+        engine.dispose()
+    return EXIT_OK if known else EXIT_USAGE
+
+
+def _moment(text: str) -> datetime:
+    """An ISO 8601 time for ``--at``; without a zone it is UTC."""
+    from datetime import UTC
+
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r} (e.g. 2026-11-20T09:15Z)") from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
 def cmd_digest(args: argparse.Namespace) -> int:
     """Build the daily digest; print it with ``--dry-run``, else send it (once per day and channel)."""
     from monitor.alerts.console import ConsoleSink
@@ -199,7 +234,14 @@ def cmd_digest(args: argparse.Namespace) -> int:
     assert app.digest is not None
     try:
         deliver = app.delivery.run_once
-        return run_digest(app.digest, deliver=deliver, day=args.date, dry_run=args.dry_run, chart_path=args.chart)
+        return run_digest(
+            app.digest,
+            deliver=deliver,
+            day=args.date,
+            dry_run=args.dry_run,
+            chart_path=args.chart,
+            output_format=args.format,
+        )
     finally:
         app.engine.dispose()
 
@@ -258,7 +300,12 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every command."""
-    parser = argparse.ArgumentParser(prog="brand-monitor", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="brand-monitor",
+        description="Social-media monitoring and early warning: mentions in, sentiment, crisis spikes and posts due"
+        " for a reply, alerts in Slack. Start with `brand-monitor demo`. Exit codes: 0 ok, 1 runtime failure,"
+        " 2 bad usage or bad config.",
+    )
     parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING or ERROR (default INFO)")
     parser.add_argument("--log-json", action="store_true", help="log JSON lines instead of text")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -290,9 +337,19 @@ def build_parser() -> argparse.ArgumentParser:
     from monitor.digest.command import parse_day
 
     digest = command("digest", cmd_digest, "build the daily digest and send it (or print it with --dry-run)")
-    digest.add_argument("--date", type=parse_day, help="the local day YYYY-MM-DD (default: yesterday)")
+    digest.add_argument(
+        "--date",
+        type=parse_day,
+        help="the local day YYYY-MM-DD (default: yesterday; with --dry-run, today so far when yesterday is empty)",
+    )
     digest.add_argument("--dry-run", action="store_true", help="print the digest and write its chart; send nothing")
     digest.add_argument("--chart", help="with --dry-run: where to write the chart PNG (default: a temp file)")
+    digest.add_argument(
+        "--format",
+        choices=("text", "markdown", "json"),
+        default="text",
+        help="with --dry-run: plain text (default), Markdown to paste elsewhere, or JSON (figures and Slack blocks)",
+    )
 
     model = sub.add_parser("model", help="sentiment model commands")
     model_sub = model.add_subparsers(dest="model_command", required=True, metavar="MODEL_COMMAND")
@@ -326,6 +383,18 @@ def build_parser() -> argparse.ArgumentParser:
         held_action.add_argument("--source", help="only this source's items (e.g. replay, x, reddit)")
         held_action.add_argument("--config", help="config file (default ./config.toml, then $BRAND_MONITOR_CONFIG)")
         held_action.set_defaults(func=cmd_quarantine)
+    spikes = sub.add_parser("spikes", help="spike detector commands")
+    spikes_sub = spikes.add_subparsers(dest="spikes_command", required=True, metavar="SPIKES_COMMAND")
+    explain = spikes_sub.add_parser(
+        "explain",
+        help="why the detector did or did not fire for a brand",
+        description="why the detector did or did not fire for a brand: observed vs expected, the deciding window,"
+        " p-value and threshold (its latest check, or recomputed from stored posts at --at)",
+    )
+    explain.add_argument("--brand", required=True, help="a brand's name as in the config")
+    explain.add_argument("--at", type=_moment, help="the time to explain, ISO 8601 (default: the latest check)")
+    explain.add_argument("--config", help="config file (default ./config.toml, then $BRAND_MONITOR_CONFIG)")
+    explain.set_defaults(func=cmd_spikes_explain)
     db = sub.add_parser("db", help="database commands")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="DB_COMMAND")
     upgrade = db_sub.add_parser("upgrade", help="apply schema migrations")

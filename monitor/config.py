@@ -30,10 +30,10 @@ from monitor.digest.settings import DigestSettings
 from monitor.ops.settings import LoggingSettings, ObservabilitySettings, RetentionSettings
 from monitor.replies.settings import ReplySettings
 from monitor.spikes.settings import SpikeSettings
-from monitor.zones import ZoneName
+from monitor.zones import ZoneName, check_zone
 from values.durations import Duration
 from values.query_syntax import QuerySyntaxError, parse_query
-from values.query_tree import Expr, terms_query
+from values.query_tree import Expr, positive_terms, terms_query
 from values.secrets import Secret, SecretSettings, secrets_in
 
 DEFAULT_PATH = Path("config.toml")
@@ -164,6 +164,11 @@ class BrandSettings(_Section):
         """The brand's query as a typed tree (the simple form: an OR of its terms)."""
         return self._tree if self._tree is not None else terms_query(self.terms)
 
+    @property
+    def search_terms(self) -> tuple[str, ...]:
+        """The words and phrases a mention of the brand contains: ``terms``, or the query's terms not under NOT."""
+        return self.terms or tuple(t.text for t in positive_terms(self.tree))
+
     def search_query(self, platform: str, handles: tuple[str, ...]) -> Query:
         """What a connector of ``platform`` is asked to find for this brand."""
         return Query(brand=self.name, terms=self.terms, handles=handles, expr=self._tree)
@@ -199,6 +204,22 @@ class Config(_Section):
     observability: ObservabilitySettings = ObservabilitySettings()
     logging: LoggingSettings = LoggingSettings()
     retention: RetentionSettings = RetentionSettings()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _team_zone(cls, data: Any) -> Any:
+        """``[replies] timezone`` defaults to ``[schedule] timezone``: one zone for every time people read."""
+        if not isinstance(data, Mapping):
+            return data
+        schedule, replies = data.get("schedule"), data.get("replies", {})
+        zone = schedule.get("timezone") if isinstance(schedule, Mapping) else getattr(schedule, "timezone", None)
+        if not isinstance(zone, str) or not isinstance(replies, Mapping) or "timezone" in replies:
+            return data
+        try:
+            check_zone(zone)
+        except ValueError:
+            return data  # reported once, as [schedule] timezone
+        return {**data, "replies": {**replies, "timezone": zone}}
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Config:

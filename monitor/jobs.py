@@ -5,19 +5,19 @@ which jobs it wakes when it changed something. Three runners walk this table and
 nothing else: the daemon (``monitor.daemon``, APScheduler), ``run --once``
 (``monitor.once``) and the manual clock of tests and benchmarks (``monitor.manual``).
 
-====================  ==========================  ============  ========  ====
-job                   trigger                     lease         wakes     once
-====================  ==========================  ============  ========  ====
-poll:SOURCE:BRAND     the source's ``interval``   singleton     classify  yes
-classify              ``classify_interval``       per instance  deliver   yes
-spikes                ``spike_check_interval``    singleton     deliver   yes
-replies (if on)       ``reply_check_interval``    singleton     deliver   yes
-digest (if on)        cron at ``digest_time``     per instance  deliver   no
-digest-check (if on)  every 30 s                  per instance  deliver   no
-deliver               ``deliver_interval``        per instance  deliver   yes
-heartbeat             every 10 s                  per instance            no
-retention (if set)    ``[retention] interval``    singleton               no
-====================  ==========================  ============  ========  ====
+====================  ==========================  ============  ===============  ====
+job                   trigger                     lease         wakes            once
+====================  ==========================  ============  ===============  ====
+poll:SOURCE:BRAND     the source's ``interval``   singleton     classify         yes
+classify              ``classify_interval``       per instance  deliver, spikes  yes
+spikes                ``spike_check_interval``    singleton     deliver          yes
+replies (if on)       ``reply_check_interval``    singleton     deliver          yes
+digest (if on)        cron at ``digest_time``     per instance  deliver          no
+digest-check (if on)  every 30 s                  per instance  deliver          no
+deliver               ``deliver_interval``        per instance  deliver          yes
+heartbeat             every 10 s                  per instance                   no
+retention (if set)    ``[retention] interval``    singleton                      no
+====================  ==========================  ============  ===============  ====
 
 Rows run in this order when they fall due at the same time (and in ``run --once``).
 Classification and delivery need no lease: they claim rows with ``SKIP LOCKED``.
@@ -35,7 +35,7 @@ from models.base import ModelLoadError
 from monitor.app import App
 from monitor.ops import runtime
 from monitor.ops.coordination import lease_ttl
-from values.jobs import CLASSIFY, DELIVER, Cron, Interval, Job, Lease, Outcome, Trigger
+from values.jobs import CLASSIFY, DELIVER, SPIKES, Cron, Interval, Job, Lease, Outcome, Trigger
 
 log = logging.getLogger(__name__)
 
@@ -178,7 +178,9 @@ def _classify(app: App, *, every: timedelta) -> Job:
         done = app.pipeline.classify_pending(should_stop=app.stop.is_set)
         return Outcome(changed=done > 0, counts={"classified": done})
 
-    return Job(CLASSIFY, Interval(every), run, lease=Lease.per_instance(), wakes=(DELIVER,))
+    # New labels change spike counts: the check runs at once, so a burst (even one whose posts came late)
+    # alerts within a poll of its posts' arrival rather than a spike interval later.
+    return Job(CLASSIFY, Interval(every), run, lease=Lease.per_instance(), wakes=(DELIVER, SPIKES))
 
 
 def _deliver(app: App, *, every: timedelta) -> Job:

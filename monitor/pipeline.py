@@ -11,10 +11,10 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Protocol
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, func, select
 from sqlalchemy.exc import StatementError
 
 from connectors.base import AuthError, Connector, Page, RateLimited, SourceError
@@ -370,6 +370,7 @@ class NegativePostRule:
     """The first alert rule: each new negative post (not by the brand itself) → one alert per brand."""
 
     channel: str
+    zone: tzinfo = UTC  # the team's, for times written in the alert's text
 
     def __call__(self, conn: Connection, classified: Sequence[ClassifiedPost], *, now: datetime) -> None:
         """Enqueue an alert for every negative post in ``classified``."""
@@ -377,4 +378,38 @@ class NegativePostRule:
             if post.from_brand or not post.sentiment.is_negative:
                 continue
             for brand in post.brands:
-                outbox.enqueue(conn, messages.negative_post(brand, post.alert, channel=self.channel), now=now)
+                outbox.enqueue(
+                    conn, messages.negative_post(brand, post.alert, channel=self.channel, zone=self.zone), now=now
+                )
+
+
+@dataclass(frozen=True)
+class FreshOnly:
+    """Runs ``rule`` on the posts that are news: written within ``max_age`` of the brand's newest mention (or of
+    now, if that is earlier). Older ones (a warm-start backfill, a catch-up after downtime) teach the spike
+    baseline and reach the digest, but raise no alert each. Measured from the brand's newest mention rather than
+    the clock alone, so a replay of recorded posts (the demo, tests) still alerts as if they arrived live."""
+
+    rule: Rule
+    max_age: timedelta
+
+    def __call__(self, conn: Connection, classified: Sequence[ClassifiedPost], *, now: datetime) -> None:
+        """Pass on the posts no older than ``max_age`` before their brand's newest mention."""
+        brands = sorted({b for post in classified for b in post.brands})
+        newest = dict(
+            conn.execute(
+                select(mentions.c.brand, func.max(mentions.c.created_at))
+                .where(mentions.c.brand.in_(brands))
+                .group_by(mentions.c.brand)
+            ).all()
+        )
+        fresh = [post for post in classified if any(self._news(post, newest.get(b), now) for b in post.brands)]
+        if fresh:
+            self.rule(conn, fresh, now=now)
+
+    def _news(self, post: ClassifiedPost, newest: datetime | str | None, now: datetime) -> bool:
+        # func.max bypasses the column type: SQLite hands back its stored text (naive UTC).
+        if isinstance(newest, str):
+            newest = datetime.fromisoformat(newest).replace(tzinfo=UTC)
+        reference = now if newest is None else min(newest, now)
+        return reference - post.alert.created_at <= self.max_age

@@ -73,10 +73,12 @@ def test_a_job_that_changed_something_wakes_the_jobs_it_names_through_the_schedu
     assert job("classify").next_run_time.astimezone(UTC) == clock(), "classify was woken"
     job("classify").func()
     assert job("deliver").next_run_time.astimezone(UTC) == clock()
+    assert job("spikes").next_run_time.astimezone(UTC) == clock(), "new labels change spike counts"
     job("deliver").func()
     assert sorted(fake_slack.keys()) == ["negative:Acme:x:1", "negative:Acme:x:2"]
+    job("classify").modify(next_run_time=T0)
     job("poll:replay:Other").func()  # nothing new: nothing woken
-    assert job("spikes").next_run_time.astimezone(UTC) == T0
+    assert job("classify").next_run_time.astimezone(UTC) == T0
     app.stop.set()
     job("deliver").modify(next_run_time=T0)
     daemon._wake("deliver")  # stopping: nothing is woken any more

@@ -77,7 +77,7 @@ def test_the_table_is_the_map_of_the_daemon(tmp_path, fake_slack) -> None:
     assert [n for n, j in rows.items() if j.in_once] == [
         "poll:replay:Acme", "poll:replay:Other", "classify", "spikes", "replies", "deliver"
     ]
-    assert rows["poll:replay:Acme"].wakes == ("classify",) and rows["classify"].wakes == ("deliver",)
+    assert rows["poll:replay:Acme"].wakes == ("classify",) and rows["classify"].wakes == ("deliver", "spikes")
     assert all(rows[n].wakes == ("deliver",) for n in ("spikes", "replies", "digest", "digest-check", "deliver"))
     assert rows["poll:replay:Other"].trigger == Interval(timedelta(minutes=5), first_after=timedelta(seconds=2))
     assert rows["classify"].trigger == Interval(timedelta(seconds=30))

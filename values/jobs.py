@@ -18,6 +18,7 @@ _NO_COUNTS: Mapping[str, int] = MappingProxyType({})
 # The core jobs' names, for the features' jobs to wake.
 CLASSIFY = "classify"
 DELIVER = "deliver"  # drains the outbox: whatever queues an alert wakes it
+SPIKES = "spikes"  # newly classified posts may be a burst's (late) posts: the spike check runs at once
 
 
 @dataclass(frozen=True, slots=True)

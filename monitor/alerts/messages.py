@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from monitor.alerts.outbox import Message
@@ -13,6 +13,7 @@ from values.redaction import redact
 PLATFORM_NAMES = {
     "x": "X",
     "reddit": "Reddit",
+    "hn": "Hacker News",
     "hackernews": "Hacker News",
     "bluesky": "Bluesky",
     "mastodon": "Mastodon",
@@ -41,8 +42,9 @@ def platform_name(platform: str) -> str:
     return PLATFORM_NAMES.get(platform, platform)
 
 
-def negative_post(brand: str, post: AlertPost, *, channel: str) -> Message:
-    """One alert for one new negative post about ``brand``."""
+def negative_post(brand: str, post: AlertPost, *, channel: str, zone: tzinfo = UTC) -> Message:
+    """One alert for one new negative post about ``brand`` (times in ``zone``, the team's, where Slack
+    cannot show them in the reader's own)."""
     where = platform_name(post.platform)
     reach = f"{post.followers:,} followers" if post.followers is not None else "reach unknown"
     facts = [
@@ -50,7 +52,7 @@ def negative_post(brand: str, post: AlertPost, *, channel: str) -> Message:
         reach,
         f"negative {post.negative:.0%}",
         f"language {inline(post.lang, 8)}" if post.lang else "language unknown",
-        f"posted {date(post.created_at)}",
+        f"posted {date(post.created_at, zone)}",
         link(post.url, "open the post"),
     ]
     blocks: list[dict[str, Any]] = [

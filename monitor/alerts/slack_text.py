@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 
 SECTION_LIMIT = 3000  # characters in a section block's text
 HEADER_LIMIT = 150
@@ -14,7 +14,9 @@ MAX_BLOCKS = 50
 _URL = re.compile(r"^https?://[^\s<>|\"']+$")
 # Zero-width space: stops *bold*, _italic_, ~strike~, `code` and > quotes from forming.
 _ZWSP = "\u200b"
-_MARKUP = re.compile(r"([*_~`>])")
+# A * _ ~ between two letters or digits (mike_r, a*b) can neither open nor close formatting in Slack, so it
+# is left alone: names read as written. Anywhere else (and every ` and >) it gets a zero-width space.
+_MARKUP = re.compile(r"[*_~`>]")
 
 
 def escape(text: str) -> str:
@@ -56,7 +58,14 @@ def plain(text: str, limit: int = SECTION_LIMIT) -> str:
 def inline(text: str, limit: int = 200) -> str:
     """Untrusted text for the inside of a ``mrkdwn`` string: escaped and stripped of markup."""
     safe = escape(truncate(clean(text).replace("\n", " "), limit))
-    return isolate(_MARKUP.sub(lambda m: m.group(1) + _ZWSP, safe))
+    return isolate(_MARKUP.sub(_defuse, safe))
+
+
+def _defuse(m: re.Match[str]) -> str:
+    text, at, char = m.string, m.start(), m.group(0)
+    if char in "*_~" and 0 < at < len(text) - 1 and text[at - 1].isalnum() and text[at + 1].isalnum():
+        return char
+    return char + _ZWSP
 
 
 def link(url: str | None, label: str) -> str:
@@ -66,7 +75,14 @@ def link(url: str | None, label: str) -> str:
     return label
 
 
-def date(when: datetime, fallback_format: str = "%Y-%m-%d %H:%M UTC") -> str:
-    """A Slack date token: each reader sees it in their own time zone."""
+def date(when: datetime, zone: tzinfo | None = None) -> str:
+    """A Slack date token: each reader sees it in their own time zone; where Slack cannot render it
+    (notifications, old clients), the fallback is in ``zone``, the team's."""
     epoch = int(when.timestamp())
-    return f"<!date^{epoch}^{{date_short_pretty}} {{time}}|{when.strftime(fallback_format)}>"
+    return f"<!date^{epoch}^{{date_short_pretty}} {{time}}|{clock_text(when, zone)}>"
+
+
+def clock_text(when: datetime, zone: tzinfo | None = None) -> str:
+    """``2026-11-20 09:15 CET``: a time for plain text (notifications, fallbacks), in ``zone`` (default UTC)."""
+    local = when.astimezone(zone or UTC)
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"

@@ -16,6 +16,7 @@ from monitor.digest.days import last_complete_day
 
 if TYPE_CHECKING:
     from monitor.alerts.delivery import DeliveryReport
+    from monitor.digest import runs
     from monitor.digest.service import DigestService
 
 log = logging.getLogger(__name__)
@@ -38,24 +39,32 @@ def run_digest(
     day: date | None,
     dry_run: bool,
     chart_path: str | None,
+    output_format: str = "text",
     sleep: Callable[[float], None] = time.sleep,
     monotonic: Callable[[], float] = time.monotonic,
 ) -> int:
     """Build the digest for ``day`` (default: yesterday, locally); print it, or queue it and ``deliver`` it.
 
+    A dry run without ``day`` shows today so far when yesterday had no mentions (a new install). Sending
+    never does: a day's digest goes out once, so a partial day must not take the place of the full one.
     ``service`` and ``deliver`` come wired from ``monitor.bootstrap`` (the command line builds them).
     """
     # Imported here: the parser imports this module for every command, and these are heavy.
     from sqlalchemy.exc import OperationalError, ProgrammingError
 
     from monitor.digest import runs
-    from monitor.digest.render import as_text
+    from monitor.digest.formats import export
 
     config = service.config
+    chosen = day
     day = day or last_complete_day(service.clock(), config.schedule.tz)
     if dry_run:
         try:
             built = service.build(day)
+            if chosen is None and not any(b.today.volume.total for b in built.digest.brands):
+                today = service.clock().astimezone(config.schedule.tz).date()
+                print(f"No mentions on {day} (yesterday); showing today so far.", file=sys.stderr)
+                day, built = today, service.build(today)
         except (OperationalError, ProgrammingError) as exc:
             print(
                 f"brand-monitor digest: cannot read the database ({exc.orig}); run `brand-monitor db upgrade`",
@@ -64,12 +73,13 @@ def run_digest(
             return 1
         path = Path(chart_path) if chart_path else _temp_chart(day)
         path.write_bytes(built.chart)
-        sys.stdout.write(as_text(built.parts))
-        print(f"chart: {path}")
+        form = output_format if output_format in ("text", "markdown", "json") else "text"
+        sys.stdout.write(export(built.digest, built.parts, form=form, chart=path))  # type: ignore[arg-type]
         return 0
     if not service.send(day):
         print(f"digest {day} for {service.channel} was already queued; not sent again")
     deadline = monotonic() + SEND_BUDGET_SECONDS
+    run = None
     while monotonic() < deadline:
         refused = deliver().refused
         if refused:  # no use waiting out the budget: nothing goes out until a person fixes the token
@@ -87,8 +97,23 @@ def run_digest(
             print(f"digest {day} sent to {service.channel}{failed}")
             return 0
         sleep(1.0)
+    if run is not None and _message_out(service, run):
+        # The message is out; only its chart is still to come (an upload that keeps failing is retried).
+        print(
+            f"digest {day} sent to {service.channel}; its chart is not uploaded yet (see the log): the daemon"
+            " uploads it",
+            file=sys.stderr,
+        )
+        return 1
     print(f"digest {day} is queued but not delivered yet; the daemon will deliver it", file=sys.stderr)
     return 1
+
+
+def _message_out(service: DigestService, run: runs.Run) -> bool:
+    from monitor.alerts import outbox
+
+    with service.engine.connect() as conn:
+        return outbox.location(conn, run.key) is not None
 
 
 def _temp_chart(day: date) -> Path:

@@ -20,7 +20,8 @@ from monitor.alerts.slack_text import (
 )
 from monitor.digest import formatting as fmt
 from monitor.digest.competitors import competitor_blocks
-from monitor.digest.model import BrandDigest, Digest, HourRow, ReplyItemView, SpikeItem
+from monitor.digest.days import local_day
+from monitor.digest.model import BrandDigest, Digest, HourRow, ReplyItemView, SpikeItem, Volume
 from monitor.spikes.alerts import METRIC_NAMES
 
 
@@ -35,11 +36,18 @@ class Part:
 def render(digest: Digest) -> list[Part]:
     """The digest as one message, or several when it has more blocks than Slack allows in one."""
     tz = ZoneInfo(digest.timezone)
+    so_far = digest.built_at < local_day(digest.day, tz).end
+    title = "Digest so far" if so_far else "Daily digest"
     blocks: list[dict[str, Any]] = [
-        _header(f"Daily digest: {fmt.weekday(digest.day)} {digest.day.year}"),
+        _header(f"{title}: {fmt.weekday(digest.day)} {digest.day.year}"),
         _context(
-            f"Local day in {escape(digest.timezone)}; changes are against {fmt.weekday(_week_ago(digest))}. "
-            f"Replies as of {fmt.local_time(digest.built_at, tz)}."
+            (
+                f"Up to {fmt.local_time(digest.built_at, tz)} {escape(digest.timezone)}"
+                if so_far
+                else f"Local day in {escape(digest.timezone)}"
+            )
+            + f"; changes are against {fmt.weekday(_week_ago(digest))}"
+            + ("." if so_far else f". Replies as of {fmt.local_time(digest.built_at, tz)}.")
         ),
     ]
     for brand in digest.brands:
@@ -113,33 +121,49 @@ def _overview(b: BrandDigest) -> str:
     if now.total == 0:
         lines = [f"*No mentions* (last week: {fmt.count(before.total)})."]
     else:
-        lines = [
-            f"*{fmt.count(now.total)} mentions* ({fmt.change(now.total, before.total)} vs last week's "
-            f"{fmt.count(before.total)}) · *{fmt.share(now.negative_share)} negative* "
-            f"({fmt.count(now.negative)} of {fmt.count(now.classified)} classified; "
-            f"{fmt.points(now.negative_share, before.negative_share)})"
-        ]
-        if now.classified < now.total:
+        # Nothing a week before (a new install): changes against zero say nothing, so none are shown.
+        compare = before.total > 0
+        against = (
+            f"{fmt.change(now.total, before.total)} vs last week's {fmt.count(before.total)}"
+            if compare
+            else "none the same day last week"
+        )
+        lines = [f"*{fmt.count(now.total)} mentions* ({against}) · {_negative(now, before)}"]
+        if 0 < now.classified < now.total:
             lines.append(f"{fmt.count(now.total - now.classified)} not classified yet.")
         platforms = {p for p, _, _ in now.by_platform} | {p for p, _, _ in before.by_platform}
         ordered = sorted(platforms, key=lambda p: (-now.platform(p), p))
         lines.append(
             "By platform: "
             + " · ".join(
-                f"{platform_name(p)} {fmt.count(now.platform(p))} ({fmt.change(now.platform(p), before.platform(p))})"
+                f"{platform_name(p)} {fmt.count(now.platform(p))}"
+                + (f" ({fmt.change(now.platform(p), before.platform(p))})" if compare else "")
                 for p in ordered
             )
         )
         lines.append(
             "By language: "
             + " · ".join(
-                f"{inline(lang, 16)} {fmt.count(n)} ({fmt.change(n, before.language(lang))})"
+                f"{inline(lang, 16)} {fmt.count(n)}" + (f" ({fmt.change(n, before.language(lang))})" if compare else "")
                 for lang, n in now.by_language[:8]
             )
         )
     spikes_before = len(b.week_ago.spikes)
     lines.append(f"Spikes: {len(b.today.spikes)} (last week {spikes_before}).")
     return "\n".join(lines)
+
+
+def _negative(now: Volume, before: Volume) -> str:
+    """The negative share, only where something was classified, with what it is a share of."""
+    if now.classified == 0:
+        return "sentiment: *not classified yet*"
+    text = (
+        f"*{fmt.share(now.negative_share)} negative* ({fmt.count(now.negative)} of {fmt.count(now.classified)} "
+        "classified"
+    )
+    if before.classified == 0:
+        return text + "; nothing classified last week to compare)"
+    return text + f"; {fmt.points(now.negative_share, before.negative_share)} vs last week)"
 
 
 def _spikes(items: tuple[SpikeItem, ...], digest: Digest, tz: ZoneInfo) -> str:
@@ -197,19 +221,26 @@ def _replies(b: BrandDigest, digest: Digest, tz: ZoneInfo) -> str:
     if now.needed == 0:
         lines = [f"*No posts needed a reply* (last week: {before.needed})."]
     else:
+        median_before = f" (last week {fmt.duration(before.median_seconds)})" if before.median_seconds else ""
+        within_before = f"; last week {fmt.share(before.within_share)}" if before.within_share is not None else ""
         lines = [
             f"*{now.needed} posts needed a reply* (last week {before.needed}): replied {now.replied}, "
-            f"median first reply {fmt.duration(now.median_seconds)} (last week {fmt.duration(before.median_seconds)}), "
+            f"median first reply {fmt.duration(now.median_seconds)}{median_before}, "
             f"90th percentile {fmt.duration(now.p90_seconds)}.",
-            f"Within SLA: {fmt.share(now.within_share)} ({now.within} of {now.within + now.breached}; last week "
-            f"{fmt.share(before.within_share)})" + (f"; {now.pending} not yet due." if now.pending else "."),
+            f"Within SLA: {fmt.share(now.within_share)} ({now.within} of {now.within + now.breached}{within_before})"
+            + (f"; {now.pending} not yet due." if now.pending else "."),
         ]
     if b.breaches:
         lines.append(f"*Breaches ({now.breached})*")
         lines.extend(_item(i, tz, digest) for i in b.breaches)
     if b.open_count:
-        lines.append(f"*Still open: {b.open_count}* ({b.open_overdue} overdue)")
-        lines.extend(_item(i, tz, digest) for i in b.open_items)
+        # A breach still open is listed once, above.
+        listed = {(i.post.platform, i.post.url, i.posted_at) for i in b.breaches}
+        rest = [i for i in b.open_items if (i.post.platform, i.post.url, i.posted_at) not in listed]
+        above = len(b.open_items) - len(rest)
+        note = f"{b.open_overdue} overdue" + (f"; {above} listed under breaches" if above else "")
+        lines.append(f"*Still open: {b.open_count}* ({note})")
+        lines.extend(_item(i, tz, digest) for i in rest)
     return "\n".join(lines)
 
 
@@ -234,8 +265,12 @@ def _item(item: ReplyItemView, tz: ZoneInfo, digest: Digest) -> str:
 
 def _staffing_blocks(rows: tuple[HourRow, ...]) -> list[dict[str, Any]]:
     peak = max((r.mentions for r in rows), default=0) or 1
+    busy = [r for r in rows if r.mentions or r.needing_reply or r.breached]
+    if not busy:
+        return [_section("*Staffing: the last 7 days by local hour, all brands*\nNo mentions in the last 7 days.")]
     table = ["hour    mentions  need reply  breached"]
-    for r in rows:
+    quiet = len(rows) - len(busy)
+    for r in busy:
         bar = "█" * round(10 * r.mentions / peak)
         table.append(
             f"{r.hour:02d}-{(r.hour + 1) % 24:02d}  {r.mentions:>8,}  {r.needing_reply:>10,}  {r.breached:>8,}  {bar}"
@@ -246,6 +281,8 @@ def _staffing_blocks(rows: tuple[HourRow, ...]) -> list[dict[str, Any]]:
         if worst
         else "No SLA breaches this week."
     )
+    if quiet:
+        note += f" The other {quiet} hours had no mentions."
     return [
         _section("*Staffing: the last 7 days by local hour, all brands*\n```" + "\n".join(table) + "```"),
         _context(note),
@@ -256,8 +293,9 @@ def _fallback(digest: Digest) -> str:
     items = []
     for b in digest.brands:
         v = b.today.volume
+        negative = f"{fmt.share(v.negative_share)} negative" if v.classified else "not classified yet"
         items.append(
-            f"{escape(b.brand)}: {fmt.count(v.total)} mentions, {fmt.share(v.negative_share)} negative, "
+            f"{escape(b.brand)}: {fmt.count(v.total)} mentions, {negative}, "
             f"{len(b.today.spikes)} spikes, {b.today.replies.needed} needed a reply"
         )
     return f"Daily digest {digest.day.isoformat()}: " + "; ".join(items)

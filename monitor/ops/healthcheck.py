@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Engine, RowMapping, select, text
 
 from monitor import health
+from monitor.ops import spike_state
 from monitor.storage import quarantine
 from monitor.storage.error_text import error_text
 from monitor.storage.schema import source_health
@@ -49,10 +50,11 @@ def check(inputs: HealthInputs) -> tuple[bool, dict[str, Any]]:
             conn.execute(text("SELECT 1"))
             rows = conn.execute(select(source_health)).mappings().all()
             held = quarantine.counts(conn)
+            detectors = spike_state.read(conn)
         body["database"] = {"reachable": True}
     except Exception as exc:  # noqa: BLE001 - any failure means "not reachable", reported in the body
         body["database"] = {"reachable": False, "error": type(exc).__name__}
-        rows, held = [], {}
+        rows, held, detectors = [], {}, []
     by_key = {(row["source"], row["brand"]): row for row in rows}
     keys = sorted(set(by_key) | set(inputs.polls))
     sources = []
@@ -66,6 +68,8 @@ def check(inputs: HealthInputs) -> tuple[bool, dict[str, Any]]:
     body["sources"] = sources
     body["quarantined"] = sum(held.values())
     body["jobs"] = dict(inputs.jobs())
+    # Per brand: history learned and from when the spike detector alerts (a new brand is "learning").
+    body["spikes"] = spike_state.health(detectors, brands=sorted({b for _, b in inputs.polls}), now=now)
     healthy = alive and body["database"]["reachable"]
     degraded = any(s["status"] in (DEGRADED, DISABLED) for s in sources)
     degraded |= any(job["consecutive_failures"] for job in body["jobs"].values())

@@ -17,6 +17,7 @@ from connectors.base import AuthError, Cursor, Page, Query, RateLimited, SourceE
 from models.base import Sentiment
 from monitor.alerts.outbox import Message
 from monitor.alerts.sink import Delivered, DeliveryError
+from monitor.ops import spike_state
 from monitor.storage import quarantine
 from monitor.storage.schema import outbox, posts, source_health
 
@@ -98,6 +99,7 @@ class DatabaseCollector(Collector):
                 select(source_health.c.source, source_health.c.brand, source_health.c.last_success_at)
             ).all()
             held = quarantine.counts(conn)
+            detectors = spike_state.read(conn)
         queue = GaugeMetricFamily("brand_monitor_unclassified_posts", "Stored posts waiting for a sentiment")
         queue.add_metric([], unclassified)
         yield queue
@@ -126,6 +128,7 @@ class DatabaseCollector(Collector):
         for (source, brand), count in sorted(held.items()):
             quarantined.add_metric([source, brand], count)
         yield quarantined
+        yield from spike_state.gauges(detectors, now=now)
 
 
 def _aware(value: Any) -> datetime:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from datetime import UTC, tzinfo
 from typing import Any
 
 from monitor.alerts.messages import platform_name
@@ -26,6 +27,7 @@ def incident(
     page: Sequence[str],
     threads: Mapping[int, str],
     update_rev: int = 0,
+    zone: tzinfo = UTC,
 ) -> Message:
     """The incident's message (``update_rev``: a chat.update of it). ``threads``: item id -> its thread's URL."""
     key = record.incident_key
@@ -37,7 +39,8 @@ def incident(
     explanation = _explanation(record.explanation)
     if explanation:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": truncate(explanation, 2900)}})
-    blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": truncate(_rollup(record, members), 2900)}})
+    rollup = truncate(_rollup(record, members, zone), 2900)
+    blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": rollup}})
     top = sorted(members, key=lambda m: (-(reach(m.post_metrics) or 0), m.id))[:TOP_BY_REACH]
     if top:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": f"*Top {len(top)} by reach:*"}})
@@ -109,14 +112,14 @@ def _explanation(explanation: Mapping[str, Any] | None) -> str:
     return "\n".join(lines)
 
 
-def _rollup(record: Incident, members: Sequence[Item]) -> str:
-    since = date(record.window_start)
+def _rollup(record: Incident, members: Sequence[Item], zone: tzinfo) -> str:
+    since = date(record.window_start, zone)
     platforms = Counter(platform_name(m.platform) for m in members)
     languages = Counter(m.post_lang or "unknown" for m in members)
     earliest = min((m.due_at for m in members if m.status in ACTIVE), default=None)
     parts = [
         f"*{len(members):,} posts* due for reply since {since}, every one in the reply queue with its own deadline.",
-        f"*Status:* {_counts(members)}" + (f" · earliest deadline {date(earliest)}" if earliest else ""),
+        f"*Status:* {_counts(members)}" + (f" · earliest deadline {date(earliest, zone)}" if earliest else ""),
         "*Where:* " + (", ".join(f"{p} {n}" for p, n in platforms.most_common(8)) or "none yet"),
         "*Languages:* " + (", ".join(f"{inline(lang, 8)} {n}" for lang, n in languages.most_common(8)) or "none yet"),
     ]

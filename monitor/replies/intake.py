@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -175,7 +175,7 @@ class ReplyRule:
 
     @property
     def _brand_words(self) -> dict[str, frozenset[str]]:
-        return {name: similarity.brand_words((name, *b.terms)) for name, b in self.brands.items()}
+        return {name: similarity.brand_words((name, *b.search_terms)) for name, b in self.brands.items()}
 
 
 @dataclass(frozen=True)
@@ -186,6 +186,7 @@ class NegativeUnlessQueued:
     """
 
     channel: str
+    zone: tzinfo = UTC  # the team's, for times written in the alert's text
 
     def __call__(self, conn: Connection, classified: Sequence[ClassifiedPost], *, now: datetime) -> None:
         """Alert on negative posts that did not enter the reply queue."""
@@ -200,7 +201,9 @@ class NegativeUnlessQueued:
                 continue
             for brand in post.brands:
                 if (post.pk, brand) not in queued:
-                    outbox.enqueue(conn, negative_post(brand, post.alert, channel=self.channel), now=now)
+                    outbox.enqueue(
+                        conn, negative_post(brand, post.alert, channel=self.channel, zone=self.zone), now=now
+                    )
 
 
 def _details(conn: Connection, pks: Sequence[int]) -> dict[int, dict[str, Any]]:

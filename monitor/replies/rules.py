@@ -64,6 +64,11 @@ def decide(candidate: Candidate, rules: NeedsReply) -> Decision:
     return Decision(True, "; ".join(why))
 
 
+def complaint_word(text: str, rules: NeedsReply) -> str | None:
+    """The first complaint marker in ``text`` (any language), if any."""
+    return _first(text.casefold(), rules.complaint_words)
+
+
 def _addressed(candidate: Candidate, folded: str) -> str:
     """How the post is addressed to the brand, or '' if it only names it."""
     for handle in candidate.handles:

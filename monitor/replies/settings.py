@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import re
 from datetime import time, timedelta
+from functools import cached_property
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from monitor.replies.verbs import ACTIONS
 from monitor.zones import ZoneName
 from values.durations import Duration
+from values.phrases import PhraseMatcher
 from values.secrets import SecretSettings
 
 PRIORITIES = ("high", "normal", "low")
@@ -190,10 +193,18 @@ class ReplySettings(_Section, SecretSettings):
     complaint_phrases: dict[str, tuple[str, ...]] = Field(default_factory=lambda: dict(DEFAULT_COMPLAINT_PHRASES))
     categories: tuple[Category, ...] = ()
     incidents: IncidentSettings = IncidentSettings()
+    # Suggested first responses ({author}, {brand}, {category} are filled in): a complaint gets its category's
+    # playbook, else default_playbook; a question (not negative, no complaint words) gets question_playbook.
     default_playbook: str = (
         "Hi {author}, thanks for telling us and sorry about this. Could you send us a DM with the details "
         "so we can sort it out?"
     )
+    question_playbook: str = (
+        "Hi {author}, thanks for asking! [your answer] If anything is still unclear, send us a DM and we will help."
+    )
+    # The team's zone for times written in alert text (Slack shows its date tokens in each reader's own zone).
+    # Default: [schedule] timezone.
+    timezone: ZoneName | None = None
     # Posts older than this when classified (a first poll's history, a catch-up after downtime) are not
     # queued: they stay in the author's history, but nobody is paged about a week-old post.
     max_age: Duration = timedelta(hours=24)
@@ -238,6 +249,11 @@ class ReplySettings(_Section, SecretSettings):
                 merged[lang] = merged.get(lang, ()) + tuple(phrases)
         return merged
 
+    @cached_property
+    def complaint_matcher(self) -> PhraseMatcher:
+        """The safety net's phrases, built once for these settings."""
+        return PhraseMatcher(self.safety_net())
+
     @field_validator("on_call")
     @classmethod
     def _mentions(cls, ids: tuple[str, ...]) -> tuple[str, ...]:
@@ -258,6 +274,11 @@ class ReplySettings(_Section, SecretSettings):
         if dupes:
             raise ValueError(f"categories: duplicate name(s) {dupes}")
         return self
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The team's zone for times in alert text."""
+        return ZoneInfo(self.timezone or "UTC")
 
     def sla_for(self, platform: str, priority: str) -> timedelta:
         """The SLA for a post on ``platform`` with ``priority``: platform entry, else default."""

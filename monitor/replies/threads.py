@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import Connection
 
 from monitor.alerts import outbox
-from monitor.replies import incident_message, incidents, messages, paging, store
+from monitor.replies import incident_message, incidents, messages, paging, rules, store
 from monitor.replies.settings import ReplySettings
 from monitor.replies.store import History, Item
 
@@ -18,8 +18,22 @@ def thread_key(item_id: int) -> str:
     return f"reply:{item_id}"
 
 
-def playbook_for(category: str | None, settings: ReplySettings) -> str:
-    """The category's suggested first response, else the default one."""
+def playbook_for(row: Item, settings: ReplySettings) -> str:
+    """The suggested first response: for a complaint its category's playbook (else the default one), for a
+    question a neutral answer template; ``{author}``, ``{brand}`` and ``{category}`` filled in by the alert."""
+    text = row.post_text or ""
+    complaint = (
+        row.post_sentiment == "negative"
+        or settings.complaint_matcher.find(text) is not None
+        or rules.complaint_word(text, settings.needs_reply) is not None
+    )
+    if not complaint:
+        return settings.question_playbook
+    return category_playbook(row.category, settings)
+
+
+def category_playbook(category: str | None, settings: ReplySettings) -> str:
+    """A complaint's suggested response: its category's playbook, else the default one."""
     for candidate in settings.categories:
         if candidate.name == category and candidate.playbook:
             return candidate.playbook
@@ -55,9 +69,11 @@ def open_thread(conn: Connection, item_id: int, settings: ReplySettings, *, now:
     message = messages.alert(
         row,
         brand_history=history_of(conn, row, settings),
-        playbook=playbook_for(row.category, settings),
+        playbook=playbook_for(row, settings),
         mentions=mentions,
         key=thread_key(item_id),
+        zone=settings.zone,
+        now=now,
     )
     outbox.enqueue(conn, message, now=now)
 
@@ -79,11 +95,13 @@ def refresh(conn: Connection, item_id: int, settings: ReplySettings, *, now: dat
         messages.alert(
             row,
             brand_history=history_of(conn, row, settings),
-            playbook=playbook_for(row.category, settings),
+            playbook=playbook_for(row, settings),
             mentions=mentions_for(row.category, settings),
             key=key,
             update=True,
             revision=revision,
+            zone=settings.zone,
+            now=now,
         ),
         now=now,
     )
@@ -116,10 +134,11 @@ def render_incident(
     message = incident_message.incident(
         record,
         members,
-        playbook=playbook_for(record.category, settings),
+        playbook=category_playbook(record.category, settings),
         page=page,
         threads=links,
         update_rev=0 if first else revision,
+        zone=settings.zone,
     )
     outbox.enqueue(conn, message, now=now)
     return True

@@ -147,7 +147,8 @@ class ReplyCheck:
         back_to = store.ACKNOWLEDGED if row.acknowledged_at else store.OPEN
         if not store.change(conn, item_id, only_if=(store.SNOOZED,), status=back_to, snoozed_until=None):
             return 0
-        note = f":alarm_clock: Snooze over; still waiting for a reply (due {messages.date(row.due_at)})."
+        due = messages.date(row.due_at, self.settings.zone)
+        note = f":alarm_clock: Snooze over; still waiting for a reply (due {due})."
         threads.refresh(conn, item_id, self.settings, now=self.clock(), note=note)
         return 1
 
@@ -164,12 +165,22 @@ class ReplyCheck:
             if row.summary_key:
                 grouped.setdefault(row.summary_key, []).append((row.due_at, item_id))
             else:
-                outbox.enqueue(conn, messages.reminder(row, key=threads.thread_key(item_id)), now=now)
+                outbox.enqueue(
+                    conn,
+                    messages.reminder(row, key=threads.thread_key(item_id), zone=self.settings.zone, now=now),
+                    now=now,
+                )
             done += 1
         for key, deadlines in grouped.items():
             channel = self._incident_channel(conn, key)
             message = messages.incident_timer(
-                channel, key=key, kind="reminder", count=len(deadlines), first=min(deadlines), page=()
+                channel,
+                key=key,
+                kind="reminder",
+                count=len(deadlines),
+                first=min(deadlines),
+                page=(),
+                zone=self.settings.zone,
             )
             outbox.enqueue(conn, message, now=now)
         return done
@@ -198,7 +209,11 @@ class ReplyCheck:
             else:
                 page = paging.category_team(row.category, self.settings)
             key = threads.thread_key(item_id)
-            outbox.enqueue(conn, messages.escalation(row, key=key, page=page, cover=covered_by), now=now)
+            outbox.enqueue(
+                conn,
+                messages.escalation(row, key=key, page=page, cover=covered_by, zone=self.settings.zone, now=now),
+                now=now,
+            )
             threads.refresh(conn, item_id, self.settings, now=now)  # the status line shows "escalated"
             done += 1
         for key, deadlines in grouped.items():
@@ -206,7 +221,13 @@ class ReplyCheck:
             record = incidents.get(conn, key)
             page = paging.on_call(self.settings, channel, now=now, category=record.category if record else None)
             message = messages.incident_timer(
-                channel, key=key, kind="escalation", count=len(deadlines), first=min(deadlines), page=page
+                channel,
+                key=key,
+                kind="escalation",
+                count=len(deadlines),
+                first=min(deadlines),
+                page=page,
+                zone=self.settings.zone,
             )
             outbox.enqueue(conn, message, now=now)
         return done

@@ -160,6 +160,10 @@ def _summary(
         f"({'∞' if ratio == float('inf') else f'{ratio:.1f}×'}) · started {date(spike['opened_at'])} · "
         f"peak {spike['peak_count']:.0f} per {_bucket(settings)} · {status}"
     )
+    late = int(d.get("seen_late_minutes") or 0)
+    if late >= 2 * settings.bucket.total_seconds() // 60:
+        # Its posts came in late (a slow source, a catch-up): say so, so nobody reads it as a new wave.
+        headline += f"\n_seen {late} min late: its posts arrived after the fact_"
     blocks: list[dict[str, Any]] = [
         {
             "type": "header",

@@ -75,6 +75,35 @@ class _Test:
         return -math.log10(max(self.p_value, 1e-300))
 
 
+@dataclass(frozen=True)
+class Check:
+    """Why the detector did or did not fire on one bucket: what ``spikes explain`` and /metrics show."""
+
+    at: datetime  # start of the bucket
+    count: float  # observed in the bucket
+    expected: float  # what the baseline expected in it
+    window: int  # buckets in the deciding scan window (0: no window cleared the floors)
+    window_count: float
+    window_expected: float
+    p_value: float  # after the correction for the number of windows (1.0 when nothing was tested)
+    threshold: float  # the p-value needed to fire, after the cold-start factor
+    verdict: str  # one line for people: fired, or the first rule that held it back
+
+    def to_dict(self) -> dict[str, object]:
+        """Plain JSON."""
+        return {**asdict(self), "at": self.at.isoformat()}
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """How much history the detector has learned, and from when it alerts."""
+
+    history_from: datetime | None  # first bucket learned
+    buckets: int  # buckets learned
+    alerts_from: datetime | None  # first bucket that may alert at all (after `min_history` buckets)
+    full_from: datetime | None  # first bucket judged at full sensitivity (after `warmup`)
+
+
 @dataclass
 class _Spike:
     spike_id: str
@@ -107,6 +136,8 @@ class SpikeDetector:
         self._streak = 0
         self._pending: _Test | None = None
         self._since_spike: int | None = None  # buckets since one was last part of an open spike
+        self.last_check: Check | None = None  # the latest bucket's decision (not persisted: recomputed per bucket)
+        self._why = ""
 
     # -- feeding -------------------------------------------------------------------------------
 
@@ -123,9 +154,11 @@ class SpikeDetector:
             self._first_at = at
         mean = self.expected(at, exposure)
         self._recent.append((float(count), mean))
+        self._why = "no exposure: nothing to take a share of"
         test = self._test(at) if exposure > 0 else None
         self._track_streak(count, mean, test)
         events = self._advance(at, count, mean, test)
+        self.last_check = self._check(at, count, mean, test, events)
         if self._spike is not None and self._spike.status == "open":
             self._since_spike = 0
         elif self._since_spike is not None:
@@ -145,17 +178,49 @@ class SpikeDetector:
         if self._last_at is not None and at <= self._last_at:
             raise ValueError(f"bucket {at.isoformat()} is not after the previous one {self._last_at.isoformat()}")
 
+    def readiness(self) -> Readiness:
+        """History learned so far and the first buckets that may alert (at all, then at full sensitivity)."""
+        first, s = self._first_at, self.settings
+        if first is None:
+            return Readiness(None, 0, None, None)
+        return Readiness(first, self._baseline.seen, first + s.bucket * s.min_history, first + s.warmup)
+
+    def _check(self, at: datetime, count: float, mean: float, test: _Test | None, events: list[SpikeEvent]) -> Check:
+        s = self.settings
+        cold = self._first_at is not None and at - self._first_at < s.warmup
+        threshold = s.significance * (COLD_SIGNIFICANCE_FACTOR if cold else 1.0)
+        verdict = self._why
+        if events:
+            verdict = ", ".join(e.kind for e in events)
+        elif test is not None and test.significant:
+            spike = self._spike
+            if spike is not None and spike.status == "open":
+                verdict = "significant, within the open spike (no growth of update_growth x to report)"
+            elif self._streak < s.confirm:
+                verdict = f"significant, confirming ({self._streak} of {s.confirm} buckets)"
+            else:
+                verdict = "significant, but the spike is cooling down and this wave is not bigger"
+        if cold and test is not None and not events:
+            until = (self._first_at or at) + s.warmup
+            verdict += f" [warming up: p must be below {threshold:.0e} until {until:%Y-%m-%d %H:%M}]"
+        best = test or _Test(1, count, mean, 1.0, False)
+        return Check(
+            at, count, mean, test.window if test else 0, best.count, best.expected, best.p_value, threshold, verdict
+        )
+
     # -- significance --------------------------------------------------------------------------
 
     def _test(self, at: datetime) -> _Test | None:
         s = self.settings
         if self._baseline.seen < s.min_history:
+            self._why = f"learning: {self._baseline.seen} of {s.min_history} buckets seen before any alert"
             return None  # cold start: no opinion until a minimum of history
         cold = self._first_at is not None and at - self._first_at < s.warmup
         threshold = s.significance * (COLD_SIGNIFICANCE_FACTOR if cold else 1.0)
         min_ratio = s.min_ratio * (COLD_RATIO_FACTOR if cold else 1.0)
         recent = list(self._recent)
         best: _Test | None = None
+        floors: list[int] = []
         open_now = self._spike is not None and self._spike.status == "open"
         for w in s.windows:
             if len(recent) < w:
@@ -165,6 +230,7 @@ class SpikeDetector:
             count = sum(c for c, _ in recent[-w:])
             expected = sum(m for _, m in recent[-w:])
             if count < s.min_volume or count < min_ratio * expected:
+                floors.append(w)
                 continue
             p = min(1.0, nb_sf(count, expected, self._dispersion[w]) * len(s.windows))
             if best is None or p < best.p_value:
@@ -172,6 +238,19 @@ class SpikeDetector:
         # A window only counts while its newest bucket is itself elevated (not calm): no alarms on the way down.
         newest_count, newest_mean = recent[-1]
         elevated = not self._calm(newest_count, newest_mean)
+        if best is None:
+            self._why = (
+                f"below the floors: no window has {s.min_volume:g}+ mentions and {min_ratio:g}x its expected count"
+            )
+        elif not best.significant:
+            self._why = f"not significant: p={best.p_value:.1e} above the threshold {threshold:.0e}"
+        elif not elevated:
+            self._why = "the newest bucket is back within 1 sd of expected (no alarm on the way down)"
+        elif not self._rare(best.score):
+            self._why = (
+                f"this series' own bursts reach p={best.p_value:.1e} more than {s.chance_rate:g} times a day"
+                " (calibration)"
+            )
         if best is not None and best.significant and not (elevated and self._rare(best.score)):
             best = _Test(best.window, best.count, best.expected, best.p_value, False)
         return best

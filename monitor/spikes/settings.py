@@ -11,7 +11,8 @@ from values.durations import Duration
 
 Sensitivity = Literal["low", "medium", "high"]
 
-# Per sensitivity: (per-bucket false-alarm probability under the count model, and the most
+# Per sensitivity (medium, the default, chosen by leave-one-series-out cross-validation in bench/spikes.py):
+# (per-bucket false-alarm probability under the count model, and the most
 # buckets per day that may be as surprising in the series' own recent history). Both must hold.
 SENSITIVITY: dict[str, tuple[float, float]] = {
     "low": (1e-7, 1 / 10),
@@ -53,6 +54,13 @@ class SpikeSettings(BaseModel):
     calibration_halflife: Duration = timedelta(days=30)
     warmup: Duration = timedelta(days=1)
     min_history: int = Field(default=12, ge=1)  # buckets seen before any alarm at all
+    # Live data: a bucket is counted by its posts' created_at and stays open to posts that arrive this late
+    # (sources polled every 30 min, X's budget throttling, a catch-up after an outage, platforms indexing with a
+    # delay). Recent buckets are re-evaluated as late posts come in; older ones are final.
+    lateness: Duration = timedelta(hours=3)
+    # On a first start, and for a newly added brand, the baseline is learned from this much stored history
+    # (and backfilled where a source can search back) before live alerting.
+    warm_start: Duration = timedelta(days=7)
     # What the daemon watches per brand: negative mentions; optionally all mentions and the negative share.
     metrics: tuple[Literal["negative", "volume", "share"], ...] = ("negative",)
 

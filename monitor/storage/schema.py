@@ -167,8 +167,14 @@ spike_detectors = Table(
     Column("brand", String(128), primary_key=True),
     Column("metric", String(16), primary_key=True),
     Column("state", JSON, nullable=False),
-    Column("last_bucket_at", UTCDateTime),  # the newest bucket fed; the next run starts after it
+    Column("last_bucket_at", UTCDateTime),  # the newest final bucket fed to `state`; the next run starts after it
     Column("updated_at", UTCDateTime, nullable=False),
+    # Buckets still open to late posts are replayed on a copy of `state` at every check: the events
+    # already acted on from them (so a replay never alerts twice) and spike ids renamed by late posts.
+    Column("provisional", JSON),
+    Column("last_check", JSON),  # the newest bucket's check: observed, expected, window, p-value, threshold, why
+    Column("history_from", UTCDateTime),  # the first bucket the detector learned from
+    Column("alerts_from", UTCDateTime),  # when it could first alert at full sensitivity (end of its warm-up)
 )
 
 # --- posts due for reply (issue 6) --------------------------------------------------------------

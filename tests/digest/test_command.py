@@ -67,9 +67,11 @@ def test_dry_run_prints_the_digest_and_the_chart_path(tmp_path: Path, capsys: py
     config = write_config(tmp_path, url)
     assert main(["digest", "--config", str(config), "--date", "2026-03-29", "--dry-run", "--chart", str(chart)]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("Daily digest: Sun 29 Mar 2026\n")
-    assert "*6 mentions* (+50% vs last week's 4)" in out
-    assert out.rstrip().endswith(f"chart: {chart}")
+    assert out.startswith("▌ Daily digest: Sun 29 Mar 2026\n")
+    assert "6 mentions (+50% vs last week's 4)" in out
+    assert out.rstrip().endswith(f"Chart: {chart}")
+    # Plain text: no Slack markup, escapes, date tokens or invisible guard characters.
+    assert not any(mark in out for mark in ("*6 mentions*", "<!date^", "&lt;", "&amp;", "```", "\u200b", "\u2068"))
     assert chart.read_bytes()[:4] == b"\x89PNG"
     assert counts(url) == (0, 0)  # nothing queued, nothing recorded
 

@@ -176,6 +176,6 @@ def test_without_a_token_the_digest_prints_and_the_chart_is_a_file(tmp_path, cap
     app.digest.send(DAY)
     app.delivery.run_once()
     assert app.digest.upload_charts() == 1
-    assert "[#digest] Daily digest 2026-03-29: Acme: 6 mentions" in capsys.readouterr().out
+    assert "[#digest] ▌ Daily digest: Sun 29 Mar 2026" in capsys.readouterr().out
     charts = list((tmp_path / "brand-monitor").glob("brand-digest-2026-03-29-*.png"))
     assert len(charts) == 1 and charts[0].read_bytes()[:4] == b"\x89PNG"

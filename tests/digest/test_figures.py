@@ -140,13 +140,14 @@ def test_rendered_text_states_the_figures_and_escapes_posts(digest: Digest) -> N
     parts = render(digest)
     assert len(parts) == 1
     text = as_text(parts)
-    assert "*6 mentions* (+50% vs last week's 4) · *60.0% negative* (3 of 5 classified; +10.0 pts)" in text
+    assert "*6 mentions* (+50% vs last week's 4) · *60.0% negative* (3 of 5 classified; +10.0 pts vs last week)" in text
     assert "1 not classified yet." in text
     assert "By platform: X 4 (+33%) · Reddit 2 (+100%)" in text
     assert "median first reply 30 min (last week 1 h 10 min), 90th percentile 1 h 42 min." in text
     assert "Within SLA: 60.0% (3 of 5; last week 50.0%); 1 not yet due." in text
     assert "peak 12 per 5 min at 12:20 (expected 2.0), resolved 13:00." in text
-    assert "*Still open: 3* (2 overdue)" in text
+    assert "*Still open: 3* (2 overdue; 1 listed under breaches)" in text
+    assert text.count("acme order 66") == 1, "a breach still open is listed once"
     assert "\u2068billing\u2069 3 (last week 1; 1 of 7 days)" in text
     # Post text can neither ping nor format.
     assert "<!channel>" not in text and "<@U123>" not in text

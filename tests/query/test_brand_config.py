@@ -28,6 +28,7 @@ def test_a_query_is_parsed_once_into_its_tree() -> None:
     assert brand.tree == parse_config({"brands": [raw]}, env={}).brands[0].tree
     assert brand.competitor and brand.exclude_domains == ("acme.com",)
     assert brand.search_query("x", ()).expr == brand.tree
+    assert brand.search_terms == ("acme",), "what incidents leave out of a post's own words"
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ from monitor.storage.engine import make_engine
 
 def test_bursts_become_incidents_and_come_back(empty_db_url) -> None:
     engine = make_engine(empty_db_url)
-    migrate.upgrade(engine, "0005")
+    migrate.upgrade(engine, "0006")
     with engine.begin() as conn:
         conn.execute(
             text(
@@ -41,7 +41,7 @@ def test_bursts_become_incidents_and_come_back(empty_db_url) -> None:
         row = conn.execute(text("SELECT incident_key, kind, channel, posts, revision FROM reply_incidents")).one()
         assert tuple(row) == ("reply-burst:#r:1", "burst", "#r", 1, 2)
         assert conn.execute(text("SELECT incident_key FROM reply_items")).scalar_one() == "reply-burst:#r:1"
-    migrate.downgrade(engine, "0005")
+    migrate.downgrade(engine, "0006")
     with engine.connect() as conn:
         assert conn.execute(text("SELECT summary_key, posts FROM reply_bursts")).one() == ("reply-burst:#r:1", 1)
     engine.dispose()

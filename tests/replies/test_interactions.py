@@ -73,7 +73,7 @@ def test_buttons_acknowledge_then_handle_over_socket_mode(db_url, fake_slack, so
     assert sum("Handled by" in n for n in notes) == 1
     assert (
         len(alert.edits) == 2
-        and "Handled" in str(alert.blocks[-1])
+        and "closed: handled in Slack by <@U0ALICE>" in str(alert.blocks[-1])
         and alert.blocks[0]["text"]["text"].startswith("Closed")
     )
     # Closed: no timers fire any more.

@@ -78,7 +78,7 @@ def test_full_lifecycle_closed_by_the_brands_reply(db_url, fake_slack) -> None:
     clock.now = item["due_at"] + timedelta(seconds=30)
     assert app.replies.check().escalated >= 1
     drain(app)
-    escalation = next(t for t in _thread(fake_slack, alert.ts) if "Past the deadline" in t)
+    escalation = next(t for t in _thread(fake_slack, alert.ts) if "No reply yet, overdue by 30 s" in t)
     assert "<@U0ONCALL>" not in escalation and "<!subteam^S0SUPPORT>" not in escalation
     assert "escalated" in visible(alert.blocks)  # the first message was edited to say so
 
@@ -93,6 +93,9 @@ def test_full_lifecycle_closed_by_the_brands_reply(db_url, fake_slack) -> None:
     assert closed["first_reply_at"] == reply.created_at and closed["within_sla"] is False
     assert closed["first_reply_id"] == reply.post_id
     assert alert.blocks[0]["text"]["text"].startswith("Closed:")
+    assert "the brand replied on the platform" in visible(alert.blocks) and "2 min after the deadline" in visible(
+        alert.blocks
+    )
     assert not any(b["type"] == "actions" for b in alert.blocks)
     assert any("The brand replied on the platform" in t for t in _thread(fake_slack, alert.ts))
     # The brand's own post never entered the queue, and nothing more is sent on later checks.
