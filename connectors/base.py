@@ -13,6 +13,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from values.query_match import Subject, matches
+from values.query_tree import Expr, terms_query
+from values.textfold import WordIndex, tagged_words
+
 
 @dataclass(frozen=True, slots=True)
 class Post:
@@ -69,11 +73,56 @@ class Cursor:
 
 @dataclass(frozen=True, slots=True)
 class Query:
-    """What to look for: one brand's terms, and its own accounts on this platform."""
+    """What to look for: one brand's query (or its simple form, ``terms``), and its own accounts on this platform.
+
+    A connector pushes ``tree`` down into its platform's search as far as that
+    syntax goes; :meth:`matches` is the local check of the same tree.
+    """
 
     brand: str
     terms: tuple[str, ...]
     handles: tuple[str, ...] = ()  # the brand's own account names on this platform
+    expr: Expr | None = None  # the parsed ``query``; None: an OR of ``terms``
+
+    @property
+    def tree(self) -> Expr:
+        """The query as a typed tree."""
+        return self.expr if self.expr is not None else terms_query(self.terms)
+
+    @property
+    def searchable(self) -> bool:
+        """True when there is something to search for (a brand may list only its own accounts)."""
+        return self.expr is not None or any(t.strip() for t in self.terms)
+
+    @property
+    def simple(self) -> bool:
+        """True for the simple form (an OR of terms): connectors keep their per-term reads, and cursors."""
+        return self.expr is None
+
+    def matches(self, post: Post, *, text: str | None = None) -> bool:
+        """The local pre-check of ``post`` (an unknown language passes ``lang:``: the pipeline decides it)."""
+        subject = Subject(post.text if text is None else text, post.platform, post.lang, lang_unknown_matches=True)
+        return matches(self.tree, subject)
+
+    def keeps(self, post: Post, *, text: str | None = None) -> bool:
+        """True for a post the query matches, one by the brand's own accounts (its replies close threads), or
+        one that @-mentions them (it is addressed to the brand)."""
+        body = post.text if text is None else text
+        return self.by_brand(post) or addresses(body, self.handles) or self.matches(post, text=text)
+
+    def by_brand(self, post: Post) -> bool:
+        """True when one of the brand's own accounts on this platform wrote ``post``."""
+        names = {h.strip().lstrip("@").lower() for h in self.handles}
+        return post.author.strip().lstrip("@").lower() in names
+
+
+def addresses(text: str, handles: Iterable[str]) -> bool:
+    """True when ``text`` @-mentions one of ``handles`` (``acme``, ``@acme``, ``acme.bsky.social``, ``a@host``)."""
+    wanted = [tagged_words("@" + h.strip().lstrip("@").removeprefix("u/")) for h in handles if h.strip("@ ")]
+    if not wanted:
+        return False
+    index = WordIndex(text)
+    return any(index.contains(handle) for handle in wanted)
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,9 +36,11 @@ from connectors.http import HttpSource, json_body
 from connectors.incremental import Listing, StreamState, read_listings
 from connectors.language import language_hint
 from connectors.links import full_link
+from connectors.pushdown import QueryTooLong, conjunctions, positive_only, quoted, relax
 from connectors.settings import ListingSettings
 from connectors.times import utc_time
 from values.durations import Duration
+from values.query_tree import Lang, Term
 
 log = logging.getLogger(__name__)
 
@@ -101,22 +103,30 @@ class BlueskyConnector:
         """Yield a page per XRPC page; each stream's position moves when it is read to the end."""
         state = StreamState.load(cursor, self.platform)
         now = self._clock().timestamp()
-        listings = [Listing(f"search:{t}", self._search(t)) for t in dict.fromkeys(t.strip() for t in query.terms)]
+        searches = search_clauses(query)
+        if not searches and query.searchable:  # the query's platform: leaves Bluesky out
+            return
+        fallback = self.settings.languages[0] if self.settings.languages else None
+        listings = [
+            Listing(f"search:{name}", self._search(q, lang or fallback)) for name, (q, lang) in searches.items()
+        ]
         listings += [
             Listing(f"author:{h}", self._author_feed(h))
             for h in dict.fromkeys(h.strip().lstrip("@") for h in query.handles if h.strip("@ "))
         ]
         yield from read_listings(listings, parse_post_view, state, self.settings, now=now)
 
-    def _search(self, term: str) -> Callable[[str | None, float | None], tuple[list[Any], str | None]]:
+    def _search(
+        self, q: str, lang: str | None
+    ) -> Callable[[str | None, float | None], tuple[list[Any], str | None]]:
         def fetch(token: str | None, floor: float | None) -> tuple[list[Any], str | None]:
             params = {
-                "q": term,
+                "q": q,
                 "sort": "latest",
                 "limit": self.settings.page_size,
                 "cursor": token,
                 "since": None if floor is None else _iso(floor),
-                "lang": self.settings.languages[0] if self.settings.languages else None,
+                "lang": lang,
             }
             body = self._xrpc("app.bsky.feed.searchPosts", params)
             posts = body.get("posts")
@@ -213,6 +223,27 @@ class BlueskyConnector:
                 return
             self._session = _tokens(json_body(self.http.check(response), "bluesky"))
             log.info("bluesky: session refreshed")
+
+
+def search_clauses(query: Query) -> dict[str, tuple[str, str | None]]:
+    """One ``searchPosts`` per alternative of the query, by stream name: (``q``, ``lang``).
+
+    searchPosts ANDs the words of ``q`` and reads ``"..."`` as a phrase; it has no
+    OR, so each alternative is a search. Its ``lang`` takes one language: a lone
+    ``lang:xx`` in an alternative goes there. NOT and NEAR are left to the local check.
+    """
+    node = relax(query.tree, platform="bluesky", adapt=lambda n, wanted: positive_only(n, wanted, lang=True))
+    try:
+        clauses = conjunctions(node)
+    except QueryTooLong as exc:
+        raise failure("bluesky", Kind.REFUSED, where="searchPosts", detail=str(exc)) from None
+    out: dict[str, tuple[str, str | None]] = {}
+    for clause in clauses:
+        terms = [p for p in clause if isinstance(p, Term)]
+        langs = [p.codes[0] for p in clause if isinstance(p, Lang) and len(p.codes) == 1]
+        name = " ".join(t.text for t in terms)
+        out[name] = (" ".join(quoted(t) for t in terms), langs[0] if len(langs) == 1 else None)
+    return out
 
 
 def _tokens(body: Any) -> dict[str, str]:

@@ -26,9 +26,10 @@ from connectors.failures import Kind, failure
 from connectors.html_text import html_to_text
 from connectors.http import HttpSource
 from connectors.incremental import Listing, StreamState, read_listings
-from connectors.matching import mentions, term_pattern
+from connectors.pushdown import QueryTooLong, conjunctions, positive_only, relax
 from connectors.settings import ListingSettings
 from values.durations import Duration
+from values.query_tree import Term
 
 log = logging.getLogger(__name__)
 
@@ -63,13 +64,15 @@ class HackerNewsConnector:
     def fetch(self, query: Query, cursor: Cursor) -> Iterator[Page]:
         """Yield a page per search page; each stream's position moves when it is read to the end."""
         state = StreamState.load(cursor, self.platform)
-        pattern = term_pattern(query.terms)
         # Polls are tagged "poll", not "story": without it a poll about the brand is never seen.
         tags = "(story,poll,comment)" if self.settings.comments else "(story,poll)"
         now = self._clock().timestamp()
+        searches = search_words(query)
+        if not searches and query.searchable:  # the query's platform: leaves Hacker News out
+            return
         listings = [
-            Listing(f"search:{term}", self._pages(term.strip().lstrip("#@$"), tags), lambda p: _matches(p, pattern))
-            for term in dict.fromkeys(t.strip() for t in query.terms)
+            Listing(f"search:{name}", self._pages(words, tags), lambda p: _matches(p, query))
+            for name, words in searches.items()
         ]
         listings += [
             Listing(f"author:{handle}", self._pages("", f"author_{handle}"))
@@ -97,8 +100,29 @@ class HackerNewsConnector:
         return fetch
 
 
-def _matches(post: Post, pattern: Any) -> bool:
-    return mentions(f"{post.text}\n{post.extra.get('link', '')}", pattern)
+def search_words(query: Query) -> dict[str, str]:
+    """One Algolia search per alternative of the query, by stream name: its words, which Algolia ANDs.
+
+    Algolia matches prefixes and typos ("acne" finds "acme"), so NOT, NEAR, lang:
+    and phrases are left to the local check. A one-term alternative keeps the
+    stream name ``search:<term>`` a terms-only brand always had.
+    """
+    node = relax(query.tree, platform="hn", adapt=positive_only)
+    try:
+        clauses = conjunctions(node)
+    except QueryTooLong as exc:
+        raise failure("hn", Kind.REFUSED, where="search_by_date", detail=str(exc)) from None
+    out: dict[str, str] = {}
+    for clause in clauses:
+        terms = [p for p in clause if isinstance(p, Term)]
+        text = " ".join(w.text for t in terms for w in t.words)
+        if text not in out.values():  # `acme` and `#acme` are one search: Algolia ignores the `#`
+            out[" ".join(t.text for t in terms)] = text
+    return out
+
+
+def _matches(post: Post, query: Query) -> bool:
+    return query.matches(post, text=f"{post.text}\n{post.extra.get('link', '')}")
 
 
 def parse_hit(hit: Any) -> tuple[str, float, Post]:

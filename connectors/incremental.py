@@ -165,14 +165,19 @@ def read_listings(
 ) -> Iterator[Page]:
     """:func:`read_listing` over each of ``listings`` in turn, with a source's overlap and page settings."""
     listings = list(listings)
+    # A stream new to a cursor that has others (the brand's query or handles changed) starts where they had
+    # got to, not a first-read window back: a changed query neither skips posts nor reads old ones again.
+    known = [state.positions[listing.stream] for listing in listings if listing.stream in state.positions]
+    inherited = min(known or state.positions.values(), default=None)
     state.forget_other_streams(listing.stream for listing in listings)
+    overlap = settings.overlap.total_seconds()
     for listing in listings:
         yield from read_listing(
             listing,
             parse,
             state,
-            overlap=settings.overlap.total_seconds(),
+            overlap=overlap,
             max_pages=settings.max_pages,
-            first_floor=now - settings.first_read_window.total_seconds(),
+            first_floor=now - settings.first_read_window.total_seconds() if inherited is None else inherited - overlap,
             now=now,
         )

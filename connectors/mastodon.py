@@ -35,9 +35,11 @@ from connectors.html_text import html_to_text
 from connectors.http import HttpSource, json_body
 from connectors.incremental import Listing, StreamState, read_listings
 from connectors.language import language_hint
+from connectors.pushdown import QueryTooLong, conjunctions, positive_only, quoted, relax
 from connectors.settings import ListingSettings
 from connectors.times import utc_time
 from values.durations import Duration
+from values.query_tree import Term, positive_terms
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +98,10 @@ class MastodonConnector:
         yield from read_listings(self._listings(query), self._parse, state, self.settings, now=now)
 
     def _listings(self, query: Query) -> list[Listing]:
-        tags = self.settings.tags or tuple(t for t in (_as_tag(term) for term in query.terms) if t)
+        searches = search_clauses(query)
+        if not searches and query.searchable:  # the query's platform: leaves Mastodon out
+            return []
+        tags = self.settings.tags or tuple(t for t in (_as_tag(term) for term in _tag_terms(query)) if t)
         out = []
         for instance in self.instances:
             host = _host(instance)
@@ -105,9 +110,9 @@ class MastodonConnector:
                 out.append(Listing(f"tag:{host}:{tag}", self._linked(path, {}, own=False)))
         if self._token:
             instance = self.instances[0]
-            for term in dict.fromkeys(t.strip() for t in query.terms):
+            for name, q in searches.items():
                 # Search results may come ranked, not by date: read on to a page wholly older than the floor.
-                listing = Listing(f"search:{_host(instance)}:{term}", self._search(instance, term), newest_first=False)
+                listing = Listing(f"search:{_host(instance)}:{name}", self._search(instance, q), newest_first=False)
                 out.append(listing)
         for handle in dict.fromkeys(h.strip().lstrip("@") for h in query.handles if h.strip("@ ")):
             instance = self._home(handle)
@@ -270,6 +275,31 @@ def _json_list(response: Any) -> list[Any]:
     if not isinstance(body, list):
         raise failure("mastodon", Kind.BAD_ANSWER, where=short_url(response.url or ""), detail="not a list")
     return body
+
+
+def search_clauses(query: Query) -> dict[str, str]:
+    """One status search per alternative of the query, by stream name: its ``q``.
+
+    Mastodon's search ANDs words and reads ``"..."`` as a phrase; it has no OR.
+    NOT, NEAR and lang: are left to the local check.
+    """
+    node = relax(query.tree, platform="mastodon", adapt=positive_only)
+    try:
+        clauses = conjunctions(node)
+    except QueryTooLong as exc:
+        raise failure("mastodon", Kind.REFUSED, where="search", detail=str(exc)) from None
+    out: dict[str, str] = {}
+    for clause in clauses:
+        terms = [p for p in clause if isinstance(p, Term)]
+        out[" ".join(t.text for t in terms)] = " ".join(quoted(t) for t in terms)
+    return out
+
+
+def _tag_terms(query: Query) -> list[str]:
+    """The terms followed as hashtags: every term of the simple form, the one-word terms a query wants."""
+    if query.simple:
+        return list(query.terms)
+    return [t.text for t in positive_terms(query.tree) if len(t.words) == 1]
 
 
 def _as_tag(term: str) -> str:

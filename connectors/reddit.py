@@ -39,11 +39,13 @@ from connectors.base import Cursor, Page, Post, Query, SourceError
 from connectors.budget import RequestBudget, shared_budget
 from connectors.failures import Kind, failure, kind_of_status, kind_of_transport
 from connectors.incremental import FetchPage, Listing, StreamState, read_listings
-from connectors.matching import mentions, term_pattern
+from connectors.pushdown import QueryTooLong, boolean_text, positive_only, relax, split_to_fit
 from connectors.settings import ListingSettings
+from values.query_tree import Expr, Term
 
 log = logging.getLogger(__name__)
 
+MAX_QUERY = 512  # Reddit's search refuses longer queries
 KARMA_TTL = timedelta(days=1)
 KARMA_CACHE = 10_000
 KARMA_KEEP = 0.5  # karma lookups only spend budget while half of a minute's worth stays for the listings
@@ -136,14 +138,17 @@ class RedditConnector:
     def _listings(self, query: Query) -> list[Listing]:
         """``search`` (submissions), ``comments`` (in the subreddits, matched locally), ``brand:<handle>``."""
         subs = "+".join(s.removeprefix("r/") for s in self.settings.subreddits)
-        q = " OR ".join(f'"{t.replace(chr(34), "")}"' for t in query.terms)
-        search = {"q": q, "sort": "new", "type": "link", "restrict_sr": "on" if subs else None, "t": "all"}
-        listings = [Listing("search", self._pages(f"/r/{subs or 'all'}/search", search))]
+        params = {"sort": "new", "type": "link", "restrict_sr": "on" if subs else None, "t": "all"}
+        path = f"/r/{subs or 'all'}/search"
+        searches = search_queries(query)
+        if not searches and query.searchable:  # the query's platform: leaves Reddit out
+            return []
+        listings = [
+            Listing("search" if i == 0 else f"search:{i + 1}", self._pages(path, {**params, "q": q}))
+            for i, q in enumerate(searches)
+        ]
         if self.settings.comments and subs:
-            pattern = term_pattern(query.terms)
-            listings.append(
-                Listing("comments", self._pages(f"/r/{subs}/comments", {}), lambda post: mentions(post.text, pattern))
-            )
+            listings.append(Listing("comments", self._pages(f"/r/{subs}/comments", {}), query.matches))
         handles = dict.fromkeys(h.strip().lstrip("@").removeprefix("u/") for h in query.handles if h.strip("@ "))
         listings += [Listing(f"brand:{h}", self._pages(f"/user/{h}/comments", {"sort": "new"})) for h in handles]
         return listings
@@ -217,6 +222,29 @@ class RedditConnector:
 
     def _observe(self, response: requests.Response, *args: object, **kwargs: object) -> None:
         self.budget.observe(response.headers, status=response.status_code)
+
+
+def search_queries(query: Query) -> list[str]:
+    """Reddit search's ``q`` for the brand: phrases in quotes, AND / OR, cut to Reddit's 512 characters.
+
+    Reddit's search stems and matches loosely, so NOT, NEAR and lang: are left to
+    the local check (a NOT sent to Reddit would also drop the posts it stems to).
+    """
+    node = relax(query.tree, platform="reddit", adapt=positive_only)
+    if isinstance(node, bool):
+        return []
+
+    def render(part: Expr) -> str:
+        return boolean_text(part, term=_reddit_term, and_=" AND ")
+
+    try:
+        return [render(piece) for piece in split_to_fit(node, render, MAX_QUERY)]
+    except QueryTooLong as exc:
+        raise failure("reddit", Kind.REFUSED, where="search", detail=str(exc)) from None
+
+
+def _reddit_term(term: Term) -> str:
+    return '"' + term.text.replace('"', "") + '"'
 
 
 def _children(listing: Any, path: str) -> tuple[list[Any], str | None]:

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from connectors import bluesky, hn, mastodon, reddit, replay, rss, x
-from connectors.base import Connector, Post
+from connectors.base import Connector, Post, Query
 from connectors.replay import ReplayConnector, ReplaySettings
 from connectors.settings import SourceSettings
 
@@ -24,6 +24,9 @@ class SourceSpec:
     # reparse(item, now) -> Post: one item the connector handed back as ``Rejected`` (its raw JSON, decoded),
     # through the same parser, so that `brand-monitor quarantine retry` benefits from a parser fix.
     reparse: Callable[[Any, datetime], Post]
+    # searches(query, settings) -> what the source would ask its platform for this brand (one entry per request
+    # kind); raises SourceError when the query cannot be sent (too long, too many alternatives). None: no search.
+    searches: Callable[[Query, Any], list[str]] | None = None
 
 
 def _replay(settings: Any, *, clock: Callable[[], datetime]) -> Connector:
@@ -62,12 +65,28 @@ def _rss_entry(item: Any, now: datetime) -> Post:
     return rss.parse_entry(item, feed="rss", now=now)
 
 
+def _bluesky_searches(query: Query, settings: Any) -> list[str]:
+    return [f"q={q}" + (f" lang={lang}" if lang else "") for q, lang in bluesky.search_clauses(query).values()]
+
+
+def _rss_searches(query: Query, settings: Any) -> list[str]:
+    text = rss.feed_query(query)
+    return [] if text is None else [f"{{query}} = {text}"]
+
+
 SOURCES: dict[str, SourceSpec] = {
     "replay": SourceSpec(ReplaySettings, _replay, _replay_line),
-    "reddit": SourceSpec(reddit.RedditSettings, reddit.build, _reddit_thing),
-    "x": SourceSpec(x.XSettings, x.build, _x_tweet),
-    "hn": SourceSpec(hn.HackerNewsSettings, hn.build, _hn_hit),
-    "bluesky": SourceSpec(bluesky.BlueskySettings, bluesky.build, _bluesky_view),
-    "mastodon": SourceSpec(mastodon.MastodonSettings, mastodon.build, _mastodon_status),
-    "rss": SourceSpec(rss.RssSettings, rss.build, _rss_entry),
+    "reddit": SourceSpec(
+        reddit.RedditSettings, reddit.build, _reddit_thing, lambda q, s: reddit.search_queries(q)
+    ),
+    "x": SourceSpec(x.XSettings, x.build, _x_tweet, x.build_queries),
+    "hn": SourceSpec(hn.HackerNewsSettings, hn.build, _hn_hit, lambda q, s: list(hn.search_words(q).values())),
+    "bluesky": SourceSpec(bluesky.BlueskySettings, bluesky.build, _bluesky_view, _bluesky_searches),
+    "mastodon": SourceSpec(
+        mastodon.MastodonSettings,
+        mastodon.build,
+        _mastodon_status,
+        lambda q, s: list(mastodon.search_clauses(q).values()),
+    ),
+    "rss": SourceSpec(rss.RssSettings, rss.build, _rss_entry, _rss_searches),
 }

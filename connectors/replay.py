@@ -18,10 +18,11 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from connectors.base import Cursor, Page, Post, Query, Rejected, Unavailable
-from connectors.matching import mentions, term_pattern
+from connectors.base import Cursor, Page, Post, Query, Rejected, Unavailable, addresses
 from connectors.settings import SourceSettings
 from connectors.times import utc_time
+from values.query_tree import positive_terms
+from values.textfold import Word, WordIndex
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,8 @@ class ReplayConnector:
     def fetch(self, query: Query, cursor: Cursor) -> Iterator[Page]:
         """Yield pages of matching posts after line ``cursor.position``."""
         start = int(cursor.position or 0)
-        pattern = term_pattern(query.terms + query.handles)
+        # A garbled line is kept (quarantined) for this brand only when it names one of its terms or accounts.
+        names = [t.words for t in positive_terms(query.tree)]
         lines = self._lines()
         release_until = self._release_horizon(lines)
         batch: list[Post] = []
@@ -73,13 +75,13 @@ class ReplayConnector:
                 except (ValueError, TypeError, KeyError, OverflowError) as exc:
                     # Kept for this brand only when the line could be about it: a garbled line naming no
                     # term of the brand is not one of its mentions, whatever it was meant to say.
-                    if mentions(line, pattern):
+                    if _names_brand(line, names, query.handles):
                         log.warning("replay %s line %d quarantined: %s", self.settings.path, index + 1, exc)
                         rejected.append(Rejected.of(line, f"line {index + 1}: {type(exc).__name__}: {exc}"))
             if post is not None and release_until is not None and post.created_at > release_until:
                 break  # not yet "live": resume from this line next time
             end = index + 1
-            if post is not None and (mentions(post.text, pattern) or _authored_by(post, query.handles)):
+            if post is not None and query.keeps(post):
                 batch.append(post)
             if len(batch) >= self.settings.page_size:
                 yield Page(tuple(batch), Cursor(str(end)), tuple(rejected))
@@ -191,9 +193,9 @@ def _required_id(data: dict[str, Any], key: str) -> str:
     return str(value) if isinstance(value, int) and not isinstance(value, bool) else _required_string(data, key)
 
 
-def _authored_by(post: Post, handles: tuple[str, ...]) -> bool:
-    names = {h.lower().lstrip("@") for h in handles}
-    return post.author.lower().lstrip("@") in names
+def _names_brand(line: str, names: list[tuple[Word, ...]], handles: tuple[str, ...]) -> bool:
+    index = WordIndex(line)
+    return any(index.contains(n) for n in names) or addresses(line, handles)
 
 
 def _first_time(lines: list[str]) -> datetime | None:

@@ -3,8 +3,8 @@
 Each poll fetches every configured feed with a conditional GET (``ETag`` /
 ``Last-Modified``; a 304 costs nothing), parses it with feedparser and keeps
 the entries whose title or summary mention one of the brand's terms. A feed
-URL may contain ``{query}``, replaced by the brand's terms (URL-encoded,
-joined with " OR "), e.g. a news search feed.
+URL may contain ``{query}``, replaced by the brand's query in news-search
+syntax (URL-encoded, see :func:`feed_query`), e.g. a news search feed.
 
 Feeds do not page: an entry is new when it was not in that feed's matching
 entries at the last fetch (the cursor keeps their ids, stable hashes of the
@@ -35,9 +35,10 @@ from connectors.failures import Kind, failure
 from connectors.html_text import html_to_text
 from connectors.http import HttpSource
 from connectors.language import language_hint
-from connectors.matching import mentions, term_pattern
+from connectors.pushdown import Node, boolean_text, quoted, relax
 from connectors.settings import SourceSettings
 from values.durations import Duration
+from values.query_tree import And, Lang, Near, Term
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +91,7 @@ class RssConnector:
         urls = self.feed_urls(query)
         keys = {feed_key(url) for url in urls}
         states = {k: s for k, s in _load(cursor).items() if k in keys}  # feeds no longer configured are forgotten
-        pattern = term_pattern(query.terms)
+        pattern = query
         failures: list[SourceError] = []
         # The same story often sits in several feeds (a news search and the site's own): hand it out once.
         handed = {i for state in states.values() for i in state.ids}
@@ -112,12 +113,14 @@ class RssConnector:
 
     def feed_urls(self, query: Query) -> list[str]:
         """The configured feeds with ``{query}`` filled in for this brand."""
-        terms = " OR ".join(f'"{t}"' if " " in t.strip() else t.strip() for t in query.terms)
+        terms = feed_query(query)
+        if terms is None:  # the query's platform: leaves feeds out
+            return []
         urls = [f.replace("{query}", urllib.parse.quote_plus(terms)) for f in self.settings.feeds]
         return [self.http.url(u) for u in dict.fromkeys(urls)]
 
     def _read_feed(
-        self, url: str, state: _FeedState, pattern: Any, *, first: bool, handed: set[str]
+        self, url: str, state: _FeedState, pattern: Query, *, first: bool, handed: set[str]
     ) -> tuple[list[Post], list[Rejected], _FeedState]:
         headers = {"Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.5"}
         if state.etag:
@@ -152,7 +155,7 @@ class RssConnector:
                 log.warning("rss: malformed entry in %s quarantined (%s)", _safe(url), exc)
                 rejected.append(Rejected.of(entry, exc))
                 continue
-            if not mentions(f"{post.text}\n{post.url or ''}", pattern):
+            if not pattern.matches(post, text=f"{post.text}\n{post.url or ''}"):
                 continue
             ids.append(post.post_id)
             if post.post_id in known or (floor is not None and post.created_at < floor):
@@ -163,6 +166,24 @@ class RssConnector:
             etag=response.headers.get("ETag"), modified=response.headers.get("Last-Modified"), ids=sorted(set(ids))
         )
         return posts, rejected, new_state
+
+
+def feed_query(query: Query) -> str | None:
+    """``{query}`` for a news search feed: ``a OR "b c"``, ``-x`` for NOT, as Google News and Bing News read it.
+
+    NEAR is searched as both words, lang: is left to the local check; None when
+    the query's ``platform:`` leaves feeds out.
+    """
+
+    def adapt(node: Term | Near | Lang, wanted: bool) -> Node:
+        if isinstance(node, Near):
+            return And((node.left, node.right)) if wanted else False
+        return node if isinstance(node, Term) else wanted
+
+    node = relax(query.tree, platform="rss", adapt=adapt)
+    if isinstance(node, bool):
+        return "" if node else None
+    return boolean_text(node, term=quoted)
 
 
 def parse_entry(

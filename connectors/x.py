@@ -21,6 +21,7 @@ it is pacing, not a failure, so it does not count against the source's health.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
@@ -36,10 +37,12 @@ from pydantic import Field
 from connectors.base import Cursor, Page, Post, Query, Rejected, SourceError
 from connectors.failures import Kind, failure, kind_of_status, kind_of_transport
 from connectors.language import language_hint
+from connectors.pushdown import Node, QueryTooLong, boolean_text, quoted, relax, split_to_fit
 from connectors.ratelimit import RateWindow
 from connectors.settings import SourceSettings
 from connectors.times import utc_time
 from values.durations import Duration
+from values.query_tree import And, Expr, Lang, Near, Or, Term
 
 log = logging.getLogger(__name__)
 
@@ -150,9 +153,24 @@ class XConnector:
 
     # -- the read -----------------------------------------------------------------------------
     def fetch(self, query: Query, cursor: Cursor) -> Iterator[Page]:
-        """Yield a page per API page; the since_id moves on the last one."""
+        """Yield a page per API page of each search; each search's since_id moves on its last page.
+
+        A query cut into several searches keeps one position per search (keyed by
+        the search text) in the cursor; a search new to the cursor (the query was
+        changed) starts from the oldest since_id the cursor had, so no post is lost.
+        """
+        searches = build_queries(query, self.settings)
+        if len(searches) == 1 and not _split_cursor(cursor):
+            yield from self._fetch_search(query, searches[0], cursor)
+            return
+        parts = _part_cursors(cursor, [_key(s) for s in searches])
+        for search in searches:
+            for page in self._fetch_search(query, search, parts[_key(search)]):
+                parts[_key(search)] = page.cursor
+                yield Page(page.posts, _joined(parts), page.rejected)
+
+    def _fetch_search(self, query: Query, search: str, cursor: Cursor) -> Iterator[Page]:
         position = self._in_cycle(query.brand, _Position.load(cursor))
-        search = build_query(query, self.settings)
         recent = set(cursor.recent_ids)
         seen: set[str] = set()
         edge: list[str] = []
@@ -297,35 +315,62 @@ class XConnector:
         log.info("x (%s): %d of %d monthly posts read this cycle, %d left", brand, spent, budget, budget - spent)
 
 
-def build_query(query: Query, settings: XSettings) -> str:
-    """The search query: the brand's terms with exclusions, OR the brand's own replies."""
-    terms = " OR ".join(_term(t) for t in query.terms)
-    parts = [f"({terms})" if len(query.terms) > 1 else terms]
-    if settings.exclude_retweets:
-        parts.append("-is:retweet")
-    if settings.languages:
-        langs = " OR ".join(f"lang:{lang}" for lang in settings.languages)
-        parts.append(f"({langs})" if len(settings.languages) > 1 else langs)
-    if settings.extra_query.strip():
-        parts.append(settings.extra_query.strip())
-    search = " ".join(parts)
+def build_queries(query: Query, settings: XSettings) -> list[str]:
+    """The search queries: the brand's query, cut to ``max_query_length`` where needed; the first adds its replies.
+
+    Nothing when the query's ``platform:`` leaves X out.
+    """
+    node = relax(query.tree, platform="x", adapt=_x_adapt)
+    if isinstance(node, bool):
+        return []
     handles = [h.lstrip("@") for h in query.handles if h.strip("@ ")]
-    if handles:
-        own = " OR ".join(f"from:{h}" for h in handles)
-        search = f"({search}) OR (({own}) is:reply)" if len(handles) > 1 else f"({search}) OR ({own} is:reply)"
-    if len(search) > settings.max_query_length:
+
+    def render(part: Expr, *, own: bool = True) -> str:
+        text = boolean_text(part, term=quoted)
+        parts = [f"({text})" if isinstance(part, Or) else text]
+        if settings.exclude_retweets:
+            parts.append("-is:retweet")
+        if settings.languages:
+            langs = " OR ".join(f"lang:{lang}" for lang in settings.languages)
+            parts.append(f"({langs})" if len(settings.languages) > 1 else langs)
+        if settings.extra_query.strip():
+            parts.append(settings.extra_query.strip())
+        search = " ".join(parts)
+        if handles and own:
+            mine = " OR ".join(f"from:{h}" for h in handles)
+            search = f"({search}) OR (({mine}) is:reply)" if len(handles) > 1 else f"({search}) OR ({mine} is:reply)"
+        return search
+
+    try:
+        pieces = split_to_fit(node, render, settings.max_query_length)
+    except QueryTooLong as exc:
         raise SourceError(
-            f"x: the query for {query.brand} is {len(search)} characters, over max_query_length"
-            f" {settings.max_query_length}: use fewer terms or raise it if your plan allows"
+            f"x: the query for {query.brand} does not fit max_query_length {settings.max_query_length}"
+            f" even cut into several searches ({exc}): shorten its terms, or raise it if your plan allows"
+        ) from None
+    if len(pieces) > 1:
+        log.info(
+            "x (%s): the query is cut into %d searches of at most %d characters",
+            query.brand,
+            len(pieces),
+            settings.max_query_length,
         )
-    return search
+    return [render(piece, own=i == 0) for i, piece in enumerate(pieces)]
 
 
-def _term(term: str) -> str:
-    term = term.strip().replace('"', "")
-    if term[:1] in "#@$" or term.isalnum():
-        return term
-    return f'"{term}"'
+def build_query(query: Query, settings: XSettings) -> str:
+    """The one search query of a query that fits ``max_query_length`` (see :func:`build_queries`)."""
+    searches = build_queries(query, settings)
+    if len(searches) != 1:
+        raise SourceError(f"x: the query for {query.brand} needs {len(searches)} searches, not one")
+    return searches[0]
+
+
+def _x_adapt(node: Term | Near | Lang, wanted: bool) -> Node:
+    """X says terms, phrases, #tags, @mentions and lang: itself; it has no proximity operator."""
+    if isinstance(node, Near):
+        return And((node.left, node.right)) if wanted else False
+    return node
 
 
 def parse_page(body: Mapping[str, Any]) -> tuple[list[Post], list[Rejected]]:
@@ -461,6 +506,35 @@ class _RebasedSession(requests.Session):
 
 class _TokenRefused(Exception):
     """X refused a saved next_token (they expire): restart the read from since_id."""
+
+
+def _key(search: str) -> str:
+    return hashlib.sha256(search.encode()).hexdigest()[:12]
+
+
+def _split_cursor(cursor: Cursor) -> dict[str, str] | None:
+    """The per-search positions of a cursor written for a query cut into several searches, else None."""
+    try:
+        raw = json.loads(cursor.position or "{}")
+    except ValueError:
+        return None
+    parts = raw.get("parts") if isinstance(raw, dict) else None
+    return {str(k): str(v) for k, v in parts.items()} if isinstance(parts, dict) else None
+
+
+def _part_cursors(cursor: Cursor, keys: list[str]) -> dict[str, Cursor]:
+    """One cursor per search; a search the cursor does not know starts at the oldest since_id it had."""
+    known = _split_cursor(cursor)
+    if known is None:
+        known = {"": cursor.position} if cursor.position else {}
+    since = [p.since_id for p in (_Position.load(Cursor(v)) for v in known.values()) if p.since_id]
+    start = Cursor(json.dumps({"since_id": min(since, key=int)})) if since else Cursor()
+    return {k: Cursor(known.get(k, start.position), cursor.recent_ids) for k in keys}
+
+
+def _joined(parts: dict[str, Cursor]) -> Cursor:
+    recent = dict.fromkeys(i for c in parts.values() for i in c.recent_ids[:20])
+    return Cursor(json.dumps({"parts": {k: c.position for k, c in parts.items()}}, sort_keys=True), tuple(recent)[:100])
 
 
 def _x_time(moment: datetime) -> str:

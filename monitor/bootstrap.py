@@ -164,7 +164,7 @@ def bootstrap(
         )
     spike_watch = SpikeWatch(
         engine,
-        brands=[b.name for b in config.brands],
+        brands=[b.name for b in config.brands if not b.competitor],  # a competitor's spike pages no one
         settings=config.spikes,
         channel=config.slack.alerts_channel,
         clock=clock,

@@ -347,6 +347,23 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_query_test(args: argparse.Namespace) -> int:
+    """Show which stored posts of the last days the configured query would match, and which no longer."""
+    from monitor.query_command import QueryTestUsageError, run
+    from monitor.storage.engine import make_engine
+
+    config = _load(args)
+    engine = make_engine(config.storage.url)
+    try:
+        return run(
+            config, brand=args.brand, days=args.days, engine=engine, clock=args.clock, write=print, as_json=args.json
+        )
+    except QueryTestUsageError as exc:
+        return _fail(str(exc), EXIT_USAGE)
+    finally:
+        engine.dispose()
+
+
 def cmd_quarantine(args: argparse.Namespace) -> int:
     """List quarantined items, or retry them after a fix (exit 1 while some still fail)."""
     from monitor.quarantine_command import run
@@ -470,6 +487,17 @@ def build_parser() -> argparse.ArgumentParser:
     tune.add_argument("--no-onnx", action="store_true", help="skip the ONNX export of the tuned model")
     tune.add_argument("--json", action="store_true", help="JSON instead of the tables")
     tune.set_defaults(func=cmd_model_tune)
+    queries = sub.add_parser("query", help="brand query commands")
+    queries_sub = queries.add_subparsers(dest="query_command", required=True, metavar="QUERY_COMMAND")
+    test = queries_sub.add_parser(
+        "test",
+        help="check the stored posts of the last days against the brand's configured query: + would match, - no longer",
+    )
+    test.add_argument("--brand", required=True, help="the brand's name, as in [[brands]] name")
+    test.add_argument("--days", type=int, default=7, help="posts stored with a time in the last N days (default 7)")
+    test.add_argument("--json", action="store_true", help="one JSON object listing every post, instead of lines")
+    test.add_argument("--config", help="config file (default ./config.toml, then $BRAND_MONITOR_CONFIG)")
+    test.set_defaults(func=cmd_query_test)
     held = sub.add_parser("quarantine", help="items a source returned that could not be read or stored")
     held_sub = held.add_subparsers(dest="action", required=True, metavar="ACTION")
     for action, help_text in (

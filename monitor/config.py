@@ -11,8 +11,18 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    create_model,
+    field_validator,
+    model_validator,
+)
 
+from connectors.base import Query
 from connectors.registry import SOURCES
 from connectors.settings import SourceSettings
 from models.settings import ClassifierSettings
@@ -22,6 +32,8 @@ from monitor.replies.settings import ReplySettings
 from monitor.spikes.settings import SpikeSettings
 from monitor.zones import ZoneName, check_zone
 from values.durations import Duration
+from values.query_syntax import QuerySyntaxError, parse_query
+from values.query_tree import Expr, positive_terms, terms_query
 from values.secrets import Secret, SecretSettings, secrets_in
 
 DEFAULT_PATH = Path("config.toml")
@@ -102,12 +114,22 @@ class AlertSettings(_Section):
 
 
 class BrandSettings(_Section):
-    """One ``[[brands]]`` entry."""
+    """One ``[[brands]]`` entry: what to look for (``terms`` or ``query``), what to leave out, whose brand it is."""
 
     name: str = Field(min_length=1)
-    terms: tuple[str, ...] = Field(min_length=1)
+    # The simple form: an OR of terms (words, #hashtags, @mentions, several words as a phrase).
+    terms: tuple[str, ...] = ()
+    # The query language (docs/sources.md): "acme" OR #acme, AND / NOT, "phrases", NEAR/n, lang:, platform:.
+    query: str | None = None
     # The brand's own accounts per platform: { x = "acme", reddit = ["acme", "acme_support"] }
     handles: dict[str, str | tuple[str, ...]] = Field(default_factory=dict)
+    # Posts never kept for this brand: by these authors ("spambot", or "x:spambot" on one platform) ...
+    exclude_authors: tuple[str, ...] = ()
+    # ... or linking to these sites (the brand's own press releases on news feeds): "acme.com" covers its subdomains.
+    exclude_domains: tuple[str, ...] = ()
+    # A competitor is monitored and compared in the digest, but never pages anyone (no alerts, no reply queue).
+    competitor: bool = False
+    _tree: Expr | None = PrivateAttr(default=None)
 
     @field_validator("terms")
     @classmethod
@@ -115,6 +137,41 @@ class BrandSettings(_Section):
         if any(not t.strip() for t in terms):
             raise ValueError("search terms must not be blank")
         return terms
+
+    @field_validator("exclude_domains")
+    @classmethod
+    def _bare_domains(cls, domains: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [d for d in domains if not re.fullmatch(r"[A-Za-z0-9.-]+\.[A-Za-z]{2,}", d.strip())]
+        if bad:
+            raise ValueError(f"{bad}: write each as a bare domain, e.g. acme.com (no scheme, path or wildcard)")
+        return tuple(d.strip().lower().removeprefix("www.") for d in domains)
+
+    @model_validator(mode="after")
+    def _terms_or_query(self) -> BrandSettings:
+        if self.query is not None and self.terms:
+            raise ValueError("set terms or query, not both (a query says all that terms can: (a OR b OR c))")
+        if self.query is None and not self.terms:
+            raise ValueError("terms or query is required: what posts are about this brand?")
+        if self.query is not None:
+            try:
+                self._tree = parse_query(self.query, platforms=set(SOURCES) | {"replay"})
+            except QuerySyntaxError as exc:
+                raise ValueError(f"query: {exc}") from None
+        return self
+
+    @property
+    def tree(self) -> Expr:
+        """The brand's query as a typed tree (the simple form: an OR of its terms)."""
+        return self._tree if self._tree is not None else terms_query(self.terms)
+
+    @property
+    def search_terms(self) -> tuple[str, ...]:
+        """The words and phrases a mention of the brand contains: ``terms``, or the query's terms not under NOT."""
+        return self.terms or tuple(t.text for t in positive_terms(self.tree))
+
+    def search_query(self, platform: str, handles: tuple[str, ...]) -> Query:
+        """What a connector of ``platform`` is asked to find for this brand."""
+        return Query(brand=self.name, terms=self.terms, handles=handles, expr=self._tree)
 
     def handles_on(self, platform: str) -> tuple[str, ...]:
         """The brand's own account names on ``platform``."""
@@ -234,7 +291,11 @@ def parse_config(
     try:
         return Config.model_validate(raw, context={"env": env, "base_dir": base_dir})
     except ValidationError as exc:
-        raise ConfigError(source, [_describe(err) for err in exc.errors()]) from None
+        errors = exc.errors()
+        # A brand that fails leaves the list "too short" as well: say what is wrong with the brand, not that too.
+        inside = {err["loc"][0] for err in errors if len(err["loc"]) > 1}
+        errors = [e for e in errors if not (e["type"] == "too_short" and len(e["loc"]) == 1 and e["loc"][0] in inside)]
+        raise ConfigError(source, [_describe(err) for err in errors]) from None
 
 
 def _anchor_sqlite_path(raw: dict[str, Any], base_dir: Path | None) -> dict[str, Any]:

@@ -10,17 +10,19 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Protocol
 
 from sqlalchemy import Connection, Engine, func, select
 from sqlalchemy.exc import StatementError
 
-from connectors.base import AuthError, Connector, Page, Query, RateLimited, SourceError
+from connectors.base import AuthError, Connector, Page, RateLimited, SourceError
 from models.base import Classifier, Sentiment
+from models.language import LanguageDetector
 from monitor import health
 from monitor.alerts import messages, outbox
+from monitor.brand_filter import BrandFilter, Detect
 from monitor.config import BrandSettings, Config
 from monitor.storage import ingest
 from monitor.storage import posts as post_store
@@ -35,7 +37,7 @@ COMPLAINT_MAX: int = getattr(posts.c.complaint_phrase.type, "length", None) or 1
 
 @dataclass(frozen=True, slots=True)
 class ClassifiedPost:
-    """A post that just got its label, with the brands it mentions."""
+    """A post that just got its label, with the brands it mentions that page people (competitors never do)."""
 
     pk: int
     brands: tuple[str, ...]
@@ -61,6 +63,7 @@ class PollResult:
     fetched: int = 0
     new_posts: int = 0
     skipped: int = 0  # items the connector could not read
+    left_out: int = 0  # posts fetched that are not the brand's mentions (its query, its exclusions)
     quarantined: int = 0  # items newly quarantined (unreadable, or refused at storage)
     error: str | None = None
     skipped_reason: str | None = None  # why the poll did not run (backing off, disabled)
@@ -77,6 +80,8 @@ class Pipeline:
     rules: list[Rule] = field(default_factory=list)
     # The safety net's phrases ([replies] escalation_keywords and complaint_phrases); None: built from config.
     complaints: PhraseMatcher | None = None
+    _filters: dict[tuple[str, str], BrandFilter] = field(default_factory=dict, init=False, repr=False)
+    _detector: LanguageDetector | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.complaints is None and self.config.replies.needs_reply.complaints:
@@ -114,7 +119,7 @@ class Pipeline:
         # and its unreadable items belong to no one platform.
         mixed = bool(getattr(connector, "mixes_platforms", False))
         handles = all_handles(brand) if mixed else brand.handles_on(platform)
-        query = Query(brand=brand.name, terms=brand.terms, handles=handles)
+        query = brand.search_query(platform, handles)
         with self.engine.connect() as conn:
             cursor = post_store.load_cursor(conn, source=source, brand=brand.name)
         started = time.monotonic()
@@ -149,11 +154,12 @@ class Pipeline:
                 ops_channel=self.config.slack.ops_channel,
             )
         log.info(
-            "source %s (%s): %d fetched, %d new, %d quarantined (%d unreadable) in %.2fs",
+            "source %s (%s): %d fetched, %d new, %d not the brand's, %d quarantined (%d unreadable) in %.2fs",
             source,
             brand.name,
             result.fetched,
             result.new_posts,
+            result.left_out,
             result.quarantined,
             result.skipped,
             time.monotonic() - started,
@@ -173,6 +179,7 @@ class Pipeline:
                 platform=platform,
                 brand_handles=all_handles(brand),
                 now=now,
+                keep=self.brand_filter(brand).keeps,
             )
             if outcome.quarantined:
                 health.quarantined(
@@ -189,6 +196,19 @@ class Pipeline:
         result.new_posts += outcome.new_posts
         result.skipped += page.skipped
         result.quarantined += outcome.quarantined
+        result.left_out += outcome.left_out
+
+    def brand_filter(self, brand: BrandSettings) -> BrandFilter:
+        """The check every post fetched for ``brand`` passes before it is stored (one per brand, reused)."""
+        key = (brand.name, brand.model_dump_json())  # the same brand, configured the same
+        if key not in self._filters:
+            self._filters[key] = BrandFilter(brand, all_handles(brand), detect=self._languages)
+        return self._filters[key]
+
+    def _languages(self) -> Detect:
+        if self._detector is None:
+            self._detector = LanguageDetector()
+        return self._detector.detect
 
     def _disable(self, result: PollResult, source: str, brand: BrandSettings, exc: AuthError) -> None:
         result.error = f"credentials rejected: {error_text(exc)}"
@@ -280,7 +300,11 @@ class Pipeline:
                     hits[post.pk] = hit
         flags = {pk: hit.found[:COMPLAINT_MAX] for pk, hit in hits.items()}
         post_store.save_sentiments(conn, labelled, now=now, complaints=flags, model_version=version)
-        classified = _classified(conn, labelled, hits)
+        # Competitors are monitored, never paged: the rules (alerts, reply queue) see only the brands that page.
+        paging = {b.name for b in self.config.brands if not b.competitor}
+        classified = [
+            replace(c, brands=tuple(b for b in c.brands if b in paging)) for c in _classified(conn, labelled, hits)
+        ]
         for rule in self.rules:
             rule(conn, classified, now=now)
 

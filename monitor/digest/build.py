@@ -30,6 +30,7 @@ def build_digest(
     now: datetime,
     settings: DigestSettings,
     spike_bucket_minutes: int = 5,
+    competitors: Sequence[str] = (),
 ) -> Digest:
     """The digest for local ``day``, with SLA outcomes as of ``now``."""
     # bounds[i] .. bounds[i+1] is local day (day - 7 + i): index 7 is the digest day, 0 a week before.
@@ -39,7 +40,9 @@ def build_digest(
     week_start = bounds[1]
     quarters = queries.mention_quarters(conn, brands=brands, start=min(chart_start, week_start), end=bounds[-1])
     replies = queries.reply_quarters(conn, brands=brands, start=week_start, end=bounds[-1], as_of=now)
-    staffing = _staffing(quarters, replies, tz=tz, start=week_start)
+    # Staffing is the work of answering: a competitor's mentions are no one's to answer.
+    own = [q for q in quarters if q[0] not in competitors]
+    staffing = _staffing(own, replies, tz=tz, start=week_start)
     series = tuple(_series(conn, brand, quarters, tz=tz, start=chart_start, end=bounds[-1]) for brand in brands)
     checked = feedback.agreement(conn, since=now - timedelta(days=ACCURACY_DAYS))
     return Digest(
@@ -51,6 +54,7 @@ def build_digest(
         series=series,
         spike_bucket_minutes=spike_bucket_minutes,
         accuracy=tuple((a.lang, a.agreed, a.checked) for a in checked),
+        competitors=tuple(c for c in competitors if c in brands),
     )
 
 

@@ -168,3 +168,4 @@ class Digest:
     spike_bucket_minutes: int = 5
     # The model's agreement with the team's feedback per language, last 30 days: (language, agreed, checked).
     accuracy: tuple[tuple[str, int, int], ...] = ()
+    competitors: tuple[str, ...] = ()  # brands compared in the digest, never alerted on

@@ -19,6 +19,7 @@ from monitor.alerts.slack_text import (
     truncate,
 )
 from monitor.digest import formatting as fmt
+from monitor.digest.competitors import competitor_blocks
 from monitor.digest.days import local_day
 from monitor.digest.model import BrandDigest, Digest, HourRow, ReplyItemView, SpikeItem, Volume
 from monitor.spikes.alerts import METRIC_NAMES
@@ -50,8 +51,13 @@ def render(digest: Digest) -> list[Part]:
         ),
     ]
     for brand in digest.brands:
+        if brand.brand in digest.competitors:  # compared side by side below, nothing of its own to act on
+            continue
         blocks.append({"type": "divider"})
         blocks.extend(_brand_blocks(brand, digest, tz))
+    if digest.competitors:
+        blocks.append({"type": "divider"})
+        blocks.extend(competitor_blocks(digest))
     blocks.append({"type": "divider"})
     blocks.extend(_staffing_blocks(digest.staffing))
     if digest.accuracy:

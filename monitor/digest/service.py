@@ -72,6 +72,7 @@ class DigestService:
                 now=self.clock(),
                 settings=self.config.digest,
                 spike_bucket_minutes=int(self.config.spikes.bucket.total_seconds() // 60),
+                competitors=[b.name for b in self.config.brands if b.competitor],
             )
         from monitor.digest.chart import render_chart  # matplotlib: loaded when a digest is built, not at start-up
 

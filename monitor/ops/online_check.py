@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from datetime import timedelta
 
-from connectors.base import AuthError, Cursor, Query, SourceError
+from connectors.base import AuthError, Cursor, SourceError
 from connectors.registry import SOURCES
 from connectors.settings import SourceSettings
 from monitor.alerts.sink import DeliveryError
@@ -51,7 +51,7 @@ def _source_check(config: Config, name: str, settings: SourceSettings) -> Callab
         brand = brands[0]
         connector = SOURCES[name].build(settings, clock=utc_now)
         platform = getattr(connector, "platform", name)
-        query = Query(brand=brand.name, terms=brand.terms, handles=brand.handles_on(platform))
+        query = brand.search_query(platform, brand.handles_on(platform))
         pages = iter(connector.fetch(query, Cursor()))
         try:
             next(pages, None)  # one page is enough to know the source answers and accepts us

@@ -1,4 +1,4 @@
-"""What ``check-config`` checks beyond the file's shape, offline: storage, referenced files, secret variables.
+"""What ``check-config`` checks beyond the file's shape, offline: storage, files, secrets, what queries send.
 
 Each problem names the config field and the fix. ``run`` uses the storage check
 before it opens anything, so an unusable ``[storage] url`` is a short message,
@@ -19,6 +19,8 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
+from connectors.base import SourceError
+from connectors.registry import SOURCES
 from connectors.replay import ReplaySettings
 from monitor.config import Config
 
@@ -42,7 +44,12 @@ class Problem:
 
 def offline_problems(config: Config) -> list[Problem]:
     """Everything checkable without the network (a local PostgreSQL server counts as reachable storage)."""
-    return [*storage_problems(config.storage.url), *file_problems(config), *secret_problems(config)]
+    return [
+        *storage_problems(config.storage.url),
+        *file_problems(config),
+        *secret_problems(config),
+        *query_problems(config),
+    ]
 
 
 def storage_problems(url: str, *, timeout: int = STORAGE_TIMEOUT_SECONDS) -> list[Problem]:
@@ -204,6 +211,24 @@ def secret_problems(config: Config) -> list[Problem]:
                 " reactions) is not set: export it, or set [replies] socket_mode = false",
             )
         )
+    return problems
+
+
+def query_problems(config: Config) -> list[Problem]:
+    """Brand queries an enabled source cannot send (over X's length even when cut, too many alternatives)."""
+    problems = []
+    for platform, settings in config.enabled_sources().items():
+        searches = SOURCES[platform].searches
+        if searches is None:
+            continue
+        for index, brand in enumerate(config.brands):
+            if settings.brands is not None and brand.name not in settings.brands:
+                continue
+            try:
+                searches(brand.search_query(platform, brand.handles_on(platform)), settings)
+            except SourceError as exc:
+                where = "query" if brand.query is not None else "terms"
+                problems.append(Problem(f"brands.{index}.{where}", f"sources.{platform} cannot search for it: {exc}"))
     return problems
 
 

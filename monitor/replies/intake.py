@@ -175,7 +175,7 @@ class ReplyRule:
 
     @property
     def _brand_words(self) -> dict[str, frozenset[str]]:
-        return {name: similarity.brand_words((name, *b.terms)) for name, b in self.brands.items()}
+        return {name: similarity.brand_words((name, *b.search_terms)) for name, b in self.brands.items()}
 
 
 @dataclass(frozen=True)

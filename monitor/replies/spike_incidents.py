@@ -65,7 +65,7 @@ class SpikeIncidents:
         """Posts of the brand queued shortly before the spike that match what drives it: they are part of it."""
         brand = record.brand or ""
         config = self.brands.get(brand)
-        exclude = similarity.brand_words((brand, *(config.terms if config else ())))
+        exclude = similarity.brand_words((brand, *(config.search_terms if config else ())))
         for row in store.recent_ungrouped(conn, brands=[brand], since=record.window_start):
             print_ = similarity.fingerprint(row.post_text or "", exclude=exclude)
             if similarity.joins(record.terms, print_, self.settings.incidents):

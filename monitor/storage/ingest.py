@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -37,6 +38,7 @@ class PageOutcome:
     new_posts: int
     quarantined: int  # items newly quarantined (a re-read adds none)
     first_reason: str | None  # of the page's first quarantined item, for the ops alert
+    left_out: int = 0  # posts that are not the brand's mentions (its query, its exclusions)
 
 
 def is_data_error(exc: BaseException) -> bool:
@@ -57,18 +59,27 @@ def store_page(
     platform: str | None,
     brand_handles: tuple[str, ...],
     now: datetime,
+    keep: Callable[[Post], bool] | None = None,
 ) -> PageOutcome:
     """Store ``page`` as mentions of ``brand``, quarantine what cannot be, save its cursor: in ``conn``'s transaction.
 
     ``platform`` names the platform of the connector's rejected items, when it has one.
+    ``keep`` is the brand's check of each normalised post: a post it refuses is
+    no mention of the brand, and is neither stored nor quarantined.
     """
     items = [quarantine.Item.rejected(r, platform=platform) for r in page.rejected]
     storable: list[Post] = []
+    left_out = 0
     for post in page.posts:
         try:
-            storable.append(normalise(post))
+            clean = normalise(post)
         except InvalidPost as exc:
             items.append(_refused(post, str(exc)))
+            continue
+        if keep is None or keep(clean):
+            storable.append(clean)
+        else:
+            left_out += 1
     new_posts, failed = _store(conn, source=source, brand=brand, posts_in=storable, handles=brand_handles, now=now)
     items.extend(failed)
     for item in items:  # untrusted values: quoted and shortened
@@ -82,7 +93,9 @@ def store_page(
         )
     added = quarantine.add(conn, source=source, brand=brand, items=items, now=now)
     post_store.save_cursor(conn, source=source, brand=brand, cursor=page.cursor, now=now)
-    return PageOutcome(new_posts=new_posts, quarantined=added, first_reason=items[0].reason if items else None)
+    return PageOutcome(
+        new_posts=new_posts, quarantined=added, first_reason=items[0].reason if items else None, left_out=left_out
+    )
 
 
 def _store(

@@ -158,8 +158,13 @@ def test_stored_rows_equal_the_posts_read_from_the_recorded_pages(db_url: str) -
         connector = _connector(server)
         clock = Clock(RECORDED_AT)
         result, rows = poll_and_read_rows(db_url, connector, source="bluesky", terms=["rstats"], clock=clock)
-    assert result.error is None and result.new_posts == len(expected) == 101
-    for post in expected:
+    # Bluesky's search also returns a post whose text never says "rstats" (matched on something else): the
+    # brand's local check leaves it out, so every source gives the same answer for the same post.
+    mentions = [p for p in expected if "rstats" in p.text.lower()]
+    assert len(expected) == 101 and len(mentions) == 100
+    assert result.error is None and result.new_posts == 100 and result.left_out == 1
+    assert set(rows) == {p.post_id for p in mentions}
+    for post in mentions:
         assert {k: rows[post.post_id][k] for k in as_row_fields(post)} == as_row_fields(post)
 
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
 from connectors.base import Cursor, Query, RateLimited, SourceError
-from connectors.x import XSettings, build_query
+from connectors.x import XSettings, build_queries, build_query
 from tests.connectors.conformance import Store
 from tests.connectors.harnesses import X_ENV, harness
+from values.query_syntax import parse_query
 
 QUERY = Query(brand="Acme", terms=("acme", "#acme", "acme corp"), handles=("AcmeSupport",))
 
@@ -25,9 +27,47 @@ def test_query_excludes_retweets_filters_languages_and_adds_the_brands_replies()
     assert plain == "acme"
 
 
-def test_a_query_over_the_plans_length_limit_is_a_clear_error() -> None:
+def test_a_query_over_the_plans_length_limit_is_cut_into_searches_that_fit() -> None:
+    terms = tuple(f"term{i}" for i in range(200))
+    searches = build_queries(Query("B", terms, handles=("AcmeSupport",)), _settings(languages=["en"]))
+    assert len(searches) > 1 and all(len(s) <= 512 for s in searches)
+    assert all(s.endswith("-is:retweet lang:en") for s in searches[1:]), "each search keeps the filters"
+    assert "from:AcmeSupport is:reply" in searches[0] and not any("from:" in s for s in searches[1:])
+    sent = [w for s in searches for w in re.findall(r"term\d+", s)]
+    assert sorted(sent) == sorted(terms), "every term in exactly one search"
+
+
+def test_an_and_over_a_long_or_is_cut_inside_the_or_and_keeps_the_rest_in_each_search() -> None:
+    words = " OR ".join(f"acmeproduct{i}" for i in range(60))
+    query = Query("B", (), expr=parse_query(f'({words}) NOT "acme corp" lang:pl'))
+    searches = build_queries(query, _settings())
+    assert len(searches) > 1 and all(len(s) <= 512 for s in searches)
+    assert all('-"acme corp"' in s and "lang:pl" in s for s in searches)
+
+
+def test_a_query_that_cannot_be_cut_to_fit_is_a_clear_error() -> None:
     with pytest.raises(SourceError, match="max_query_length"):
-        build_query(Query("B", tuple(f"term{i}" for i in range(200))), _settings())
+        build_queries(Query("B", (), expr=parse_query('"' + "acme " * 120 + '"')), _settings())
+
+
+def test_a_split_query_reads_each_search_and_a_changed_query_keeps_the_cursor() -> None:
+    terms = tuple(f"term{i}" for i in range(120))
+    with harness("x") as h:
+        first = [h.server.tweet(f"{t} broke again") for t in (terms[0], terms[-1])]
+        h.advance(5)
+        store = Store()
+        connector = h.connector()
+        store.read(connector, Query("Acme", terms))
+        assert store.ids() == set(first)
+        parts = json.loads(store.cursor.position or "{}")["parts"]
+        assert len(parts) > 1 and any("since_id" in json.loads(p) for p in parts.values())
+        later = h.server.tweet("term119 and term5 both, later")
+        h.advance(5)
+        sent = len(h.server.requests)
+        store.read(connector, Query("Acme", terms[100:]))  # the query changed: one search now
+        assert store.ids() == {*first, later}
+        assert "start_time" not in h.server.requests[sent][2], "the new search starts from the old since_id"
+        assert all(n == 1 for n in store.deliveries.values())
 
 
 def test_followers_threads_and_brand_replies_come_with_each_post() -> None:

@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from tests.support.fake_http import FakeServer, Reply
+from tests.support.platform_search import Doc, search
 
 LIMIT = 3000  # requests per 5-minute window, as the AppView's ratelimit-policy says
 WINDOW = 300
@@ -49,14 +50,16 @@ class FakeBluesky(FakeServer):
         self._window_start = self.clock().timestamp()
         self._used = 0
 
-    def post(self, text: str, *, handle: str = "someone.bsky.social", reply_to: str | None = None) -> str:
+    def post(
+        self, text: str, *, handle: str = "someone.bsky.social", reply_to: str | None = None, lang: str = "en"
+    ) -> str:
         """Publish a post now; returns its at:// URI."""
         with self.lock:
             did = "did:plc:" + hashlib.sha256(handle.encode()).hexdigest()[:24]
             rkey = "3l" + "".join(random.choices(string.ascii_lowercase + string.digits, k=11))
             uri = f"at://{did}/app.bsky.feed.post/{rkey}"
             now = _iso(self.clock())
-            record: dict[str, Any] = {"$type": "app.bsky.feed.post", "text": text, "createdAt": now, "langs": ["en"]}
+            record: dict[str, Any] = {"$type": "app.bsky.feed.post", "text": text, "createdAt": now, "langs": [lang]}
             if reply_to is not None:
                 parent = next(p for p in self.posts if p["uri"] == reply_to)
                 root = parent["record"].get("reply", {}).get("root") or {"uri": parent["uri"], "cid": parent["cid"]}
@@ -176,13 +179,15 @@ class FakeBluesky(FakeServer):
         return page, str(offset + limit) if more else None
 
     def _search(self, query: dict[str, str], fault: str | None) -> dict[str, Any]:
-        words = query.get("q", "").lower().split()
-        since = query.get("since")
+        matches = search(query.get("q", ""), "all")
+        since, lang = query.get("since"), query.get("lang")
         with self.lock:
             found = [
                 p
                 for p in self.posts
-                if all(w in p["record"]["text"].lower() for w in words) and (not since or p["indexedAt"] >= since)
+                if matches(Doc(p["record"]["text"]))
+                and (not since or p["indexedAt"] >= since)
+                and (not lang or lang in p["record"].get("langs", []))
             ]
             page, cursor = self._page(found, query)
         page = _faulted(page, fault)

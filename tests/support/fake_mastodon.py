@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import html
 import json
+import re
 import urllib.parse
 from datetime import timedelta
 from typing import Any
 
 from tests.support.fake_http import FakeServer, Reply
+from tests.support.platform_search import Doc, search
 
 LIMIT = 300  # requests per 5 minutes per IP/token
 
@@ -125,8 +127,8 @@ class FakeMastodon(FakeServer):
             if parts == ["api", "v2", "search"]:
                 if not authed:
                     return 401, {"error": "The access token is invalid"}, limits
-                words = query.get("q", "").lower().split()
-                found = [s for s in self.statuses if all(w in s["content"].lower() for w in words)]
+                matches = search(query.get("q", ""), "all")
+                found = [s for s in self.statuses if matches(Doc(html.unescape(re.sub("<[^>]+>", " ", s["content"]))))]
                 page, _ = _window(found, query)
                 return 200, {"accounts": [], "statuses": _faulted(page, fault), "hashtags": []}, limits
             if parts == ["api", "v1", "accounts", "lookup"]:

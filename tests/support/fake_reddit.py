@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tests.support.fake_http import FakeServer, Reply
+from tests.support.platform_search import Doc, search
 
 WINDOW = 600  # Reddit counts requests per 10-minute window
 LIMIT = 1000  # per window for an OAuth client (100 per minute on average)
@@ -199,13 +200,13 @@ class FakeReddit(FakeServer):
         if m := re.fullmatch(r"/r/([\w+]+)/search", path):
             subs = set(m.group(1).lower().split("+"))
             restrict = query.get("restrict_sr", "").lower() in {"1", "true", "on"}
-            terms = [t.lower() for t in re.findall(r'"([^"]+)"', query.get("q", ""))]
+            matches = search(query.get("q", ""), "reddit")
             return [
                 t
                 for t in self.things
                 if t.kind == "t3"
                 and (not restrict or "all" in subs or t.data["subreddit"].lower() in subs)
-                and any(term in (t.data["title"] + " " + t.data["selftext"]).lower() for term in terms)
+                and matches(Doc(t.data["title"] + "\n" + t.data["selftext"]))
             ]
         if m := re.fullmatch(r"/r/([\w+]+)/comments", path):
             subs = set(m.group(1).lower().split("+"))

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from tests.support.fake_http import FakeServer, Reply
+from tests.support.platform_search import Doc, search
 
 WINDOW = 900
 LIMIT = 450  # requests per window for an app bearer token on recent search
@@ -34,7 +35,9 @@ class FakeX(FakeServer):
         self._window_start = self.clock().timestamp()
         self._used = 0
 
-    def tweet(self, text: str, *, author: str = "someone", followers: int = 10, reply_to: str | None = None) -> str:
+    def tweet(
+        self, text: str, *, author: str = "someone", followers: int = 10, reply_to: str | None = None, lang: str = "en"
+    ) -> str:
         """Add a tweet created now; returns its id."""
         with self.lock:
             self._next_id += random.randint(1, 1000) * 4096  # snowflakes grow with time
@@ -59,7 +62,7 @@ class FakeX(FakeServer):
                 "author_id": user["id"],
                 "created_at": _iso(self.clock()),
                 "conversation_id": tid,
-                "lang": "en",
+                "lang": lang,
                 "edit_history_tweet_ids": [tid],
                 "public_metrics": {"retweet_count": 0, "reply_count": 0, "like_count": 1, "quote_count": 0},
             }
@@ -128,6 +131,11 @@ class FakeX(FakeServer):
             "x-rate-limit-reset": str(reset),
         }
 
+    def _doc(self, tweet: dict[str, Any]) -> Doc:
+        author = next((u["username"] for u in self.users.values() if u["id"] == tweet["author_id"]), "")
+        kinds = {r["type"] for r in tweet.get("referenced_tweets", [])}
+        return Doc(tweet["text"], tweet.get("lang"), author, "replied_to" in kinds, "retweeted" in kinds)
+
     def _search(self, query: dict[str, str], *, malformed: bool, shuffle: bool) -> dict[str, Any]:
         since = int(query.get("since_id") or 0)
         token = query.get("next_token")
@@ -135,11 +143,13 @@ class FakeX(FakeServer):
         end_time = _parse(query["end_time"]) if query.get("end_time") else None
         start_time = _parse(query["start_time"]) if query.get("start_time") else None
         size = max(10, min(int(query.get("max_results") or 10), 100))
+        matches = search(query.get("query", ""), "x")
         with self.lock:
             found = [
                 t
                 for t in self.tweets
-                if int(t["id"]) > since
+                if matches(self._doc(t))
+                and int(t["id"]) > since
                 and (until is None or int(t["id"]) < until)
                 and (end_time is None or _parse(t["created_at"]) < end_time)
                 and (start_time is None or _parse(t["created_at"]) >= start_time)
