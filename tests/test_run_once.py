@@ -97,6 +97,9 @@ def setup(tmp_path, db_url, tiny_model_dir, fake_slack):
     config = write_config(tmp_path, db_url=db_url, model=tiny_model_dir, slack_url=fake_slack.base_url, replay=replay)
     expected = expected_alert_keys(tiny_model_dir, posts_in)
     assert len(expected) >= 6, "the tiny model should find the negative training lines"
+    # The bot is in the channel before anything is posted, as in a real workspace: a process killed after
+    # auth.test must find it on restart when it asks whether its in-flight alerts were already sent.
+    fake_slack.channel_id("#brand-alerts")
     return config, expected, posts_in
 
 
