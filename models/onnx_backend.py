@@ -35,7 +35,7 @@ class OnnxBackend:
         options.enable_cpu_mem_arena = False
         # ... so activation buffers come from malloc: make glibc give the big ones back after each batch.
         if return_large_buffers():
-            log.debug("glibc maps buffers of 1 MiB and more: freed activations leave RSS")
+            log.debug("glibc maps buffers of 16 MiB and more: freed activations leave RSS")
         available = ort.get_available_providers()
         wants_gpu = device != "cpu" and "CUDAExecutionProvider" in available
         providers = ["CUDAExecutionProvider", "CPUExecutionProvider"] if wants_gpu else ["CPUExecutionProvider"]
