@@ -8,12 +8,14 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from monitor.bootstrap import bootstrap
 from monitor.config import parse_config
 from monitor.daemon import Daemon
 from monitor.manual import ManualRunner
 from monitor.once import run_once
+from monitor.storage.schema import outbox
 from tests.conftest import START as T0
 from tests.conftest import Clock, make_post, write_posts
 from tests.replies.helpers import KeywordClassifier
@@ -97,6 +99,9 @@ def test_the_daemon_alerts_and_applies_a_button_click(tmp_path: Path, fake_slack
         try:
             keys = fake_slack.keys
             assert _wait(lambda: "reply:1" in keys()), keys()
+            # A click acts only on a message the daemon knows it delivered (its channel and ts stored): Slack
+            # has the message a moment before the daemon has recorded the answer, so wait for that first.
+            assert _wait(lambda: _status(app.engine, "reply:1") == "sent")
             assert ws.wait_connected()
             alert = fake_slack.messages[fake_slack.keys().index("reply:1")]
             assert ws.push("interactive", button_click("handled", "item:1", channel=alert.channel, ts=alert.ts))
@@ -108,6 +113,11 @@ def test_the_daemon_alerts_and_applies_a_button_click(tmp_path: Path, fake_slack
             daemon.wait_for_jobs()
             daemon.scheduler.shutdown(wait=True)
     assert alert.blocks[0]["text"]["text"].startswith("Closed")
+
+
+def _status(engine, key: str) -> str | None:
+    with engine.connect() as conn:
+        return conn.execute(select(outbox.c.status).where(outbox.c.dedup_key == key)).scalar()
 
 
 def test_run_once_runs_the_reply_check(tmp_path: Path, fake_slack, caplog) -> None:
