@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
+
+from values.durations import spoken
 
 
 def count(n: int) -> str:
@@ -36,17 +38,7 @@ def duration(seconds: float | None) -> str:
     """``45 s``, ``42 min``, ``3 h 10 min``, ``2 d 4 h`` (``n/a`` when unknown)."""
     if seconds is None:
         return "n/a"
-    s = max(0, round(seconds))
-    if s < 60:
-        return f"{s} s"
-    minutes = round(s / 60)
-    if minutes < 60:
-        return f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 24:
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-    days, hours = divmod(hours, 24)
-    return f"{days} d {hours} h" if hours else f"{days} d"
+    return spoken(timedelta(seconds=seconds))
 
 
 def weekday(day: date) -> str:
