@@ -267,6 +267,11 @@ def resolve_path(explicit: str | os.PathLike[str] | None, env: Mapping[str, str]
 def load_config(path: str | os.PathLike[str], *, env: Mapping[str, str] | None = None) -> Config:
     """Read and validate the TOML file at ``path``; raise :class:`ConfigError` listing every problem."""
     path = Path(path)
+    return parse_config(_read_toml(path), source=str(path), base_dir=path.parent, env=env)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    """The parsed file at ``path``; a :class:`ConfigError` saying what is wrong when it cannot be read."""
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -275,7 +280,7 @@ def load_config(path: str | os.PathLike[str], *, env: Mapping[str, str] | None =
         raise ConfigError(str(path), [f"cannot read the file: {exc}"]) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(str(path), [f"not valid TOML: {exc}"]) from None
-    return parse_config(raw, source=str(path), base_dir=path.parent, env=env)
+    return raw
 
 
 def parse_config(
@@ -333,15 +338,7 @@ def load_classifier_settings(path: str | os.PathLike[str] | None) -> ClassifierS
     if path is None:
         return ClassifierSettings()
     path = Path(path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(str(path), ["file not found: pass --config PATH or set $BRAND_MONITOR_CONFIG"]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(str(path), [f"cannot read the file: {exc}"]) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(str(path), [f"not valid TOML: {exc}"]) from None
-    section = raw.get("classifier", {})
+    section = _read_toml(path).get("classifier", {})
     try:
         return ClassifierSettings.model_validate(section)
     except ValidationError as exc:
