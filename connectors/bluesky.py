@@ -36,7 +36,7 @@ from connectors.http import HttpSource, json_body
 from connectors.incremental import Listing, StreamState, read_listings
 from connectors.language import language_hint
 from connectors.links import full_link
-from connectors.pushdown import QueryTooLong, conjunctions, positive_only, quoted, relax
+from connectors.pushdown import quoted, word_searches
 from connectors.settings import ListingSettings
 from connectors.times import utc_time
 from values.durations import Duration
@@ -232,11 +232,7 @@ def search_clauses(query: Query) -> dict[str, tuple[str, str | None]]:
     OR, so each alternative is a search. Its ``lang`` takes one language: a lone
     ``lang:xx`` in an alternative goes there. NOT and NEAR are left to the local check.
     """
-    node = relax(query.tree, platform="bluesky", adapt=lambda n, wanted: positive_only(n, wanted, lang=True))
-    try:
-        clauses = conjunctions(node)
-    except QueryTooLong as exc:
-        raise failure("bluesky", Kind.REFUSED, where="searchPosts", detail=str(exc)) from None
+    clauses = word_searches(query.tree, platform="bluesky", where="searchPosts", lang=True)
     out: dict[str, tuple[str, str | None]] = {}
     for clause in clauses:
         terms = [p for p in clause if isinstance(p, Term)]

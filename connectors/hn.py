@@ -26,7 +26,7 @@ from connectors.failures import Kind, failure
 from connectors.html_text import html_to_text
 from connectors.http import HttpSource
 from connectors.incremental import Listing, StreamState, read_listings
-from connectors.pushdown import QueryTooLong, conjunctions, positive_only, relax
+from connectors.pushdown import word_searches
 from connectors.settings import ListingSettings
 from values.durations import Duration
 from values.query_tree import Term
@@ -107,11 +107,7 @@ def search_words(query: Query) -> dict[str, str]:
     and phrases are left to the local check. A one-term alternative keeps the
     stream name ``search:<term>`` a terms-only brand always had.
     """
-    node = relax(query.tree, platform="hn", adapt=positive_only)
-    try:
-        clauses = conjunctions(node)
-    except QueryTooLong as exc:
-        raise failure("hn", Kind.REFUSED, where="search_by_date", detail=str(exc)) from None
+    clauses = word_searches(query.tree, platform="hn", where="search_by_date")
     out: dict[str, str] = {}
     for clause in clauses:
         terms = [p for p in clause if isinstance(p, Term)]

@@ -35,7 +35,7 @@ from connectors.html_text import html_to_text
 from connectors.http import HttpSource, json_body
 from connectors.incremental import Listing, StreamState, read_listings
 from connectors.language import language_hint
-from connectors.pushdown import QueryTooLong, conjunctions, positive_only, quoted, relax
+from connectors.pushdown import quoted, word_searches
 from connectors.settings import ListingSettings
 from connectors.times import utc_time
 from values.durations import Duration
@@ -283,11 +283,7 @@ def search_clauses(query: Query) -> dict[str, str]:
     Mastodon's search ANDs words and reads ``"..."`` as a phrase; it has no OR.
     NOT, NEAR and lang: are left to the local check.
     """
-    node = relax(query.tree, platform="mastodon", adapt=positive_only)
-    try:
-        clauses = conjunctions(node)
-    except QueryTooLong as exc:
-        raise failure("mastodon", Kind.REFUSED, where="search", detail=str(exc)) from None
+    clauses = word_searches(query.tree, platform="mastodon", where="search")
     out: dict[str, str] = {}
     for clause in clauses:
         terms = [p for p in clause if isinstance(p, Term)]

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from itertools import product
 
 from connectors.base import SourceError
+from connectors.failures import Kind, failure
 from values.query_tree import And, Expr, Lang, Near, Not, Or, Platform, Term
 
 Node = Expr | bool
@@ -97,6 +98,16 @@ def conjunctions(node: Node, *, limit: int = MAX_SEARCHES) -> list[tuple[Term | 
             f"the query needs {len(kept)} searches on this platform (at most {limit}): fewer OR-ed alternatives"
         )
     return kept
+
+
+def word_searches(tree: Expr, *, platform: str, where: str, lang: bool = False) -> list[tuple[Term | Lang, ...]]:
+    """The query as alternatives that each AND their words, one search each, for a search with no OR nor NOT
+    (HN, Bluesky, Mastodon); a query it cannot send is refused as ``platform``'s error at ``where``."""
+    node = relax(tree, platform=platform, adapt=lambda n, wanted: positive_only(n, wanted, lang=lang))
+    try:
+        return conjunctions(node)
+    except QueryTooLong as exc:
+        raise failure(platform, Kind.REFUSED, where=where, detail=str(exc)) from None
 
 
 def boolean_text(
