@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from tests.spikes.series import poisson  # the same draws as the detector's tests
+
 START = datetime(2026, 1, 5, tzinfo=UTC)  # a Monday
 BUCKET = timedelta(minutes=5)
 PER_DAY = 288
@@ -85,7 +87,7 @@ def generate(family: Family) -> tuple[list[int], list[tuple[int, int]]]:
             spans.append((start, start + length - 1))
         else:
             spans.append((start - 12, start + 24))
-    return [_poisson(rng, m) for m in means], spans
+    return [poisson(rng, m) for m in means], spans
 
 
 def _anomalies(family: Family, rng: random.Random) -> Iterator[tuple[int, int, float]]:
@@ -101,15 +103,6 @@ def _daily(at: datetime) -> float:
     return 1.0 + 0.7 * math.sin((hour - 9) / 24 * 2 * math.pi)
 
 
-def _poisson(rng: random.Random, mean: float) -> int:
-    if mean > 50:
-        return max(0, round(rng.gauss(mean, math.sqrt(mean))))
-    limit, k, p = math.exp(-mean), 0, 1.0
-    while True:
-        p *= rng.random()
-        if p <= limit:
-            return k
-        k += 1
 
 
 def _stamp(at: datetime) -> str:
