@@ -134,30 +134,7 @@ def test_near_duplicates_are_grouped_and_different_posts_are_not() -> None:
 def test_the_slack_summary_shows_the_drivers_and_never_lets_post_text_ping_or_format() -> None:
     spike_posts = [post(f"<!channel> *acme* battery exploded {i}", i, url="https://x.com/a/status/1") for i in range(8)]
     drivers = explain(spike_posts, baseline(), brand=["Acme"], count=40, expected=5.0, minutes=15)
-    spike = {
-        "spike_key": "Acme:negative:1",
-        "brand": "Acme",
-        "metric": "negative",
-        "status": "open",
-        "opened_at": T0,
-        "peak_count": 20,
-        "peak_at": T0,
-        "updates": 0,
-        "drivers": drivers,
-    }
-    event = SpikeEvent(
-        kind="opened",
-        spike_id="1",
-        at=T0,
-        count=20,
-        expected=2.0,
-        window=3,
-        window_count=40,
-        window_expected=5.0,
-        p_value=1e-9,
-        peak_count=20,
-        reopened=False,
-    )
+    spike, event = _opened_spike(T0, drivers=drivers)
     (message,) = messages_for(event, spike, channel="#alerts", settings=SpikeSettings())
     body = "\n".join(b["text"]["text"] for b in message.blocks if b["type"] == "section")
     assert "<!channel>" not in body and "&lt;!channel&gt;" in body
@@ -171,6 +148,15 @@ def test_spike_times_are_written_in_the_teams_zone() -> None:
     """Slack's date tokens show each reader their own zone; the fallback and the incident's plain text the team's."""
     warsaw = ZoneInfo("Europe/Warsaw")
     opened = datetime(2026, 11, 20, 9, 15, tzinfo=UTC)
+    spike, event = _opened_spike(opened, drivers={})
+    said = explanation(spike, event, settings=SpikeSettings(), zone=warsaw)
+    assert said["headline"].endswith("since 2026-11-20 10:15 CET")
+    (message,) = messages_for(event, spike, channel="#alerts", settings=SpikeSettings(), zone=warsaw)
+    assert "|2026-11-20 10:15 CET>" in str(message.blocks)
+
+
+def _opened_spike(opened: datetime, *, drivers: dict) -> tuple[dict, SpikeEvent]:
+    """A spike row and the event that opened it: 40 negative mentions in 15 min against 5.0 expected."""
     spike = {
         "spike_key": "Acme:negative:1",
         "brand": "Acme",
@@ -180,7 +166,7 @@ def test_spike_times_are_written_in_the_teams_zone() -> None:
         "peak_count": 20,
         "peak_at": opened,
         "updates": 0,
-        "drivers": {},
+        "drivers": drivers,
     }
     event = SpikeEvent(
         kind="opened",
@@ -193,8 +179,6 @@ def test_spike_times_are_written_in_the_teams_zone() -> None:
         window_expected=5.0,
         p_value=1e-9,
         peak_count=20,
+        reopened=False,
     )
-    said = explanation(spike, event, settings=SpikeSettings(), zone=warsaw)
-    assert said["headline"].endswith("since 2026-11-20 10:15 CET")
-    (message,) = messages_for(event, spike, channel="#alerts", settings=SpikeSettings(), zone=warsaw)
-    assert "|2026-11-20 10:15 CET>" in str(message.blocks)
+    return spike, event

@@ -39,20 +39,7 @@ def test_history_read_for_the_baseline_does_not_alert_post_by_post(tmp_path, fak
         tmp_path / "p.jsonl",
         [make_post(1, "acme broke", minutes=-3000), make_post(2, "acme broke again"), make_post(3, "acme down")],
     )
-    config = parse_config(
-        {
-            "storage": {"url": f"sqlite:///{tmp_path / 'd.db'}"},
-            "slack": {"base_url": fake_slack.base_url, "min_interval": "10ms"},
-            "brands": [{"name": "Acme", "terms": ["acme"]}],
-            "sources": {"replay": {"path": str(replay)}},
-            "digest": {"enabled": False},
-        },
-        env={"SLACK_BOT_TOKEN": fake_slack.token},
-    )
-    app = bootstrap(config, clock=clock, sleep=clock.sleep, classifier=Negative())
-    app.pipeline.poll("replay", app.connectors["replay"], config.brand("Acme"))
-    app.pipeline.classify_pending()
-    app.delivery.run_once()
+    _poll_classify_deliver(tmp_path, fake_slack, clock, replay)
     alerted = " ".join(m.text for m in fake_slack.messages)
     assert "acme broke again" in alerted and "acme down" in alerted
     assert "acme broke\n" not in alerted + "\n" and alerted.count("acme broke") == 1, "the two-day-old post is history"
@@ -63,6 +50,12 @@ def test_recorded_posts_replayed_long_after_still_alert(tmp_path, fake_slack) ->
     clock = Clock()
     clock.advance(days=30)
     replay = write_posts(tmp_path / "p.jsonl", [make_post(1, "acme broke"), make_post(2, "acme down")])
+    _poll_classify_deliver(tmp_path, fake_slack, clock, replay)
+    assert len(fake_slack.messages) == 2
+
+
+def _poll_classify_deliver(tmp_path, fake_slack, clock, replay) -> None:
+    """One poll of the replay file, its posts classified negative, and the alerts delivered to the local Slack."""
     config = parse_config(
         {
             "storage": {"url": f"sqlite:///{tmp_path / 'd.db'}"},
@@ -77,4 +70,3 @@ def test_recorded_posts_replayed_long_after_still_alert(tmp_path, fake_slack) ->
     app.pipeline.poll("replay", app.connectors["replay"], config.brand("Acme"))
     app.pipeline.classify_pending()
     app.delivery.run_once()
-    assert len(fake_slack.messages) == 2
