@@ -85,7 +85,7 @@ class Pipeline:
 
     def __post_init__(self) -> None:
         if self.complaints is None and self.config.replies.needs_reply.complaints:
-            self.complaints = PhraseMatcher(self.config.replies.safety_net())
+            self.complaints = self.config.replies.complaint_matcher
 
     def poll(self, source: str, connector: Connector, brand: BrandSettings, *, force: bool = False) -> PollResult:
         """Fetch new posts for one brand from one source and store them page by page; never raises.
