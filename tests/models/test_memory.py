@@ -48,8 +48,51 @@ def test_freed_large_buffers_leave_rss_once_applied() -> None:
     assert applied["kept_mib"] < 2, applied
 
 
+# A 4 MiB buffer (an activation of a short batch, under the mmap threshold) allocated, touched and freed 20
+# times: the page faults it costs after the first time. With the trim threshold left at glibc's 128 KiB the
+# freed top of the heap goes back to the OS every time and is faulted in again (about 1,000 faults each).
+_REFAULT = """
+import ctypes, json, resource, sys
+sys.path.insert(0, sys.argv[1])
+from models.runtime import return_large_buffers
+applied = return_large_buffers() if sys.argv[2] == "on" else bool(ctypes.CDLL(None).mallopt(-3, 16 << 20))
+libc = ctypes.CDLL(None)
+libc.malloc.restype = ctypes.c_void_p
+libc.free.argtypes = [ctypes.c_void_p]
+size = 4 << 20
+def once():
+    block = libc.malloc(size)
+    ctypes.memset(block, 1, size)
+    libc.free(block)
+once()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+for _ in range(20):
+    once()
+print(json.dumps({"applied": applied, "faults": resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before}))
+"""
+
+
+@pytest.mark.e2e  # a fresh process, as above
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
+def test_the_heap_keeps_a_batch_sized_buffer_instead_of_faulting_it_in_again() -> None:
+    def probe(mode: str) -> dict:
+        done = subprocess.run([sys.executable, "-c", _REFAULT, str(ROOT), mode], capture_output=True, text=True,
+                              check=True, env={"PATH": "/usr/bin:/bin"})
+        return json.loads(done.stdout)
+
+    mmap_only = probe("mmap-threshold-only")
+    if mmap_only["faults"] < 20 * 500:
+        pytest.skip(f"this libc does not give the heap's top back after each free ({mmap_only}); nothing to fix")
+    applied = probe("on")
+    assert applied["applied"] is True
+    assert applied["faults"] < 20 * 50, (mmap_only, applied)
+
+
 def test_an_explicit_malloc_environment_setting_wins(monkeypatch: pytest.MonkeyPatch) -> None:
     from models.runtime import return_large_buffers
 
     monkeypatch.setenv("MALLOC_MMAP_THRESHOLD_", "131072")
+    assert return_large_buffers() is False
+    monkeypatch.delenv("MALLOC_MMAP_THRESHOLD_")
+    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "131072")
     assert return_large_buffers() is False
