@@ -15,6 +15,9 @@ RSS (getrusage ru_maxrss) and load time belong to that backend alone:
   onnx-int8    ours on ONNX Runtime, dynamically quantised int8 export
   cli-int8     `brand-monitor classify --model model.int8.onnx` as a user runs it: posts piped in as JSON lines,
                answers read back; timed from the answer to a warm-up batch (load excluded) to the last answer
+  daemon-int8  the daemon's classify job on the int8 file: the posts stored in SQLite as a poll stores them,
+               then Pipeline.classify_pending (read the unlabelled posts, classify, store labels, run the alert
+               and reply-queue rules), timed after a warm-up batch went the same way
 
 Each worker classifies the same posts: `--posts` short social posts (tweet length) and
 `--long-posts` Reddit-length ones, after a warm-up of a few posts. Our backends are called with
@@ -49,7 +52,7 @@ sys.path[:0] = [str(ROOT), str(Path(__file__).resolve().parent)]
 
 from social_posts import social_posts, tokenizer_corpus  # noqa: E402
 
-BACKENDS = ("naive", "transformers", "onnx-fp32", "onnx-int8", "cli-int8")
+BACKENDS = ("naive", "transformers", "onnx-fp32", "onnx-int8", "cli-int8", "daemon-int8")
 LABELS = {0: "negative", 1: "neutral", 2: "positive"}
 
 
@@ -102,6 +105,9 @@ def worker(args: argparse.Namespace) -> None:
     long = social_posts(args.long_posts, long=True)
     if args.worker == "cli-int8":
         print(json.dumps(cli_run(args, short)), flush=True)
+        return
+    if args.worker == "daemon-int8":
+        print(json.dumps(daemon_run(args, short)), flush=True)
         return
     started = time.perf_counter()
     if args.worker == "naive":
@@ -183,6 +189,49 @@ def cli_run(args: argparse.Namespace, posts: list[str]) -> dict[str, object]:
     return {"backend": "cli-int8", "load_s": None, "short": {"posts": answers, "seconds": round(seconds, 2),
             "posts_per_s": round(answers / seconds, 1)}, "peak_rss_mb": round(usage.ru_maxrss / 1024),
             "own_peak_rss_mb": round(peak_rss_mb())}
+
+
+def daemon_run(args: argparse.Namespace, posts: list[str]) -> dict[str, object]:
+    """The daemon's classify job (``Pipeline.classify_pending``) on the int8 file over posts stored in SQLite."""
+    from datetime import UTC, datetime, timedelta
+
+    from connectors.base import Cursor, Post
+    from models.runtime import peak_rss_mb
+    from monitor.bootstrap import bootstrap
+    from monitor.config import parse_config
+    from monitor.storage import posts as store
+
+    now = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
+    database = Path(tempfile.mkdtemp(prefix="bench-daemon-")) / "bench.db"
+    raw = {
+        "storage": {"url": f"sqlite:///{database}"},
+        "classifier": {"model": args.model_dir, "backend": "onnx", "device": "cpu", "threads": args.threads,
+                       "onnx_model": str(Path(args.onnx_dir) / "model.int8.onnx"), "batch_size": args.batch_size,
+                       "cache_size": 0, **({"batch_tokens": args.batch_tokens} if args.batch_tokens else {})},
+        "slack": {"console": True},  # nothing is delivered: the alerts wait in the outbox, as with Slack down
+        "brands": [{"name": "Acme", "terms": ["acme"], "handles": {"x": "AcmeSupport"}}],
+        "replies": {"enabled": True},
+    }
+    app = bootstrap(parse_config(raw, env={}), clock=lambda: now, connectors={})
+
+    def store_and_classify(texts: list[str], first: int) -> float:
+        page = [Post(platform="x", post_id=str(first + i), author=f"user{i % 97}", text=f"acme {text}",
+                     created_at=now - timedelta(seconds=i)) for i, text in enumerate(texts)]
+        with app.engine.begin() as conn:
+            store.store_page(conn, source="x", brand="Acme", posts_in=page, cursor=Cursor(None), brand_handles=(),
+                             now=now)
+        started = time.perf_counter()
+        done = app.pipeline.classify_pending()
+        assert done == len(texts), f"classified {done} of {len(texts)}"
+        return time.perf_counter() - started
+
+    load = store_and_classify(posts[:8], 1_000_000)  # loads the model (lazily, as the daemon does) and warms up
+    seconds = store_and_classify(posts, 0)
+    app.engine.dispose()
+    return {"backend": "daemon-int8", "load_s": round(load, 2), "short": {"posts": len(posts),
+            "seconds": round(seconds, 2), "posts_per_s": round(len(posts) / seconds, 1),
+            "peak_rss_mb_so_far": round(peak_rss_mb())}, "peak_rss_mb": round(peak_rss_mb()),
+            "vm_hwm_mb": round(_vm_hwm_mb())}
 
 
 def _feed(stdin: object, posts: list[str]) -> None:
@@ -325,17 +374,12 @@ def main() -> None:
     # parent's high-water mark at exec, so a big parent would inflate every backend's figure.
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="bench-classify-"))
     print(f"machine: {os.cpu_count()} CPUs visible, {len(os.sched_getaffinity(0))} usable; load {os.getloadavg()}")
-    done = subprocess.run([sys.executable, __file__, "--gemm-check", "--threads", str(args.threads)],
-                          cwd=ROOT, capture_output=True, text=True, check=False)
-    gemm: dict = {}
-    if done.returncode == 0:
-        gemm = json.loads(done.stdout.strip().splitlines()[-1])
+    gemm = probe(args)
+    if gemm:
         rates = gemm["gmac_per_s"]
         print(f"int8 on this CPU: one FFN MatMul runs {rates['fp32']} GMAC/s in fp32, {rates['int8']} in int8 "
               f"({rates['int8'] / rates['fp32']:.1f}x); CPU flags {gemm['cpu_flags']}; "
               f"VNNI machine: {'yes' if gemm['vnni'] else 'no'}")
-    else:
-        print(f"int8 GEMM check failed:\n{done.stderr[-1500:]}")
     cmd = [sys.executable, __file__, "--prepare", "--workdir", str(workdir), "--posts", str(args.posts),
            "--long-posts", str(args.long_posts), *(["--model", args.model] if args.model else [])]
     done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
@@ -348,7 +392,7 @@ def main() -> None:
     print(f"mean tokens per post: {ready['tokens']}")
     onnx_dir = workdir / "onnx"
     backends = args.backends.split(",")
-    if any(b.startswith(("onnx", "cli")) for b in backends) and not (onnx_dir / "model.int8.onnx").is_file():
+    if any(b.startswith(("onnx", "cli", "daemon")) for b in backends) and not (onnx_dir / "model.int8.onnx").is_file():
         done = subprocess.run(
             [sys.executable, "-m", "monitor", "--log-level", "WARNING", "model", "export",
              "--model", str(model_dir), "--output", str(onnx_dir)],
@@ -361,6 +405,7 @@ def main() -> None:
               f"int8 vs fp32: {report['agreement']}")
 
     results = {}
+    before = gemm
     for backend in backends:
         cmd = [sys.executable, __file__, "--worker", backend, "--model-dir", str(model_dir),
                "--onnx-dir", str(onnx_dir), "--posts", str(args.posts), "--long-posts", str(args.long_posts),
@@ -372,6 +417,11 @@ def main() -> None:
             print(f"{backend}: FAILED\n{done.stderr[-2000:]}")
             continue
         results[backend] = json.loads(done.stdout.strip().splitlines()[-1])
+        # The probe again right after each backend: this machine's speed drifts by a quarter within minutes
+        # (shared cores), so each backend is also scored against the probes taken just before and after it.
+        after = probe(args)
+        results[backend]["probe_int8"] = [p["gmac_per_s"]["int8"] for p in (before, after) if p]
+        before = after
         print(f"  {backend}: {results[backend]}", flush=True)
     report_table(results)
     report_roofline(results, gemm, macs_per_token(str(model_dir), ready["tokens"].get("short", 40.0)),
@@ -379,19 +429,36 @@ def main() -> None:
     report_cache(results)
 
 
+def probe(args: argparse.Namespace) -> dict:
+    """The MatMul probe (``gemm_check``) in its own process; {} when it fails."""
+    done = subprocess.run([sys.executable, __file__, "--gemm-check", "--threads", str(args.threads)],
+                          cwd=ROOT, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        print(f"int8 GEMM check failed:\n{done.stderr[-1500:]}")
+        return {}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def report_roofline(results: dict[str, dict], gemm: dict, macs: float, tokens: float) -> None:
     """The int8 roofline for short posts (the MatMul probe's int8 rate over the model's work per post) and the
-    fraction of it each backend reaches."""
+    fraction of it each backend reaches: against the first probe, and against the mean of the probes taken
+    just before and after that backend ran."""
     int8_rate = gemm.get("gmac_per_s", {}).get("int8")
     if not int8_rate:
         return
-    roofline = int8_rate * 1e9 / (macs * tokens)
+    per_post = macs * tokens / 1e9  # GMAC per short post
+    roofline = int8_rate / per_post
     print(f"\nint8 roofline, short posts: {int8_rate} GMAC/s / ({macs / 1e6:.1f} M multiply-adds per token x "
           f"{tokens} tokens) = {roofline:.1f} posts/s (VNNI machine: {'yes' if gemm.get('vnni') else 'no'})")
     for name, r in results.items():
         rate = r.get("short", {}).get("posts_per_s")
-        if rate:
-            print(f"  {name:<13} {rate:>7} posts/s = {rate / roofline:.0%} of the int8 roofline")
+        if not rate:
+            continue
+        line = f"  {name:<13} {rate:>7} posts/s = {rate / roofline:.0%} of the int8 roofline"
+        if probes := r.get("probe_int8"):
+            local = sum(probes) / len(probes) / per_post
+            line += f"; {rate / local:.0%} of {local:.1f} posts/s from the probes beside it ({probes} GMAC/s)"
+        print(line)
 
 
 def report_cache(results: dict[str, dict]) -> None:
