@@ -10,8 +10,8 @@ import numpy as np
 from models.settings import ClassifierSettings
 
 # What one more batch costs, in padded tokens: ONNX Runtime's fixed cost per run (about 2.5 ms for
-# XLM-R base int8 on 2 cores, against 0.3 ms per token; docs/classifier.md, "Splitting a call into
-# batches"). The split below weighs it against padding.
+# XLM-R base int8 on 2 cores, against 0.3 ms per token; docs/classifier.md, "Figures on a VNNI
+# machine"). The split below weighs it against padding.
 BATCH_OVERHEAD_TOKENS = 8
 # The most padded tokens one batch may hold ([classifier] batch_tokens): it bounds activation memory
 # (attention scores grow with rows x length^2) whatever batch_size says.
