@@ -21,6 +21,7 @@ from monitor.bootstrap import bootstrap
 from monitor.config import parse_config
 from monitor.daemon import Daemon
 from tests.conftest import Clock, make_post, write_posts
+from tests.support.tiny_model import TRAINING
 from tests.test_run_once import brand_monitor, write_config
 
 T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -89,7 +90,10 @@ def test_a_job_that_changed_something_wakes_the_jobs_it_names_through_the_schedu
 @pytest.mark.e2e
 def test_sigterm_finishes_cleanly_with_exit_0(tmp_path: Path, db_url: str, tiny_model_dir, fake_slack) -> None:
     """A running daemon stops cleanly on SIGTERM; while it runs on SQLite, a second instance refuses to start."""
-    replay = write_posts(tmp_path / "p.jsonl", [make_post(i, f"Acme support is terrible, order {i} never arrived")
+    # The complaints the tiny model was fitted on: a text it never saw may come out either way, and did
+    # ("order 1 never arrived" read positive on an AVX-512 machine, whose float rounding trains it differently).
+    complaints = [text for text, label in TRAINING if label == 0]
+    replay = write_posts(tmp_path / "p.jsonl", [make_post(i, f"{complaints[i % len(complaints)]} #acme")
                                                  for i in range(1, 6)])
     config = write_config(tmp_path, db_url=db_url, model=tiny_model_dir, slack_url=fake_slack.base_url,
                           replay=replay)
@@ -108,4 +112,4 @@ def test_sigterm_finishes_cleanly_with_exit_0(tmp_path: Path, db_url: str, tiny_
     out, _ = daemon.communicate(timeout=60)
     assert daemon.returncode == 0, out
     assert "stopping" in out and "stopped" in out
-    assert len(fake_slack.keys()) == 5
+    assert len(fake_slack.keys()) == 5, out[-3000:]
