@@ -9,9 +9,9 @@ from typing import Any
 
 from monitor.alerts.messages import platform_name
 from monitor.alerts.outbox import Message
-from monitor.alerts.slack_text import HEADER_LIMIT, MAX_BLOCKS, clean, date, escape, inline, link, plain, truncate
+from monitor.alerts.slack_text import HEADER_LIMIT, clean, date, escape, inline, link, plain, truncate
 from monitor.replies.incidents import BURST, Incident
-from monitor.replies.messages import PRIORITY_MARK, STATUS_TEXT, bulk_buttons, mention
+from monitor.replies.messages import PRIORITY_MARK, STATUS_TEXT, bulk_buttons, mention, thread_message
 from monitor.replies.priority import reach
 from monitor.replies.store import ACTIVE, Item
 
@@ -79,14 +79,8 @@ def incident(
     text = f"{title} ({_counts(members)})"
     if page and not update_rev:
         text += f" {mention(page)}"
-    return Message(
-        dedup_key=f"{key}:state:{update_rev}" if update_rev else key,
-        kind="reply_incident_update" if update_rev else "reply_incident",
-        channel=record.channel,
-        text=text,
-        blocks=blocks[:MAX_BLOCKS],
-        update_key=key if update_rev else None,
-    )
+    return thread_message(key, "reply_incident", channel=record.channel, text=text, blocks=blocks,
+                          update=bool(update_rev), revision=update_rev)
 
 
 def _headline(record: Incident, total: int) -> str:

@@ -140,11 +140,21 @@ def alert(
     )
     if closed:
         fallback = f"{row.brand} on {where}, {inline(author, 80)}: {_closed_sentence(row, zone=zone, slack=False)}"
+    return thread_message(key, "reply", channel=row.channel, text=fallback, blocks=blocks, update=update,
+                          revision=revision)
+
+
+def thread_message(
+    key: str, kind: str, *, channel: str, text: str, blocks: list[dict[str, Any]], update: bool, revision: int
+) -> Message:
+    """A thread's first message, posted under ``key``; with ``update``, a chat.update of it showing state
+    ``revision``: an outbox row of its own (``<key>:state:<revision>``, kind ``<kind>_update``) that edits the
+    message posted under ``key``."""
     return Message(
         dedup_key=f"{key}:state:{revision}" if update else key,
-        kind="reply_update" if update else "reply",
-        channel=row.channel,
-        text=fallback,
+        kind=f"{kind}_update" if update else kind,
+        channel=channel,
+        text=text,
         blocks=blocks[:MAX_BLOCKS],
         update_key=key if update else None,
     )
