@@ -32,8 +32,8 @@ print(json.dumps({"applied": applied, "kept_mib": rss_mb() - base}))
 """
 
 
-def _probe(mode: str) -> dict:
-    done = subprocess.run([sys.executable, "-c", _PROBE, str(ROOT), mode], capture_output=True, text=True, check=True,
+def _probe(mode: str, script: str = _PROBE) -> dict:
+    done = subprocess.run([sys.executable, "-c", script, str(ROOT), mode], capture_output=True, text=True, check=True,
                           env={"PATH": "/usr/bin:/bin"})
     return json.loads(done.stdout)
 
@@ -54,9 +54,9 @@ def test_freed_large_buffers_leave_rss_once_applied() -> None:
 _REFAULT = """
 import ctypes, json, resource, sys
 sys.path.insert(0, sys.argv[1])
-from models.runtime import return_large_buffers
-applied = return_large_buffers() if sys.argv[2] == "on" else bool(ctypes.CDLL(None).mallopt(-3, 16 << 20))
+from models.runtime import _M_MMAP_THRESHOLD, LARGE_BUFFER_BYTES, return_large_buffers
 libc = ctypes.CDLL(None)
+applied = return_large_buffers() if sys.argv[2] == "on" else bool(libc.mallopt(_M_MMAP_THRESHOLD, LARGE_BUFFER_BYTES))
 libc.malloc.restype = ctypes.c_void_p
 libc.free.argtypes = [ctypes.c_void_p]
 size = 4 << 20
@@ -75,15 +75,10 @@ print(json.dumps({"applied": applied, "faults": resource.getrusage(resource.RUSA
 @pytest.mark.e2e  # a fresh process, as above
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
 def test_the_heap_keeps_a_batch_sized_buffer_instead_of_faulting_it_in_again() -> None:
-    def probe(mode: str) -> dict:
-        done = subprocess.run([sys.executable, "-c", _REFAULT, str(ROOT), mode], capture_output=True, text=True,
-                              check=True, env={"PATH": "/usr/bin:/bin"})
-        return json.loads(done.stdout)
-
-    mmap_only = probe("mmap-threshold-only")
+    mmap_only = _probe("mmap-threshold-only", _REFAULT)
     if mmap_only["faults"] < 20 * 500:
         pytest.skip(f"this libc does not give the heap's top back after each free ({mmap_only}); nothing to fix")
-    applied = probe("on")
+    applied = _probe("on", _REFAULT)
     assert applied["applied"] is True
     assert applied["faults"] < 20 * 50, (mmap_only, applied)
 
