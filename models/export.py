@@ -73,7 +73,7 @@ def export_model(model: str, output: Path) -> ExportedModel:
     with torch.no_grad(), contextlib.redirect_stdout(sys.stderr), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # TorchScript exporter deprecation and tracer warnings
         # The TorchScript exporter on eager attention: its graph is the pattern ONNX Runtime's transformer
-        # optimiser fuses (Attention, SkipLayerNormalization, BiasGelu). The dynamo exporter's SDPA graph
+        # optimiser fuses (Attention, LayerNormalization, Gelu). The dynamo exporter's SDPA graph
         # fuses no Attention, and int8 on it ran ~1.4x more CPU per post (docs/classifier.md).
         torch.onnx.export(
             network, (example["input_ids"], example["attention_mask"]), str(traced),
@@ -97,10 +97,17 @@ def export_model(model: str, output: Path) -> ExportedModel:
 
 def _fuse(source: Path, target: Path, config: object) -> None:
     """ONNX Runtime's transformer fusions on ``source``, written with its weights in an external data file."""
+    from onnxruntime.transformers.fusion_options import FusionOptions
     from onnxruntime.transformers.optimizer import optimize_model
 
     heads, hidden = getattr(config, "num_attention_heads", 0), getattr(config, "hidden_size", 0)
-    fused = optimize_model(str(source), model_type="bert", num_heads=heads, hidden_size=hidden, opt_level=0)
+    # Attention stays fused (QAttention in int8); the residual Add + LayerNormalization and the bias Add + Gelu
+    # do not: ONNX Runtime's fused kernels for them are slower on CPU (models/onnx_backend.py SLOW_FUSIONS).
+    options = FusionOptions("bert")
+    options.enable_skip_layer_norm = options.enable_bias_skip_layer_norm = False
+    options.enable_bias_gelu = False
+    fused = optimize_model(str(source), model_type="bert", num_heads=heads, hidden_size=hidden, opt_level=0,
+                           optimization_options=options)
     log.info("fused operators: %s", {k: v for k, v in fused.get_fused_operator_statistics().items() if v})
     fused.save_model_to_file(str(target), use_external_data_format=True)
 

@@ -10,6 +10,13 @@ from models.runtime import return_large_buffers, threads_for
 
 log = logging.getLogger(__name__)
 
+# ONNX Runtime's own fusions that make this model slower on CPU (onnxruntime 1.32). The session fuses the
+# int8 graph's residual Add + LayerNormalization into SkipLayerNormalization, which ran 5.4 ns per element
+# against 0.6-1.0 for the two ops apart, and the fp32 graph's bias Add + Gelu into BiasGelu. `model export`
+# leaves both unfused; with them kept apart int8 ran 25 % and fp32 10 % more posts/s (docs/classifier.md,
+# "Figures on an AMX machine").
+SLOW_FUSIONS = ("SkipLayerNormFusion", "BiasGeluFusion")
+
 
 def load_errors() -> tuple[type[BaseException], ...]:
     """onnxruntime's own exception classes (plain Exception subclasses from its C++ binding)."""
@@ -41,7 +48,9 @@ class OnnxBackend:
         providers = ["CUDAExecutionProvider", "CPUExecutionProvider"] if wants_gpu else ["CPUExecutionProvider"]
         if device.startswith("cuda") and not wants_gpu:
             log.warning("device = %r but this onnxruntime has no CUDA provider: running on CPU", device)
-        self.session = ort.InferenceSession(onnx_path, sess_options=options, providers=providers)
+        self.session = ort.InferenceSession(
+            onnx_path, sess_options=options, providers=providers, disabled_optimizers=list(SLOW_FUSIONS)
+        )
         self.device = "cuda" if wants_gpu else "cpu"
         self.config = config
         self._inputs = {i.name for i in self.session.get_inputs()}
