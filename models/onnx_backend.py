@@ -6,7 +6,7 @@ import logging
 
 import numpy as np
 
-from models.runtime import return_large_buffers, threads_for
+from models.runtime import map_long_batch_buffers, return_large_buffers, threads_for
 
 log = logging.getLogger(__name__)
 
@@ -16,6 +16,9 @@ log = logging.getLogger(__name__)
 # leaves both unfused; with them kept apart int8 ran 25 % and fp32 10 % more posts/s (docs/classifier.md,
 # "Figures on an AMX machine").
 SLOW_FUSIONS = ("SkipLayerNormFusion", "BiasGeluFusion")
+# Padded tokens from which a batch counts as long: its activation buffers are mapped, not taken from the
+# heap (models/runtime.py map_long_batch_buffers). Batches of tweet-length posts stay under it.
+LONG_BATCH_TOKENS = 256
 
 
 def load_errors() -> tuple[type[BaseException], ...]:
@@ -58,4 +61,6 @@ class OnnxBackend:
     def logits(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
         """Raw class scores, one row per input row."""
         feed = {"input_ids": input_ids, "attention_mask": attention_mask}
-        return np.asarray(self.session.run(["logits"], {k: v for k, v in feed.items() if k in self._inputs})[0])
+        with map_long_batch_buffers(input_ids.size > LONG_BATCH_TOKENS):
+            out = self.session.run(["logits"], {k: v for k, v in feed.items() if k in self._inputs})
+        return np.asarray(out[0])

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import resource
 import sys
+from collections.abc import Iterator
 
 # glibc's mallopt parameters; the size from which freed buffers go straight back to the OS, and how much
 # free memory the heap may keep at its top before it is given back.
@@ -13,6 +15,8 @@ _M_TRIM_THRESHOLD = -1
 _M_MMAP_THRESHOLD = -3
 LARGE_BUFFER_BYTES = 16 << 20
 HEAP_KEEP_BYTES = 2 * LARGE_BUFFER_BYTES
+# The threshold while a long batch runs (``map_long_batch_buffers``).
+LONG_BATCH_BUFFER_BYTES = 1 << 20
 
 
 def machine_threads() -> int:
@@ -57,6 +61,9 @@ def peak_rss_mb() -> float:
     return peak / 2**20 if sys.platform == "darwin" else peak / 2**10  # bytes on macOS, KiB elsewhere
 
 
+_settings_applied = False  # whether return_large_buffers() set glibc's thresholds in this process
+
+
 def return_large_buffers() -> bool:
     """Have glibc map every buffer of 16 MiB or more, so a long batch's activations leave RSS when freed.
 
@@ -75,10 +82,40 @@ def return_large_buffers() -> bool:
     """
     if not sys.platform.startswith("linux"):
         return False
+    global _settings_applied
+    _settings_applied = False
     if "MALLOC_MMAP_THRESHOLD_" in os.environ or "MALLOC_TRIM_THRESHOLD_" in os.environ:
         return False
     try:
         mallopt = ctypes.CDLL(None).mallopt
     except (OSError, AttributeError):  # not glibc
         return False
-    return bool(mallopt(_M_MMAP_THRESHOLD, LARGE_BUFFER_BYTES)) and bool(mallopt(_M_TRIM_THRESHOLD, HEAP_KEEP_BYTES))
+    _settings_applied = bool(mallopt(_M_MMAP_THRESHOLD, LARGE_BUFFER_BYTES)) and bool(
+        mallopt(_M_TRIM_THRESHOLD, HEAP_KEEP_BYTES)
+    )
+    return _settings_applied
+
+
+@contextlib.contextmanager
+def map_long_batch_buffers(long: bool) -> Iterator[None]:
+    """While a long batch runs, map every buffer of 1 MiB or more that the heap's free space cannot hold, and go
+    back to 16 MiB after it.
+
+    A long batch's activations (Reddit-length posts: a feed-forward buffer of 6 MiB, attention scores of
+    12 MiB at 512 tokens) are bigger than anything a batch of short posts needs; taken from the heap, they
+    left it fragmented and the int8 peak 50 MiB above its level after the short posts (256-258 against
+    205-208 MiB). Mapped, they leave RSS when freed: peak 227-236 MiB. A 1 MiB threshold for every batch
+    (peak 218) cost short posts about a tenth of their speed in page faults; switched for batches over
+    ``onnx_backend.LONG_BATCH_TOKENS`` only, it cost them nothing measurable (docs/classifier.md, "Figures on an AMX
+    machine"). Only where ``return_large_buffers`` applied its settings: a threshold from the environment
+    is left alone.
+    """
+    if not long or not _settings_applied:
+        yield
+        return
+    mallopt = ctypes.CDLL(None).mallopt
+    mallopt(_M_MMAP_THRESHOLD, LONG_BATCH_BUFFER_BYTES)
+    try:
+        yield
+    finally:
+        mallopt(_M_MMAP_THRESHOLD, LARGE_BUFFER_BYTES)

@@ -83,6 +83,44 @@ def test_the_heap_keeps_a_batch_sized_buffer_instead_of_faulting_it_in_again() -
     assert applied["faults"] < 20 * 50, (mmap_only, applied)
 
 
+# The same 4 MiB buffer 5 times inside a long batch's context, in a fresh process (no free heap to serve it
+# from): it is mapped afresh each time, a fault per page. After the context the heap serves it again: faulted
+# in once, then reused.
+_LONG_BATCH = """
+import ctypes, json, resource, sys
+sys.path.insert(0, sys.argv[1])
+from models.runtime import map_long_batch_buffers, return_large_buffers
+libc = ctypes.CDLL(None)
+applied = return_large_buffers()
+libc.malloc.restype = ctypes.c_void_p
+libc.free.argtypes = [ctypes.c_void_p]
+size = 4 << 20
+def faults():
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    for _ in range(5):
+        block = libc.malloc(size)
+        ctypes.memset(block, 1, size)
+        libc.free(block)
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+with map_long_batch_buffers(True):
+    out = {"applied": applied, "long": faults()}
+faults()
+out["after"] = faults()
+with map_long_batch_buffers(False):
+    out["short"] = faults()
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.e2e  # a fresh process, as above
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
+def test_a_long_batch_maps_its_buffers_and_the_heap_serves_again_after_it() -> None:
+    seen = _probe("on", _LONG_BATCH)
+    assert seen["applied"] is True
+    assert seen["after"] < 100 and seen["short"] < 100, seen
+    assert seen["long"] > 5 * 500, seen  # each 4 MiB buffer mapped and faulted in afresh, then unmapped
+
+
 def test_an_explicit_malloc_environment_setting_wins(monkeypatch: pytest.MonkeyPatch) -> None:
     from models.runtime import return_large_buffers
 
@@ -91,3 +129,6 @@ def test_an_explicit_malloc_environment_setting_wins(monkeypatch: pytest.MonkeyP
     monkeypatch.delenv("MALLOC_MMAP_THRESHOLD_")
     monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "131072")
     assert return_large_buffers() is False
+    import models.runtime
+
+    assert models.runtime._settings_applied is False  # so a long batch leaves the threshold alone too
