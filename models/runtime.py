@@ -104,11 +104,11 @@ def map_long_batch_buffers(long: bool) -> Iterator[None]:
     A long batch's activations (Reddit-length posts: a feed-forward buffer of 6 MiB, attention scores of
     12 MiB at 512 tokens) are bigger than anything a batch of short posts needs; taken from the heap, they
     left it fragmented and the int8 peak 50 MiB above its level after the short posts (256-258 against
-    205-208 MiB). Mapped, they leave RSS when freed: peak 227-236 MiB. A 1 MiB threshold for every batch
-    (peak 218) cost short posts about a tenth of their speed in page faults; switched for batches over
-    ``onnx_backend.LONG_BATCH_TOKENS`` only, it cost them nothing measurable (docs/classifier.md, "Figures on an AMX
-    machine"). Only where ``return_large_buffers`` applied its settings: a threshold from the environment
-    is left alone.
+    205-208 MiB). Mapped, they leave RSS when freed: peak 219-224 MiB. A 1 MiB threshold for every batch
+    cost short posts about a tenth of their speed in page faults; switched only for batches over
+    ``onnx_backend.LONG_BATCH_TOKENS``, it cost them nothing measurable (docs/classifier.md, "Figures on an
+    AMX machine"). Only where ``return_large_buffers`` applied its settings: a threshold from the
+    environment is left alone.
     """
     if not long or not _settings_applied:
         yield
