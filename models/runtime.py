@@ -7,7 +7,7 @@ import ctypes
 import os
 import resource
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 # glibc's mallopt parameters; the size from which freed buffers go straight back to the OS, and how much
 # free memory the heap may keep at its top before it is given back.
@@ -61,7 +61,8 @@ def peak_rss_mb() -> float:
     return peak / 2**20 if sys.platform == "darwin" else peak / 2**10  # bytes on macOS, KiB elsewhere
 
 
-_settings_applied = False  # whether return_large_buffers() set glibc's thresholds in this process
+# glibc's mallopt once return_large_buffers() has set its thresholds in this process; None otherwise.
+_mallopt: Callable[[int, int], int] | None = None
 
 
 def return_large_buffers() -> bool:
@@ -82,18 +83,17 @@ def return_large_buffers() -> bool:
     """
     if not sys.platform.startswith("linux"):
         return False
-    global _settings_applied
-    _settings_applied = False
+    global _mallopt
+    _mallopt = None
     if "MALLOC_MMAP_THRESHOLD_" in os.environ or "MALLOC_TRIM_THRESHOLD_" in os.environ:
         return False
     try:
         mallopt = ctypes.CDLL(None).mallopt
     except (OSError, AttributeError):  # not glibc
         return False
-    _settings_applied = bool(mallopt(_M_MMAP_THRESHOLD, LARGE_BUFFER_BYTES)) and bool(
-        mallopt(_M_TRIM_THRESHOLD, HEAP_KEEP_BYTES)
-    )
-    return _settings_applied
+    if mallopt(_M_MMAP_THRESHOLD, LARGE_BUFFER_BYTES) and mallopt(_M_TRIM_THRESHOLD, HEAP_KEEP_BYTES):
+        _mallopt = mallopt
+    return _mallopt is not None
 
 
 @contextlib.contextmanager
@@ -110,10 +110,10 @@ def map_long_batch_buffers(long: bool) -> Iterator[None]:
     AMX machine"). Only where ``return_large_buffers`` applied its settings: a threshold from the
     environment is left alone.
     """
-    if not long or not _settings_applied:
+    mallopt = _mallopt
+    if not long or mallopt is None:
         yield
         return
-    mallopt = ctypes.CDLL(None).mallopt
     mallopt(_M_MMAP_THRESHOLD, LONG_BATCH_BUFFER_BYTES)
     try:
         yield
