@@ -11,23 +11,29 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# Allocate, touch and free a 24 MiB buffer twice and report RSS growth after the second free. With
-# glibc's defaults the first free raises its mmap threshold to 24 MiB, so the second buffer comes from
-# the heap and stays resident; with return_large_buffers() both are mapped and unmapped.
-_PROBE = """
-import ctypes, json, sys
+# What every probe below starts with: the project on sys.path, and touch_and_free(size), one buffer
+# allocated, written and freed through libc itself.
+_PRELUDE = """
+import ctypes, json, resource, sys
 sys.path.insert(0, sys.argv[1])
-from models.runtime import return_large_buffers, rss_mb
-applied = return_large_buffers() if sys.argv[2] == "on" else False
 libc = ctypes.CDLL(None)
 libc.malloc.restype = ctypes.c_void_p
 libc.free.argtypes = [ctypes.c_void_p]
-size = 24 << 20
-base = rss_mb()
-for _ in range(2):
+def touch_and_free(size):
     block = libc.malloc(size)
     ctypes.memset(block, 1, size)
     libc.free(block)
+"""
+
+# Allocate, touch and free a 24 MiB buffer twice and report RSS growth after the second free. With
+# glibc's defaults the first free raises its mmap threshold to 24 MiB, so the second buffer comes from
+# the heap and stays resident; with return_large_buffers() both are mapped and unmapped.
+_PROBE = _PRELUDE + """
+from models.runtime import return_large_buffers, rss_mb
+applied = return_large_buffers() if sys.argv[2] == "on" else False
+base = rss_mb()
+for _ in range(2):
+    touch_and_free(24 << 20)
 print(json.dumps({"applied": applied, "kept_mib": rss_mb() - base}))
 """
 
@@ -51,23 +57,13 @@ def test_freed_large_buffers_leave_rss_once_applied() -> None:
 # A 4 MiB buffer (an activation of a short batch, under the mmap threshold) allocated, touched and freed 20
 # times: the page faults it costs after the first time. With the trim threshold left at glibc's 128 KiB the
 # freed top of the heap goes back to the OS every time and is faulted in again (about 1,000 faults each).
-_REFAULT = """
-import ctypes, json, resource, sys
-sys.path.insert(0, sys.argv[1])
+_REFAULT = _PRELUDE + """
 from models.runtime import _M_MMAP_THRESHOLD, LARGE_BUFFER_BYTES, return_large_buffers
-libc = ctypes.CDLL(None)
 applied = return_large_buffers() if sys.argv[2] == "on" else bool(libc.mallopt(_M_MMAP_THRESHOLD, LARGE_BUFFER_BYTES))
-libc.malloc.restype = ctypes.c_void_p
-libc.free.argtypes = [ctypes.c_void_p]
-size = 4 << 20
-def once():
-    block = libc.malloc(size)
-    ctypes.memset(block, 1, size)
-    libc.free(block)
-once()
+touch_and_free(4 << 20)
 before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 for _ in range(20):
-    once()
+    touch_and_free(4 << 20)
 print(json.dumps({"applied": applied, "faults": resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before}))
 """
 
@@ -86,21 +82,13 @@ def test_the_heap_keeps_a_batch_sized_buffer_instead_of_faulting_it_in_again() -
 # The same 4 MiB buffer 5 times inside a long batch's context, in a fresh process (no free heap to serve it
 # from): it is mapped afresh each time, a fault per page. After the context the heap serves it again: faulted
 # in once, then reused.
-_LONG_BATCH = """
-import ctypes, json, resource, sys
-sys.path.insert(0, sys.argv[1])
+_LONG_BATCH = _PRELUDE + """
 from models.runtime import map_long_batch_buffers, return_large_buffers
-libc = ctypes.CDLL(None)
 applied = return_large_buffers()
-libc.malloc.restype = ctypes.c_void_p
-libc.free.argtypes = [ctypes.c_void_p]
-size = 4 << 20
 def faults():
     before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     for _ in range(5):
-        block = libc.malloc(size)
-        ctypes.memset(block, 1, size)
-        libc.free(block)
+        touch_and_free(4 << 20)
     return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
 with map_long_batch_buffers(True):
     out = {"applied": applied, "long": faults()}
@@ -131,4 +119,4 @@ def test_an_explicit_malloc_environment_setting_wins(monkeypatch: pytest.MonkeyP
     assert return_large_buffers() is False
     import models.runtime
 
-    assert models.runtime._settings_applied is False  # so a long batch leaves the threshold alone too
+    assert models.runtime._mallopt is None  # so a long batch leaves the threshold alone too
