@@ -42,6 +42,7 @@ import argparse
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -309,8 +310,9 @@ def gemm_check(args: argparse.Namespace) -> None:
                     session.run(None, {"x": x})
                     runs += 1
                 windows.append(rows * inner * outer * runs / elapsed / 1e9)
-            rates[name] = round(max(windows[1:]), 1)
-            spread[name] = [round(min(windows[1:]), 1), round(sorted(windows[1:])[len(windows) // 2], 1)]
+            timed = windows[1:]
+            rates[name] = round(max(timed), 1)
+            spread[name] = [round(min(timed), 1), round(statistics.median(timed), 1)]
     flags = set(Path("/proc/cpuinfo").read_text().split()) if Path("/proc/cpuinfo").is_file() else set()
     wanted = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8")
     found = [f for f in wanted if f in flags]
