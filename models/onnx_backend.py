@@ -16,10 +16,18 @@ log = logging.getLogger(__name__)
 # leaves both unfused; with them kept apart int8 ran 25 % and fp32 10 % more posts/s (docs/classifier.md,
 # "Figures on an AMX machine").
 SLOW_FUSIONS = ("SkipLayerNormFusion", "BiasGeluFusion")
-# Padded tokens over which a batch counts as long: its big activation buffers are mapped, not taken from
-# the heap (models/runtime.py map_long_batch_buffers). Most batches of tweet-length posts (about 3 x 40
-# tokens) stay under it; 128, 256 and never ran short posts equally fast, and 128 left the lowest peak.
-LONG_BATCH_TOKENS = 128
+# The feed-forward activation (padded tokens x intermediate width x 4 bytes) over which a batch counts as
+# long: its big buffers are mapped, not taken from the heap (models/runtime.py map_long_batch_buffers).
+# Measured on XLM-R base (3,072 wide) as a token count: most batches of tweet-length posts (about 3 x 40
+# tokens) stay under 128 tokens; 128, 256 and never ran short posts equally fast, and 128 left the lowest
+# peak. In bytes, so that a wider or narrower model switches at the same buffer size, not the same length.
+LONG_BATCH_FFN_BYTES = 128 * 3072 * 4
+
+
+def long_batch_tokens(config: object) -> int:
+    """Padded tokens over which a batch of this model counts as long (``LONG_BATCH_FFN_BYTES``)."""
+    width = getattr(config, "intermediate_size", 0) or 4 * getattr(config, "hidden_size", 0) or 3072
+    return max(1, LONG_BATCH_FFN_BYTES // (4 * int(width)))
 
 
 def load_errors() -> tuple[type[BaseException], ...]:
@@ -59,11 +67,12 @@ class OnnxBackend:
         )
         self.device = "cuda" if wants_gpu else "cpu"
         self.config = config
+        self.long_batch_tokens = long_batch_tokens(config)
         self._inputs = {i.name for i in self.session.get_inputs()}
 
     def logits(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
         """Raw class scores, one row per input row."""
         feed = {"input_ids": input_ids, "attention_mask": attention_mask}
-        with map_long_batch_buffers(input_ids.size > LONG_BATCH_TOKENS):
+        with map_long_batch_buffers(input_ids.size > self.long_batch_tokens):
             out = self.session.run(["logits"], {k: v for k, v in feed.items() if k in self._inputs})
         return np.asarray(out[0])

@@ -106,7 +106,7 @@ def map_long_batch_buffers(long: bool) -> Iterator[None]:
     left it fragmented and the int8 peak 50 MiB above its level after the short posts (256-258 against
     205-208 MiB). Mapped, they leave RSS when freed: peak 219-224 MiB. A 1 MiB threshold for every batch
     cost short posts about a tenth of their speed in page faults; switched only for batches over
-    ``onnx_backend.LONG_BATCH_TOKENS``, it cost them nothing measurable (docs/classifier.md, "Figures on an
+    ``onnx_backend.long_batch_tokens``, it cost them nothing measurable (docs/classifier.md, "Figures on an
     AMX machine"). Only where ``return_large_buffers`` applied its settings: a threshold from the
     environment is left alone.
     """

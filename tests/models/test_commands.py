@@ -226,6 +226,43 @@ def test_the_session_does_not_fuse_back_what_export_left_unfused(exported, tmp_p
         assert kept["SkipLayerNormalization"] == kept["BiasGelu"] == 0 and kept["LayerNormalization"] > 0
 
 
+def test_a_long_batch_is_judged_by_its_feed_forward_buffer_not_its_token_count(exported, monkeypatch) -> None:
+    import contextlib
+
+    from transformers import XLMRobertaConfig
+
+    from models import onnx_backend
+
+    # XLM-R base, where 128 tokens was measured; large (4,096 wide) and a model without intermediate_size.
+    assert onnx_backend.long_batch_tokens(XLMRobertaConfig()) == 128
+    assert onnx_backend.long_batch_tokens(XLMRobertaConfig(hidden_size=1024, intermediate_size=4096)) == 96
+    assert onnx_backend.long_batch_tokens(type("Narrow", (), {"hidden_size": 192})()) == 512
+    assert onnx_backend.long_batch_tokens(object()) == 128
+
+    _, output = exported
+    width = json.loads((output / "config.json").read_text())["intermediate_size"]
+    settings = ClassifierSettings(backend="onnx", onnx_model=str(output / "model.int8.onnx"), cache_size=0)
+    classifier = load_classifier(settings)
+    flags: list[bool] = []
+
+    @contextlib.contextmanager
+    def record(long: bool):
+        flags.append(long)
+        yield
+
+    monkeypatch.setattr(onnx_backend, "map_long_batch_buffers", record)
+    # The tiny model is 64 wide: a post at its limit of 128 tokens (run first, alone) is no long batch for it;
+    # the same batch is one for a model wide enough that 100 tokens make a long batch.
+    assert classifier.backend.long_batch_tokens == onnx_backend.LONG_BATCH_FFN_BYTES // (4 * width) > 512
+    texts = ["short post", "word " * 200]
+    classifier.classify(texts)
+    assert flags == [False, False]
+    flags.clear()
+    classifier.backend.long_batch_tokens = 100
+    classifier.classify(texts)
+    assert flags == [True, False]
+
+
 @pytest.mark.slow
 def test_onnx_backends_match_pytorch_through_the_production_path(exported, tiny_model_dir) -> None:
     _, output = exported
