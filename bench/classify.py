@@ -317,7 +317,8 @@ def gemm_check(args: argparse.Namespace) -> None:
     wanted = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8")
     found = [f for f in wanted if f in flags]
     vnni = any(f in found for f in ("avx512_vnni", "avx_vnni", "amx_int8"))
-    print(json.dumps({"gmac_per_s": rates, "min_median": spread, "cpu_flags": found, "vnni": vnni}))
+    print(json.dumps({"gmac_per_s": rates, "min_median": spread, "cpu_flags": found, "vnni": vnni,
+                      "amx": "amx_int8" in found}))
 
 
 def macs_per_token(model_dir: str, tokens: float) -> float:
@@ -392,7 +393,7 @@ def main() -> None:
         print(f"int8 on this CPU: one FFN MatMul runs {rates['fp32']} GMAC/s in fp32, {rates['int8']} in int8 "
               f"({rates['int8'] / rates['fp32']:.1f}x; best window, min and median {gemm['min_median']}); "
               f"CPU flags {gemm['cpu_flags']}; "
-              f"VNNI machine: {'yes' if gemm['vnni'] else 'no'}")
+              f"VNNI machine: {machine_kind(gemm)}")
     cmd = [sys.executable, __file__, "--prepare", "--workdir", str(workdir), "--posts", str(args.posts),
            "--long-posts", str(args.long_posts), *(["--model", args.model] if args.model else [])]
     done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
@@ -452,6 +453,15 @@ def probe(args: argparse.Namespace) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def machine_kind(gemm: dict) -> str:
+    """Whether the probe ran on VNNI, and whether on AMX, whose int8 tile units run the probe's MatMul about
+    three times as fast as AVX-512 VNNI while attention, GELU and LayerNorm gain nothing: the roofline there
+    counts only the part that got faster (docs/classifier.md, "Figures on an AMX machine")."""
+    if gemm.get("amx"):
+        return "yes, with AMX (the roofline is its tile units' MatMul rate)"
+    return "yes" if gemm.get("vnni") else "no"
+
+
 def report_roofline(results: dict[str, dict], gemm: dict, macs: float, tokens: float) -> None:
     """The int8 roofline for short posts (the MatMul probe's int8 rate over the model's work per post) and the
     fraction of it each backend reaches: against the first probe, and against the mean of the probes taken
@@ -462,7 +472,7 @@ def report_roofline(results: dict[str, dict], gemm: dict, macs: float, tokens: f
     per_post = macs * tokens / 1e9  # GMAC per short post
     roofline = int8_rate / per_post
     print(f"\nint8 roofline, short posts: {int8_rate} GMAC/s / ({macs / 1e6:.1f} M multiply-adds per token x "
-          f"{tokens} tokens) = {roofline:.1f} posts/s (VNNI machine: {'yes' if gemm.get('vnni') else 'no'})")
+          f"{tokens} tokens) = {roofline:.1f} posts/s (VNNI machine: {machine_kind(gemm)})")
     for name, r in results.items():
         rate = r.get("short", {}).get("posts_per_s")
         if not rate:
