@@ -26,7 +26,7 @@ from monitor.config import (
 )
 
 if TYPE_CHECKING:
-    from models.labelled import LabelledPost
+    from models.labelled import LabelledFile, LabelledPost
 
 log = logging.getLogger("brand-monitor")
 
@@ -185,9 +185,10 @@ def cmd_model_evaluate(args: argparse.Namespace) -> int:
     if not 0 < args.precision <= 1:
         return _fail(f"model evaluate: --precision {args.precision} must be in (0, 1], e.g. 0.8", EXIT_USAGE)
     try:
-        posts = read_labelled(Path(args.labelled)) if args.labelled else []
+        labelled = read_labelled(Path(args.labelled)) if args.labelled else None
     except LabelledFileError as exc:
         return _fail(str(exc), EXIT_USAGE)
+    posts = _usable(labelled)
     if args.from_feedback:
         posts += _feedback_posts(_load(args))
         if not posts:
@@ -198,10 +199,20 @@ def cmd_model_evaluate(args: argparse.Namespace) -> int:
     figures = assess(classifier, posts, precision=args.precision)
     if args.json:
         version = getattr(classifier, "version", None) or settings.onnx_model or settings.model
-        print(json.dumps({"model": version, "languages": figures}, ensure_ascii=False))
+        skipped = [{"line": x.line, "reason": x.reason} for x in labelled.skipped] if labelled else []
+        print(json.dumps({"model": version, "languages": figures, "skipped": skipped}, ensure_ascii=False))
     else:
         print(table(figures))
     return EXIT_OK
+
+
+def _usable(labelled: LabelledFile | None) -> list[LabelledPost]:
+    """The posts of a labelled file, saying on stderr which records were skipped."""
+    if labelled is None:
+        return []
+    if labelled.skipped:
+        log.warning("%s", labelled.skipped_summary())
+    return list(labelled.posts)
 
 
 def cmd_model_tune(args: argparse.Namespace) -> int:
@@ -216,7 +227,7 @@ def cmd_model_tune(args: argparse.Namespace) -> int:
     if not 0 < args.heldout < 1:
         return _fail(f"model tune: --heldout {args.heldout} must be between 0 and 1, e.g. 0.2", EXIT_USAGE)
     try:
-        posts = read_labelled(Path(args.labelled)) if args.labelled else []
+        posts = _usable(read_labelled(Path(args.labelled)) if args.labelled else None)
     except LabelledFileError as exc:
         return _fail(str(exc), EXIT_USAGE)
     path = resolve_path(args.config)

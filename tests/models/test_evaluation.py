@@ -100,7 +100,7 @@ def test_labelled_csv_and_jsonl(tmp_path: Path) -> None:
     csv_file = tmp_path / "labels.csv"
     csv_file.write_text('text,label,lang\n"Zamówienie, znowu",Negative,PL\nok,neutral,\nmeh,not negative,en\n',
                         encoding="utf-8")
-    assert read_labelled(csv_file) == [
+    assert read_labelled(csv_file).posts == [
         LabelledPost("Zamówienie, znowu", "negative", "pl"),
         LabelledPost("ok", "neutral", None),
         LabelledPost("meh", "not_negative", "en"),
@@ -108,23 +108,73 @@ def test_labelled_csv_and_jsonl(tmp_path: Path) -> None:
     jsonl = tmp_path / "labels.jsonl"
     jsonl.write_text('{"text": "great", "label": "pos"}\n\n{"text": "bad", "label": "neg", "lang": "en"}\n',
                      encoding="utf-8")
-    assert read_labelled(jsonl) == [LabelledPost("great", "positive"), LabelledPost("bad", "negative", "en")]
+    read = read_labelled(jsonl)
+    assert read.posts == [LabelledPost("great", "positive"), LabelledPost("bad", "negative", "en")]
+    assert read.skipped == [] and read.skipped_summary() == ""
+
+
+# What spreadsheets and labelling tools write: the same three records every time.
+_EXPECTED = [
+    LabelledPost("Aplikacja nie działa;\r\nznowu", "negative", "pl"),
+    LabelledPost("Всё отлично, спасибо", "positive", "ru"),
+    LabelledPost("x" * 300_000, "neutral", None),  # a long thread pasted into one cell
+]
+
+
+@pytest.mark.parametrize(
+    ("raw", "what"),
+    [
+        ('text,label,lang\r\n"Aplikacja nie działa;\r\nznowu",negative,pl\r\n"Всё отлично, спасибо",positive,ru\r\n'
+         f'{"x" * 300_000},neutral,\r\n'.encode("utf-8-sig"), "UTF-8 with a byte-order mark, CRLF"),
+        ('text;label;lang\r\n"Aplikacja nie działa;\r\nznowu";negative;pl\r\n"Всё отлично, спасибо";positive;ru\r\n'
+         f'{"x" * 300_000};neutral;\r\n'.encode(), "semicolons (Excel with a decimal comma)"),
+        ('text\tlabel\tlang\r\n"Aplikacja nie działa;\r\nznowu"\tnegative\tpl\r\nВсё отлично, спасибо\tpositive\tru\r\n'
+         f'{"x" * 300_000}\tneutral\t\r\n'.encode("utf-16"), "UTF-16 tab-separated (Excel's Unicode text)"),
+    ],
+)
+def test_labelled_files_as_spreadsheets_write_them(tmp_path: Path, raw: bytes, what: str) -> None:
+    path = tmp_path / "labels.csv"
+    path.write_bytes(raw)
+    read = read_labelled(path)
+    assert read.posts == _EXPECTED, what
+    assert read.skipped == []
+
+
+def test_a_bad_record_is_skipped_and_named_and_the_rest_are_read(tmp_path: Path) -> None:
+    path = tmp_path / "labels.csv"
+    path.write_text("text,label,lang\nfine,positive,en\n,negative,en\nhello,furious,en\nbad,negative,pl\n"
+                    + "".join(f"t{i},meh,\n" for i in range(6)), encoding="utf-8")
+    read = read_labelled(path)
+    assert read.posts == [LabelledPost("fine", "positive", "en"), LabelledPost("bad", "negative", "pl")]
+    assert [s.line for s in read.skipped] == [3, 4, 6, 7, 8, 9, 10, 11]
+    summary = read.skipped_summary()
+    assert "skipped 8 of 10 records" in summary and "line 3: no text" in summary and "; and 3 more" in summary
+    assert "line 4: label 'furious' is not one of" in summary
+    jsonl = tmp_path / "labels.jsonl"
+    jsonl.write_text('{"text": "hi", "label": "negative"}\n{oops\n[1, 2]\n{"text": 5, "label": "negative"}\n'
+                     '{"text": "hi", "label": "positive", "lang": 3}\n', encoding="utf-8")
+    read = read_labelled(jsonl)
+    assert read.posts == [LabelledPost("hi", "negative")]
+    assert [(s.line, s.reason.split(" (")[0]) for s in read.skipped] == [
+        (2, "not valid JSON"), (3, "not a JSON object"), (4, "no text"),
+        (5, 'lang must be a language code such as "pl", got \'3\''),
+    ]
 
 
 @pytest.mark.parametrize(
     ("content", "says"),
     [
-        ("text,sentiment\nhi,negative\n", "header must name the columns text and label"),
-        ("text,label\nhi,angry\n", "2: label 'angry' is not one of"),
-        ('{"text": "hi", "label": "negative"}\n{"text": 5, "label": "negative"}\n', ":2: no text"),
-        ('{"text": "hi", "label": "negative"}\n{oops\n', ":2: not valid JSON"),
-        ('{"text": "hi", "label": "negative", "lang": 3}\n', "lang must be a language code"),
-        ("text,label\n", "no labelled posts"),
+        (b"text,sentiment\nhi,negative\n", "header must name the columns text and label"),
+        (b"text,label\nhi,angry\n", "no labelled posts in it (" ),
+        (b"text,label\nhi,angry\n", "line 2: label 'angry' is not one of"),
+        (b'{"text": 5, "label": "negative"}\n{oops\n', "line 2: not valid JSON"),
+        (b"text,label\n", "no labelled posts"),
+        (b"text,label\nok,negative\n\xff\xfe oops,negative\n", "labels.txt:3: not UTF-8 text"),
     ],
 )
-def test_labelled_file_errors_name_the_line_and_the_fix(tmp_path: Path, content: str, says: str) -> None:
+def test_labelled_file_errors_name_the_line_and_the_fix(tmp_path: Path, content: bytes, says: str) -> None:
     path = tmp_path / "labels.txt"
-    path.write_text(content, encoding="utf-8")
+    path.write_bytes(content)
     with pytest.raises(LabelledFileError) as caught:
         read_labelled(path)
     assert says in str(caught.value)

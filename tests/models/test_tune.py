@@ -93,6 +93,15 @@ def test_evaluate_without_input_or_with_a_bad_file_is_a_usage_error(tmp_path, un
     code, _ = _cli(["model", "evaluate", "--config", str(config), "--labelled", str(bad), "--precision", "1.5"],
                    monkeypatch=monkeypatch)
     assert code == 2 and "--precision 1.5 must be in (0, 1]" in capsys.readouterr().err
+    # One bad record among good ones costs only itself: evaluate runs, says which it skipped, and JSON lists it.
+    mixed = tmp_path / "mixed.csv"
+    mixed.write_text("text,label,lang\nto jest okropne,negative,pl\n,negative,en\nsuper,positive,pl\n",
+                     encoding="utf-8")
+    code, out = _cli(["model", "evaluate", "--config", str(config), "--labelled", str(mixed), "--json"],
+                     monkeypatch=monkeypatch)
+    assert code == 0 and json.loads(out)["skipped"] == [{"line": 3, "reason": "no text"}]
+    assert json.loads(out)["languages"]["all"]["n"] == 2
+    assert "skipped 1 of 3 records (line 3: no text)" in capsys.readouterr().err
 
 
 @pytest.mark.slow
