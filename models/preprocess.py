@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from values.plaintext import clean_line
+
 # cardiffnlp's own preprocess(): any word starting with "@" (longer than "@") becomes "@user",
 # any word starting with "http" becomes "http". We also catch bare www. links. Emoji are kept:
 # the model learnt from them.
@@ -18,7 +20,9 @@ def normalise(text: str, *, max_chars: int) -> str:
     The character cut only keeps a megabyte paste from reaching the tokenizer; the real limit is
     the token truncation at the model's maximum length, which comes after.
     """
-    text = text[: max_chars * 2]
+    # Text from stdin, files and feedback never passed storage's normalisation: lone surrogates and control
+    # characters go here too (fastText's native language detector raises on a lone surrogate).
+    text = clean_line(text[: max_chars * 2])
     text = _HANDLE.sub("@user", text)
     text = _LINK.sub("http", text)
     return _SPACE.sub(" ", text).strip()[:max_chars]

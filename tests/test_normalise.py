@@ -8,7 +8,8 @@ import pytest
 
 from connectors.base import Post
 from monitor.storage.error_text import error_text
-from monitor.storage.normalise import InvalidPost, clean_line, clean_text, normalise
+from monitor.storage.normalise import InvalidPost, normalise
+from values.plaintext import clean_line, clean_text
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from sqlalchemy.exc import StatementError
 
-from monitor.storage.normalise import clean_line
+from values.plaintext import clean_line
 from values.redaction import redact
 
 MAX_ERROR = 2000

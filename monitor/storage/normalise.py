@@ -8,7 +8,8 @@ column. Here, in one place rather than per connector:
 - bytes are decoded as UTF-8 with invalid sequences replaced (U+FFFD);
 - surrogate pairs are joined, lone surrogates, NUL and every other control
   character are removed (text keeps newlines and tabs; a CR becomes a newline;
-  one-line fields get a space for a newline or tab);
+  one-line fields get a space for a newline or tab), by the rules in
+  values/plaintext.py, which the classifier applies to text that never passed here;
 - free text (author, lang) is truncated to its column, read from the schema;
   a reference to another post or an account (reply_to, thread_id, author_id)
   that does not fit is dropped, since a truncated id would point elsewhere;
@@ -20,7 +21,6 @@ column. Here, in one place rather than per connector:
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -30,14 +30,12 @@ from sqlalchemy import Column
 
 from connectors.base import Post
 from monitor.storage.schema import posts
+from values.plaintext import clean_line, clean_text
 
 # JSON columns have no length; metric and extra names are short labels in every platform's API.
 MAX_KEY = 64
 INT64 = (-(2**63), 2**63 - 1)  # metrics are read back as 64-bit integers by the digest's SQL
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # every control character (Cc) except \t and \n
-_LINE_BREAKS = re.compile("[\t\n]")
 
 
 class InvalidPost(ValueError):
@@ -75,32 +73,10 @@ def normalise(post: Post) -> Post:
     )
 
 
-def clean_text(value: str) -> str:
-    """Multi-line text without lone surrogates or control characters other than newline and tab."""
-    value = _without_surrogates(value)
-    value = value.replace("\r\n", "\n").replace("\r", "\n")
-    return _CONTROL.sub("", value)
-
-
-def clean_line(value: str) -> str:
-    """One-line text: like :func:`clean_text`, with newlines and tabs as spaces."""
-    value = _without_surrogates(value)
-    value = _LINE_BREAKS.sub(" ", value.replace("\r\n", " ").replace("\r", " "))
-    return _CONTROL.sub("", value)
-
-
 def fit(value: str, column: Column[Any]) -> str:
     """``value`` cut to ``column``'s length (characters, as both databases count them)."""
     length = _limit(column)
     return value if length is None else value[:length]
-
-
-def _without_surrogates(value: str) -> str:
-    if not _SURROGATE.search(value):
-        return value
-    # A pair that arrived as two halves (e.g. decoded with surrogatepass) is one real character.
-    joined = value.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
-    return _SURROGATE.sub("", joined)
 
 
 def _as_text(value: str | bytes) -> str:

@@ -19,9 +19,10 @@ from sqlalchemy import Column, Connection, func, select, update
 
 from connectors.base import Rejected
 from monitor.storage.error_text import error_text
-from monitor.storage.normalise import clean_line, fit
+from monitor.storage.normalise import fit
 from monitor.storage.schema import quarantine
 from monitor.storage.upsert import insert
+from values.plaintext import clean_line
 
 READ = "read"  # the connector could not read it: ``raw`` is the platform's payload, for the source's own parser
 STORE = "store"  # read, but it could not be stored: ``raw`` is the post in the replay format (connectors.replay)

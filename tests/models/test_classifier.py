@@ -109,6 +109,14 @@ def test_rtl_persian_posts(tiny_model_dir: Path) -> None:
     assert (rtl.lang, rtl.label) == ("fa", "negative")
 
 
+def test_lone_surrogates_and_nul_neither_crash_a_batch_nor_change_the_result(tiny_model_dir: Path) -> None:
+    classifier = load_classifier(ClassifierSettings(model=str(tiny_model_dir), cache_size=0))
+    dirty = "\ud800" + NEGATIVE_FA + "\x00\udcff"
+    clean, marked, other = classifier.classify([NEGATIVE_FA, dirty, "ok"])
+    assert (marked.lang, marked.label, marked.negative) == (clean.lang, clean.label, clean.negative)
+    assert other.label in ("negative", "neutral", "positive")
+
+
 def test_results_come_back_in_input_order_after_length_sorting(tiny_model_dir: Path) -> None:
     batched = load_classifier(ClassifierSettings(model=str(tiny_model_dir), batch_size=3))
     one_by_one = load_classifier(ClassifierSettings(model=str(tiny_model_dir), batch_size=1))

@@ -25,6 +25,15 @@ def test_handles_and_links_are_normalised_emoji_and_rtl_kept() -> None:
     assert len(normalise("x" * 10_000, max_chars=100)) == 100
 
 
+def test_text_from_outside_storage_loses_lone_surrogates_and_control_characters() -> None:
+    # A JSON "\ud800" escape or stdin decoded with surrogateescape: no UTF-8 exists for these, and fastText's
+    # native detector and the Rust tokenizer raise on them. A pair split in two halves is one real emoji.
+    raw = "\ud800 app\x00 is\x1b[31m down\udcff \ud83d\ude21\r\nagain\x7f"
+    # Encoded first: a surrogate left over fails here with an escaped message, not in the report of a diff.
+    assert normalise(raw, max_chars=500).encode() == "app is[31m down 😡 again".encode()
+    assert normalise("\ud800\x00\x07", max_chars=500).encode() == b""
+
+
 def test_buckets_sort_by_length_pad_per_bucket_and_cover_every_row() -> None:
     rows = [[1] * n for n in (3, 9, 1, 5, 7, 2)]
     got = list(buckets(rows, batch_size=2, pad_id=0))
