@@ -13,11 +13,13 @@ import codecs
 import csv
 import io
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from models.evaluation import NOT_NEGATIVE
+from values.plaintext import clean_line, clean_text
 
 # What people write for each truth (lower-cased, "-" and " " read as "_").
 _LABEL_NAMES = {
@@ -28,6 +30,9 @@ _LABEL_NAMES = {
 }
 _FIX = 'each record needs "text" and "label" (negative, neutral, positive or not_negative), and may have "lang"'
 _DELIMITERS = (",", ";", "\t")
+# What a per-language row may be named: an ISO 639 code with or without a region or script (pl, fil, pt-br,
+# zh-hant), or a word a spreadsheet used instead ("polish"); not a sentence, markup or control characters.
+_LANG_CODE = re.compile(r"[a-z][a-z0-9-]{1,34}")
 # A whole Reddit thread pasted into one cell is still a post: well over the csv module's 128 KiB default.
 _CELL_LIMIT = 64 << 20
 # Skipped records named in an error or a summary; the count says how many more.
@@ -118,7 +123,10 @@ def _post(data: dict[str, Any]) -> LabelledPost:
         raise _BadRecord(f"label {str(raw_label)[:40]!r} is not one of negative, neutral, positive, not_negative")
     if lang is not None and not isinstance(lang, str):
         raise _BadRecord(f"lang must be a language code such as \"pl\", got {str(lang)[:40]!r}")
-    return LabelledPost(text, label, (lang or "").strip().lower() or None)
+    code = clean_line(lang or "").strip().lower().replace("_", "-") or None
+    if code is not None and not _LANG_CODE.fullmatch(code):
+        raise _BadRecord(f"lang must be a language code such as \"pl\" or \"pt-br\", got {lang[:40]!r}")
+    return LabelledPost(clean_text(text), label, code)
 
 
 def _jsonl(content: str) -> tuple[list[LabelledPost], list[Skipped]]:

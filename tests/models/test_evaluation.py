@@ -115,7 +115,7 @@ def test_labelled_csv_and_jsonl(tmp_path: Path) -> None:
 
 # What spreadsheets and labelling tools write: the same three records every time.
 _EXPECTED = [
-    LabelledPost("Aplikacja nie działa;\r\nznowu", "negative", "pl"),
+    LabelledPost("Aplikacja nie działa;\nznowu", "negative", "pl"),  # CRLF inside a cell read as one newline
     LabelledPost("Всё отлично, спасибо", "positive", "ru"),
     LabelledPost("x" * 300_000, "neutral", None),  # a long thread pasted into one cell
 ]
@@ -152,13 +152,21 @@ def test_a_bad_record_is_skipped_and_named_and_the_rest_are_read(tmp_path: Path)
     assert "line 4: label 'furious' is not one of" in summary
     jsonl = tmp_path / "labels.jsonl"
     jsonl.write_text('{"text": "hi", "label": "negative"}\n{oops\n[1, 2]\n{"text": 5, "label": "negative"}\n'
-                     '{"text": "hi", "label": "positive", "lang": 3}\n', encoding="utf-8")
+                     '{"text": "hi", "label": "positive", "lang": 3}\n'
+                     '{"text": "a\\ud800b\\u0000", "label": "\\udcff", "lang": "pl"}\n'
+                     '{"text": "a\\ud800b\\u0000", "label": "neg", "lang": "\\ud800<b>pl</b>"}\n'
+                     '{"text": "a\\ud800b\\u0000", "label": "neg", "lang": "pt_BR"}\n', encoding="utf-8")
     read = read_labelled(jsonl)
-    assert read.posts == [LabelledPost("hi", "negative")]
-    assert [(s.line, s.reason.split(" (")[0]) for s in read.skipped] == [
+    # JSON escapes carry lone surrogates and NUL: gone from the text, and a label or lang made of them is refused
+    # with its reason escaped, so that nothing printed or written as JSON afterwards meets one.
+    assert read.posts == [LabelledPost("hi", "negative"), LabelledPost("ab", "negative", "pt-br")]
+    assert [(s.line, s.reason.split(" (")[0].split(", got")[0]) for s in read.skipped] == [
         (2, "not valid JSON"), (3, "not a JSON object"), (4, "no text"),
-        (5, 'lang must be a language code such as "pl", got \'3\''),
+        (5, 'lang must be a language code such as "pl"'),
+        (6, "label '\\udcff' is not one of negative, neutral, positive, not_negative"),
+        (7, 'lang must be a language code such as "pl" or "pt-br"'),
     ]
+    assert all(s.reason.isascii() for s in read.skipped)
 
 
 @pytest.mark.parametrize(
