@@ -111,5 +111,17 @@ def classify_stream(
             sentiment = next(sentiments) if record.text is not None else None
             classified += sentiment is not None
             errors += sentiment is None
-            write(json.dumps(result_of(record, sentiment), ensure_ascii=False))
+            write(_json_line(result_of(record, sentiment)))
     return classified, errors
+
+
+def _json_line(result: dict[str, Any]) -> str:
+    """``result`` as one line of UTF-8 JSON; escaped where the input's id (or keys) held lone surrogates."""
+    line = json.dumps(result, ensure_ascii=False)
+    try:
+        line.encode("utf-8")
+    except UnicodeEncodeError:
+        # A "\ud800" escape in the input is valid JSON but has no UTF-8 form: written back as the same escape,
+        # the id still matches what the caller sent.
+        return json.dumps(result)
+    return line

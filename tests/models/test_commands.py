@@ -84,6 +84,25 @@ def test_classify_answers_bad_records_with_their_line_and_a_clear_error(tmp_path
     assert "6 could not be" in err
 
 
+def test_classify_survives_lone_surrogates_and_echoes_the_given_id(tmp_path, tiny_model_dir, monkeypatch, capsys):
+    # "\ud800" is a valid JSON escape with no UTF-8 form: a real stdout cannot print it, fastText cannot read it.
+    config = _config(tmp_path, f'model = "{tiny_model_dir}"')
+    text = TRAINING[0][0]
+    lines = [
+        '{"id": "\\ud800", "text": "\\ud800' + text + '\\u0000"}',
+        '{"id": {"k\\udcff": 1}, "nope\\ud800": "x"}',
+        json.dumps({"id": 3, "text": text}),
+    ]
+    code, out, _ = _run(monkeypatch, capsys, ["classify", "--config", str(config)], "\n".join(lines) + "\n")
+    for line in out:
+        line.encode("utf-8")  # what a real stdout does with it
+    rows = [json.loads(line) for line in out]
+    assert code == 0 and [r["line"] for r in rows] == [1, 2, 3]
+    assert rows[0]["id"] == "\ud800" and rows[1]["id"] == {"k\udcff": 1}
+    assert (rows[0]["label"], rows[0]["negative"]) == (rows[2]["label"], rows[2]["negative"])
+    assert 'no "text" field' in rows[1]["error"]
+
+
 def test_classify_needs_no_brands_and_takes_model(tmp_path, tiny_model_dir, monkeypatch, capsys):
     config = tmp_path / "only-classifier.toml"
     config.write_text('[classifier]\nmodel = "nowhere"\n', encoding="utf-8")
