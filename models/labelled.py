@@ -125,7 +125,7 @@ def _post(data: dict[str, Any]) -> LabelledPost:
         raise _BadRecord(f"lang must be a language code such as \"pl\", got {str(lang)[:40]!r}")
     code = clean_line(lang or "").strip().lower().replace("_", "-") or None
     if code is not None and not _LANG_CODE.fullmatch(code):
-        raise _BadRecord(f"lang must be a language code such as \"pl\" or \"pt-br\", got {lang[:40]!r}")
+        raise _BadRecord(f"lang must be a language code such as \"pl\" or \"pt-br\", got {str(lang)[:40]!r}")
     return LabelledPost(clean_text(text), label, code)
 
 
