@@ -116,7 +116,8 @@ def _text(path: Path) -> str:
 
 def _post(data: dict[str, Any]) -> LabelledPost:
     text, raw_label, lang = data.get("text"), data.get("label"), data.get("lang")
-    if not isinstance(text, str) or not text.strip():
+    text = clean_text(text) if isinstance(text, str) else None
+    if not text or not text.strip():
         raise _BadRecord("no text")
     label = label_of(raw_label)
     if label is None:
@@ -126,7 +127,7 @@ def _post(data: dict[str, Any]) -> LabelledPost:
     code = clean_line(lang or "").strip().lower().replace("_", "-") or None
     if code is not None and not _LANG_CODE.fullmatch(code):
         raise _BadRecord(f"lang must be a language code such as \"pl\" or \"pt-br\", got {str(lang)[:40]!r}")
-    return LabelledPost(clean_text(text), label, code)
+    return LabelledPost(text, label, code)
 
 
 def _jsonl(content: str) -> tuple[list[LabelledPost], list[Skipped]]:

@@ -155,7 +155,8 @@ def test_a_bad_record_is_skipped_and_named_and_the_rest_are_read(tmp_path: Path)
                      '{"text": "hi", "label": "positive", "lang": 3}\n'
                      '{"text": "a\\ud800b\\u0000", "label": "\\udcff", "lang": "pl"}\n'
                      '{"text": "a\\ud800b\\u0000", "label": "neg", "lang": "\\ud800<b>pl</b>"}\n'
-                     '{"text": "a\\ud800b\\u0000", "label": "neg", "lang": "pt_BR"}\n', encoding="utf-8")
+                     '{"text": "a\\ud800b\\u0000", "label": "neg", "lang": "pt_BR"}\n'
+                     '{"text": "\\u0000\\ud800 \\u0007", "label": "neg"}\n', encoding="utf-8")
     read = read_labelled(jsonl)
     # JSON escapes carry lone surrogates and NUL: gone from the text, and a label or lang made of them is refused
     # with its reason escaped, so that nothing printed or written as JSON afterwards meets one.
@@ -165,6 +166,7 @@ def test_a_bad_record_is_skipped_and_named_and_the_rest_are_read(tmp_path: Path)
         (5, 'lang must be a language code such as "pl"'),
         (6, "label '\\udcff' is not one of negative, neutral, positive, not_negative"),
         (7, 'lang must be a language code such as "pl" or "pt-br"'),
+        (9, "no text"),  # nothing left once NUL, the surrogate and BEL are gone
     ]
     assert all(s.reason.isascii() for s in read.skipped)
 
