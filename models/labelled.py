@@ -166,7 +166,9 @@ def _csv(path: Path, content: str) -> tuple[list[LabelledPost], list[Skipped]]:
 
 def _delimiter(path: Path, content: str) -> str:
     """The separator that makes the header name both text and label."""
-    header = next(iter(content.splitlines()), "")
+    # Only the first line, without splitting the whole file (cells may be megabytes) into a list to get it.
+    ends = [i for i in (content.find("\n"), content.find("\r")) if i >= 0]
+    header = content[: min(ends, default=len(content))]
     for delimiter in _DELIMITERS:
         columns = {name.strip().lower() for name in next(csv.reader([header], delimiter=delimiter), [])}
         if {"text", "label"} <= columns:

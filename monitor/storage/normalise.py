@@ -37,7 +37,6 @@ MAX_KEY = 64
 INT64 = (-(2**63), 2**63 - 1)  # metrics are read back as 64-bit integers by the digest's SQL
 
 
-
 class InvalidPost(ValueError):
     """A post that cannot be stored as it is; the message is the reason kept with it in quarantine."""
 
