@@ -169,10 +169,11 @@ def _delimiter(path: Path, content: str) -> str:
     # Only the first line, without splitting the whole file (cells may be megabytes) into a list to get it.
     ends = [i for i in (content.find("\n"), content.find("\r")) if i >= 0]
     header = content[: min(ends, default=len(content))]
+    def columns(delimiter: str) -> set[str]:
+        return {name.strip().lower() for name in next(csv.reader([header], delimiter=delimiter), [])}
+
     for delimiter in _DELIMITERS:
-        columns = {name.strip().lower() for name in next(csv.reader([header], delimiter=delimiter), [])}
-        if {"text", "label"} <= columns:
+        if {"text", "label"} <= columns(delimiter):
             return delimiter
-    found = sorted({name.strip().lower() for name in next(csv.reader([header]), [])})
     raise LabelledFileError(f"{path}: the CSV header must name the columns text and label (and may name lang), "
-                            f"separated by commas, semicolons or tabs; found {found}")
+                            f"separated by commas, semicolons or tabs; found {sorted(columns(','))}")
